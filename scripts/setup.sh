@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# One-time (and idempotent) setup: Python venv + deps, then browsers.
+# Browsers: the official route first (`playwright install`), else the system's packages
+# (Debian: chromium for Playwright via executable_path; WebKitGTK's WebDriver + Xvfb for real WebKit).
+# A second run only checks stamps and binaries, so it takes a second or two.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+VENV=.venv
+STAMPS=.setup-stamps
+mkdir -p "$STAMPS"
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+# --- Python ----------------------------------------------------------------------------------
+if [ ! -x "$VENV/bin/python" ]; then
+  say "creating virtualenv in $VENV"
+  "$PY" -m venv "$VENV"
+fi
+deps_hash=$(sha256sum pyproject.toml | cut -c1-16)
+if [ "$(cat "$STAMPS/python-deps" 2>/dev/null)" != "$deps_hash" ]; then
+  say "installing Python dependencies"
+  "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+  "$VENV/bin/python" -m pip install -q -e '.[dev]'
+  echo "$deps_hash" > "$STAMPS/python-deps"
+fi
+
+# --- Browsers --------------------------------------------------------------------------------
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
+  else return 1
+  fi
+}
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "not a Debian/Ubuntu system: install these yourself: ${missing[*]}"
+    return 0
+  fi
+  say "installing system packages: ${missing[*]}"
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; then
+    as_root apt-get update -qq >/dev/null || true
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || {
+      say "could not install ${missing[*]} (needs root). Run: sudo apt-get install ${missing[*]}"
+      return 0
+    }
+  fi
+}
+
+pw_browsers_ok() {
+  "$VENV/bin/python" - <<'PYEOF'
+import os, sys
+from playwright.sync_api import sync_playwright
+with sync_playwright() as p:
+    ok = all(os.path.exists(b.executable_path) for b in (p.chromium, p.webkit))
+sys.exit(0 if ok else 1)
+PYEOF
+}
+
+if [ "${COMPAT_SKIP_BROWSERS:-}" = 1 ]; then
+  say "COMPAT_SKIP_BROWSERS=1: not installing browsers"
+elif [ -f "$STAMPS/browsers" ] && [ "$(cat "$STAMPS/browsers")" = "$deps_hash" ]; then
+  :  # done before for these dependencies
+else
+  if timeout 600 "$VENV/bin/python" -m playwright install chromium webkit >"$STAMPS/playwright-install.log" 2>&1 \
+     && pw_browsers_ok; then
+    say "Playwright's own Chromium and WebKit are installed"
+    as_root "$VENV/bin/python" -m playwright install-deps chromium webkit >/dev/null 2>&1 \
+      || say "could not install the browsers' system libraries; run: sudo $VENV/bin/playwright install-deps"
+    apt_install xvfb ffmpeg
+  else
+    say "Playwright's browser download is not available here (see $STAMPS/playwright-install.log);"
+    say "using the system's Chromium and WebKitGTK instead"
+    apt_install chromium webkit2gtk-driver xvfb xauth ffmpeg fonts-dejavu-core fonts-liberation
+  fi
+  # Playwright records video with its own ffmpeg build; where it could not be downloaded, the
+  # system's ffmpeg (with libvpx) does the same job when placed where Playwright looks.
+  "$VENV/bin/python" -m compat_harness.engines.ffmpeg_link || true
+  echo "$deps_hash" > "$STAMPS/browsers"
+fi
+say "ready"
