@@ -1,0 +1,1 @@
+"""Haven, the embedded reference web app the compatibility harness runs against."""

@@ -1,0 +1,253 @@
+"""The catalog of defects the reference app can switch on at start-up.
+
+The clean behaviour is the contract (CONTRACT.md). Each defect changes exactly one place in the
+app, which asks `AppConfig.defect(name)`. The harness's self-tests check that each defect shows
+in the matrix cells listed in `expected` (filled in by the harness side).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+PortalName = Literal["client", "provider"]
+DefectPortal = Literal["client", "provider", "both"]
+Category = Literal["compat", "layout", "rule", "stored-data"]
+
+
+@dataclass(frozen=True)
+class Defect:
+    """One switchable defect: where it is, what a user sees and why."""
+
+    name: str
+    title: str
+    portal: DefectPortal
+    category: Category
+    symptom: str
+    cause: str
+    expected: tuple[Any, ...] = ()
+    """The matrix cells that show the defect (filled in by the harness side)."""
+
+    def applies_to(self, portal: PortalName) -> bool:
+        """Whether the defect lives in that portal."""
+        return self.portal in ("both", portal)
+
+
+CATALOG: tuple[Defect, ...] = (
+    # --- login ----------------------------------------------------------------------------------
+    Defect(
+        name="login-ua-data",
+        title="Sign in relies on navigator.userAgentData",
+        portal="both",
+        category="compat",
+        symptom="Pressing Sign in does nothing in Safari/WebKit; the page stays on the form.",
+        cause=(
+            "The shared script intercepts the login form's submit, calls preventDefault() and "
+            "reads navigator.userAgentData.mobile to fill a hidden `device` field. WebKit has "
+            "no navigator.userAgentData, so a TypeError stops the handler before form.submit()."
+        ),
+    ),
+    Defect(
+        name="login-narrow-overflow",
+        title="Login card has a fixed minimum width",
+        portal="both",
+        category="layout",
+        symptom=(
+            "On phones the login page scrolls sideways and the Sign in button is cut off at "
+            "the right edge."
+        ),
+        cause="The login card is styled with `min-width: 560px` instead of a fluid width.",
+    ),
+    Defect(
+        name="provider-links-client-login",
+        title="Provider login links to the client portal",
+        portal="provider",
+        category="compat",
+        symptom=(
+            "On the provider login, Forgot password? opens the client portal's reset page and "
+            "the header's product link goes to the client login."
+        ),
+        cause=("The provider login template builds those links from the client portal's base URL."),
+    ),
+    Defect(
+        name="android-ua-block",
+        title="Android browsers are turned away",
+        portal="client",
+        category="compat",
+        symptom=(
+            'On Android every client page says "Your browser isn\'t supported"; there is no '
+            "login form."
+        ),
+        cause=(
+            'Server-side User-Agent sniffing answers any User-Agent containing "Android" '
+            "with an unsupported-browser page."
+        ),
+    ),
+    Defect(
+        name="touch-submit",
+        title="Tapping Sign in does nothing",
+        portal="both",
+        category="compat",
+        symptom=(
+            "On touch devices tapping Sign in does not submit the form; mouse clicks still work."
+        ),
+        cause=(
+            "A `touchend` listener on the Sign in button calls preventDefault() (meant to stop "
+            "double submits), which cancels the click that a tap would synthesise."
+        ),
+    ),
+    # --- booking --------------------------------------------------------------------------------
+    Defect(
+        name="date-parse-mdy",
+        title="Booking date parsed from an MM-DD-YYYY string",
+        portal="client",
+        category="compat",
+        symptom=(
+            'In Safari/WebKit the booking and reschedule pages preview "Invalid Date" and '
+            'Continue / Confirm rescheduling shows "Please choose a valid date."'
+        ),
+        cause=(
+            "The page script builds the date with new Date(mm + '-' + dd + '-' + yyyy); "
+            "Chromium's lenient parser accepts it, WebKit returns an Invalid Date."
+        ),
+    ),
+    Defect(
+        name="book-button-under-footer",
+        title="Book session hidden under the bottom nav on phones",
+        portal="client",
+        category="layout",
+        symptom=(
+            "On phones the Book session button sits under the fixed bottom navigation bar; "
+            "a tap lands on the navigation instead."
+        ),
+        cause=(
+            "The review page drops the body's bottom padding and renders the button as the very "
+            "last element, behind the 64 px fixed nav."
+        ),
+    ),
+    Defect(
+        name="late-window-tz-hour",
+        title="24-hour rule off by the time-zone difference",
+        portal="client",
+        category="rule",
+        symptom=(
+            "With client and provider one hour apart, a change 23.5 hours ahead shows no "
+            "warning and the credit comes back, although it is inside the 24-hour window."
+        ),
+        cause=(
+            "The 24-hour check converts the client's local start time to UTC through the "
+            "provider's UTC offset instead of using the stored UTC instant."
+        ),
+    ),
+    Defect(
+        name="email-utc-time",
+        title="Confirmation email shows UTC time with the local zone name",
+        portal="client",
+        category="rule",
+        symptom=(
+            "The confirmation email's time is off by the client's UTC offset "
+            "(e.g. 3:00 PM EST for a 10:00 AM EST session)."
+        ),
+        cause=("The email formats the UTC clock time but appends the client's zone abbreviation."),
+    ),
+    # --- stored data ----------------------------------------------------------------------------
+    Defect(
+        name="script-immutable-unversioned",
+        title="Shared script cached forever at an unversioned URL",
+        portal="both",
+        category="stored-data",
+        symptom=(
+            "After a release, a browser with a warm cache keeps running the old script: the "
+            "footer shows a Script version different from the App version."
+        ),
+        cause=(
+            "The script is served at /static/app.js with `Cache-Control: public, "
+            "max-age=31536000, immutable`, so a new release under the same URL is never fetched."
+        ),
+    ),
+    Defect(
+        name="dashboard-cache-kept-on-signout",
+        title="Dashboard cache survives sign-out",
+        portal="both",
+        category="stored-data",
+        symptom=(
+            "After signing out and back in, the dashboard still shows old data (e.g. a client "
+            "who canceled is still under Paying clients)."
+        ),
+        cause=(
+            "Sign-out does not clear the `haven.` localStorage keys and the cache key has no "
+            "user id or release-version check."
+        ),
+    ),
+    Defect(
+        name="session-cookie-samesite-none",
+        title="Session cookie SameSite=None without Secure",
+        portal="both",
+        category="compat",
+        symptom=(
+            "In Chrome/Chromium signing in silently fails: you land back on the login page. "
+            "Safari/WebKit signs in."
+        ),
+        cause=(
+            "The session cookie is set with SameSite=None but without Secure; Chromium rejects "
+            "such cookies, WebKit stores them."
+        ),
+    ),
+    Defect(
+        name="session-cookie-secure",
+        title="Secure session cookie on plain HTTP",
+        portal="both",
+        category="compat",
+        symptom=(
+            "In Safari/WebKit signing in silently fails on the http test origin; Chromium signs in."
+        ),
+        cause=(
+            "The session cookie is marked Secure; WebKit drops Secure cookies set over plain "
+            "http, Chromium treats loopback hosts as secure and keeps them."
+        ),
+    ),
+)
+
+BY_NAME: dict[str, Defect] = {defect.name: defect for defect in CATALOG}
+
+
+class UnknownDefectError(ValueError):
+    """A defect name that is not in the catalog."""
+
+    def __init__(self, unknown: Iterable[str]) -> None:
+        self.unknown = tuple(sorted(unknown))
+        super().__init__(
+            f"unknown defect(s): {', '.join(self.unknown)}; "
+            f"known defects: {', '.join(known_names())}"
+        )
+
+
+def known_names() -> tuple[str, ...]:
+    """All defect names in catalog order."""
+    return tuple(defect.name for defect in CATALOG)
+
+
+def parse_defects(spec: str | Iterable[str] | None) -> frozenset[str]:
+    """Comma-separated names (or an iterable of names) to a validated set."""
+    if spec is None:
+        return frozenset()
+    items = spec.split(",") if isinstance(spec, str) else list(spec)
+    names = frozenset(item.strip() for item in items if item and item.strip())
+    unknown = names - BY_NAME.keys()
+    if unknown:
+        raise UnknownDefectError(unknown)
+    return names
+
+
+def describe_catalog() -> str:
+    """A plain-text listing of the catalog (for `--list-defects`)."""
+    blocks = []
+    for defect in CATALOG:
+        blocks.append(
+            f"{defect.name}  [{defect.portal}, {defect.category}]\n"
+            f"  {defect.title}\n"
+            f"  Symptom: {defect.symptom}\n"
+            f"  Cause: {defect.cause}"
+        )
+    return "\n\n".join(blocks)

@@ -1,0 +1,1 @@
+"""The two portals (client, provider) and what they share."""

@@ -1,0 +1,501 @@
+"""What both portals share: sign-in, page rendering, assets with cache headers, error pages."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import jinja2
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..clock import now_for
+from ..config import AppConfig
+from ..defects import PortalName
+from ..store import Store, User
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+STATIC_DIR = PACKAGE_DIR / "static"
+
+HTML_CACHE = "no-cache"
+IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
+
+
+@dataclass(frozen=True)
+class PortalInfo:
+    """Names and wording that differ between the two portals."""
+
+    name: PortalName
+    role: str
+    product: str
+    cookie: str
+    login_h1: str
+    nav: tuple[tuple[str, str], ...]
+    other: PortalName
+
+    @property
+    def login_title(self) -> str:
+        """`Sign in · <product>`."""
+        return f"Sign in · {self.product}"
+
+
+PORTALS: dict[PortalName, PortalInfo] = {
+    "client": PortalInfo(
+        name="client",
+        role="client",
+        product="Haven",
+        cookie="haven_client_session",
+        login_h1="Sign in to Haven",
+        nav=(("Dashboard", "/dashboard"), ("Schedule", "/schedule"), ("Room", "/room")),
+        other="provider",
+    ),
+    "provider": PortalInfo(
+        name="provider",
+        role="provider",
+        product="Haven for Providers",
+        cookie="haven_provider_session",
+        login_h1="Provider sign in",
+        nav=(("Dashboard", "/dashboard"), ("Schedule", "/schedule"), ("Caseload", "/caseload")),
+        other="client",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """Everything a request handler needs, shared by both portal apps of one process."""
+
+    config: AppConfig
+    store: Store
+    env: jinja2.Environment
+    script_source: str
+    style_source: str
+    sw_source: str
+
+
+@functools.cache
+def template_env() -> jinja2.Environment:
+    """The Jinja environment (autoescaping HTML); shared, templates do not depend on config."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(("html",)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def make_context(config: AppConfig, store: Store) -> AppContext:
+    """Load templates and static sources once."""
+    return AppContext(
+        config=config,
+        store=store,
+        env=template_env(),
+        script_source=(STATIC_DIR / "app.js").read_text(encoding="utf-8"),
+        style_source=(STATIC_DIR / "style.css").read_text(encoding="utf-8"),
+        sw_source=(STATIC_DIR / "sw.js").read_text(encoding="utf-8"),
+    )
+
+
+def ctx_of(request: Request) -> AppContext:
+    """The app context of the portal serving this request."""
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+def portal_of(request: Request) -> PortalInfo:
+    """The portal serving this request."""
+    portal: PortalInfo = request.app.state.portal
+    return portal
+
+
+# --- defects that change pages and the shared script ---------------------------------------------
+
+
+def page_flags(config: AppConfig, portal: PortalName) -> dict[str, bool]:
+    """Defect switches read by templates and the shared script (the one place each is checked)."""
+    return {
+        "loginUaData": config.defect("login-ua-data"),
+        "touchSubmit": config.defect("touch-submit"),
+        "loginFixedWidth": config.defect("login-narrow-overflow"),
+        "loginLinksToClient": portal == "provider" and config.defect("provider-links-client-login"),
+        "dateParseMdy": portal == "client" and config.defect("date-parse-mdy"),
+        "bookButtonLast": portal == "client" and config.defect("book-button-under-footer"),
+        "dashboardCacheKept": config.defect("dashboard-cache-kept-on-signout"),
+    }
+
+
+SCRIPT_FLAGS = ("loginUaData", "touchSubmit", "dateParseMdy", "dashboardCacheKept")
+
+
+def script_url(ctx: AppContext) -> str:
+    """Where pages load the shared script from."""
+    if ctx.config.defect("script-immutable-unversioned"):
+        return "/static/app.js"
+    return f"/static/app.{ctx.store.version()}.js"
+
+
+def style_url(ctx: AppContext) -> str:
+    """Where pages load the stylesheet from."""
+    return f"/static/style.{ctx.store.version()}.css"
+
+
+def render_script(ctx: AppContext, portal: PortalName, version: int) -> str:
+    """The shared script as built for a release: version constant and flags substituted."""
+    flags = page_flags(ctx.config, portal)
+    script_flags = {name: flags[name] for name in SCRIPT_FLAGS}
+    return ctx.script_source.replace("__HAVEN_VERSION__", str(version)).replace(
+        "__HAVEN_FLAGS__", json.dumps(script_flags, sort_keys=True)
+    )
+
+
+# --- users and sessions ---------------------------------------------------------------------------
+
+
+_UNSET = object()
+
+
+class LoginRequired(Exception):
+    """Raised by `require_user`; answered with a redirect to the login page."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def current_user(request: Request) -> User | None:
+    """The signed-in account of this portal, if any."""
+    cached = getattr(request.state, "user", _UNSET)
+    if cached is not _UNSET:
+        assert cached is None or isinstance(cached, User)
+        return cached
+    portal = portal_of(request)
+    token = request.cookies.get(portal.cookie)
+    user = ctx_of(request).store.user_for_token(token, portal.name) if token else None
+    if user is not None and user.role != portal.role:
+        user = None
+    request.state.user = user
+    return user
+
+
+def require_user(request: Request) -> User:
+    """The signed-in account, or `LoginRequired` carrying the current path and query."""
+    user = current_user(request)
+    if user is None:
+        path = request.url.path
+        if request.url.query:
+            path += f"?{request.url.query}"
+        raise LoginRequired(path)
+    return user
+
+
+def viewer_now(request: Request, user: User) -> datetime:
+    """ "Now" for the signed-in user: their scenario's clock."""
+    return now_for(ctx_of(request).store, user.scenario_id)
+
+
+def safe_next(value: str | None) -> str:
+    """`value` when it is a local path (`/...`, not `//` or `/\\`), else `/dashboard`."""
+    if (
+        value
+        and value.startswith("/")
+        and not value.startswith(("//", "/\\"))
+        and not re.search(r"[\x00-\x1f\\]", value)
+    ):
+        return value
+    return "/dashboard"
+
+
+def set_session_cookie(response: Response, request: Request, token: str) -> None:
+    """Set the portal's session cookie (HttpOnly, SameSite=Lax, Path=/, not Secure)."""
+    config = ctx_of(request).config
+    samesite: Any = "lax"
+    secure = False
+    if config.defect("session-cookie-samesite-none"):
+        samesite = "none"
+    if config.defect("session-cookie-secure"):
+        secure = True
+    response.set_cookie(
+        portal_of(request).cookie, token, httponly=True, samesite=samesite, secure=secure, path="/"
+    )
+
+
+def clear_session_cookie(response: Response, request: Request) -> None:
+    """Expire the portal's session cookie."""
+    response.delete_cookie(portal_of(request).cookie, path="/", httponly=True, samesite="lax")
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+
+def redirect(url: str) -> RedirectResponse:
+    """A 303 See Other redirect."""
+    return RedirectResponse(url, status_code=303)
+
+
+def is_android_blocked(request: Request) -> bool:
+    """The `android-ua-block` defect: the client portal turns Android browsers away."""
+    return (
+        portal_of(request).name == "client"
+        and ctx_of(request).config.defect("android-ua-block")
+        and "Android" in request.headers.get("user-agent", "")
+    )
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    title: str,
+    status_code: int = 200,
+    nav: str | None = None,
+    body_class: str = "",
+    **context: Any,
+) -> HTMLResponse:
+    """Render a page in the shared layout (`Cache-Control: no-cache`).
+
+    `title` is the page's own title; the product name is appended unless it is already there.
+    """
+    ctx = ctx_of(request)
+    portal = portal_of(request)
+    if is_android_blocked(request):
+        template, title, status_code, context = (
+            "unsupported.html",
+            "Browser not supported",
+            200,
+            {},
+        )
+    user = current_user(request)
+    flags = page_flags(ctx.config, portal.name)
+    classes = ["signed-in" if user else "signed-out"]
+    context.setdefault("brand_href", "/")
+    context.setdefault("error", None)
+    if body_class:
+        classes.append(body_class)
+    html = ctx.env.get_template(template).render(
+        request=request,
+        portal=portal,
+        user=user,
+        version=ctx.store.version(),
+        script_url=script_url(ctx),
+        style_url=style_url(ctx),
+        flags=flags,
+        title=title if title.endswith(f" · {portal.product}") else f"{title} · {portal.product}",
+        nav=nav,
+        body_class=" ".join(classes),
+        client_url=ctx.config.client_url,
+        provider_url=ctx.config.provider_url,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": HTML_CACHE})
+
+
+def json_response(data: Any, status_code: int = 200) -> JSONResponse:
+    """JSON that no cache keeps (`Cache-Control: no-store`)."""
+    return JSONResponse(data, status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+# --- shared routes --------------------------------------------------------------------------------
+
+_ASSET = re.compile(r"^(app|style)(?:\.(\d+))?\.(js|css)$")
+
+
+def _login_page(
+    request: Request,
+    *,
+    next_path: str = "",
+    email: str = "",
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    ctx = ctx_of(request)
+    portal = portal_of(request)
+    flags = page_flags(ctx.config, portal.name)
+    other_login = f"{ctx.config.url(portal.other)}/login"
+    links_base = ctx.config.client_url if flags["loginLinksToClient"] else ""
+    response = render(
+        request,
+        "login.html",
+        title=portal.login_title,
+        status_code=status_code,
+        next_path=next_path,
+        email=email,
+        error=error,
+        signed_out=request.query_params.get("signed_out") == "1",
+        other_login=other_login,
+        forgot_href=f"{links_base}/forgot-password",
+        brand_href=f"{links_base}/login" if links_base else "/",
+    )
+    return response
+
+
+def build_common_router() -> APIRouter:
+    """Routes both portals serve: sign-in, health, assets, service worker, offline page."""
+    router = APIRouter()
+
+    @router.get("/")
+    async def home(request: Request) -> Response:
+        return redirect("/dashboard" if current_user(request) else "/login")
+
+    @router.get("/healthz")
+    async def healthz(request: Request) -> Response:
+        ctx = ctx_of(request)
+        return json_response(
+            {
+                "status": "ok",
+                "portal": portal_of(request).name,
+                "version": ctx.store.version(),
+                "mode": ctx.config.mode,
+            }
+        )
+
+    @router.get("/login")
+    async def login_form(request: Request) -> Response:
+        if current_user(request):
+            return redirect("/dashboard")
+        return _login_page(request, next_path=request.query_params.get("next", ""))
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        ctx = ctx_of(request)
+        portal = portal_of(request)
+        form = await request.form()
+        email = str(form.get("email", "")).strip()
+        password = str(form.get("password", ""))
+        next_path = str(form.get("next", ""))
+        user = ctx.store.authenticate(email, password) if email and password else None
+        if user is None:
+            return _login_page(
+                request, next_path=next_path, email=email, error="credentials", status_code=401
+            )
+        if user.role != portal.role:
+            return _login_page(
+                request, next_path=next_path, email=email, error="wrong-portal", status_code=403
+            )
+        token = ctx.store.create_auth_session(user.id, portal.name)
+        response = redirect(safe_next(next_path))
+        set_session_cookie(response, request, token)
+        return response
+
+    @router.post("/logout")
+    async def logout(request: Request) -> Response:
+        token = request.cookies.get(portal_of(request).cookie)
+        if token:
+            ctx_of(request).store.delete_auth_session(token)
+        response = redirect("/login?signed_out=1")
+        clear_session_cookie(response, request)
+        return response
+
+    @router.get("/forgot-password")
+    async def forgot_form(request: Request) -> Response:
+        return render(request, "forgot_password.html", title="Reset your password", sent=False)
+
+    @router.post("/forgot-password")
+    async def forgot(request: Request) -> Response:
+        ctx = ctx_of(request)
+        portal = portal_of(request)
+        form = await request.form()
+        email = str(form.get("email", "")).strip()
+        user = ctx.store.user_by_email(email) if email else None
+        if user is not None and user.role == portal.role:
+            ctx.store.send_email(
+                to=user.email,
+                subject=f"Reset your {portal.product} password",
+                body=(
+                    f"Hi {user.first_name},\n\nSomeone asked to reset the password of your "
+                    f"{portal.product} account. This reference app does not change passwords; "
+                    "this email only shows that a reset link would be sent.\n"
+                ),
+            )
+        return render(request, "forgot_password.html", title="Reset your password", sent=True)
+
+    @router.get("/offline")
+    async def offline(request: Request) -> Response:
+        request.state.user = None  # cached by the service worker: nobody's data in it
+        return render(request, "offline.html", title="You're offline")
+
+    @router.get("/sw.js")
+    async def service_worker(request: Request) -> Response:
+        return Response(
+            ctx_of(request).sw_source,
+            media_type="text/javascript",
+            headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+        )
+
+    @router.get("/static/{filename}")
+    async def static_asset(request: Request, filename: str) -> Response:
+        ctx = ctx_of(request)
+        match = _ASSET.match(filename)
+        current = ctx.store.version()
+        if match is None:
+            raise StarletteHTTPException(404)
+        name, version_text, ext = match.groups()
+        if (name, ext) not in (("app", "js"), ("style", "css")):
+            raise StarletteHTTPException(404)
+        if version_text is None:
+            # Only the defective build references the shared script without a version.
+            if name != "app" or not ctx.config.defect("script-immutable-unversioned"):
+                raise StarletteHTTPException(404)
+            version = current
+        else:
+            version = int(version_text)
+            if not 1 <= version <= current:
+                raise StarletteHTTPException(404)
+        if name == "app":
+            body = render_script(ctx, portal_of(request).name, version)
+            media_type = "text/javascript"
+        else:
+            body = ctx.style_source
+            media_type = "text/css"
+        return Response(body, media_type=media_type, headers={"Cache-Control": IMMUTABLE_CACHE})
+
+    return router
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+_ERROR_TITLES = {
+    403: "You can't open this page",
+    404: "Page not found",
+    405: "Page not found",
+    409: "This can't be done right now",
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """HTML error pages for people, JSON for `/api/` and `/__test__/`; login redirects."""
+
+    async def login_required(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LoginRequired)
+        if request.url.path.startswith("/api/"):
+            return json_response({"detail": "Sign in required"}, status_code=401)
+        return redirect("/login?" + urlencode({"next": exc.next_path}, quote_via=quote))
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if request.url.path.startswith(("/api/", "/__test__/")):
+            return json_response({"detail": exc.detail}, status_code=exc.status_code)
+        title = _ERROR_TITLES.get(exc.status_code, "Something went wrong")
+        if exc.status_code in (404, 405):
+            message = "We couldn't find that page."
+        else:
+            message = exc.detail if isinstance(exc.detail, str) else ""
+        return render(
+            request,
+            "error.html",
+            title=title,
+            status_code=exc.status_code,
+            heading=title,
+            message=message,
+        )
+
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(StarletteHTTPException, http_error)
