@@ -1,0 +1,268 @@
+"""``compat``: the harness for humans. ``run`` wraps pytest (everything pytest accepts passes
+through after ``--``); the other commands answer questions without running journeys."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import webbrowser
+from collections.abc import Sequence
+from pathlib import Path
+
+from compat_harness.devices import BUILTIN_DEVICES
+from compat_harness.exitcodes import ExitCode
+from compat_harness.matrix import MatrixError, load_matrix
+
+DEFAULT_MATRIX = "matrix/default.yaml"
+
+
+def _project_root() -> Path:
+    """The folder holding suites/ (the current one or a parent)."""
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "suites").is_dir() and (folder / "conftest.py").exists():
+            return folder
+    raise SystemExit(
+        "compat: run this from the project folder (the one with suites/ and conftest.py)"
+    )
+
+
+# --- run -------------------------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace, passthrough: list[str]) -> int:
+    import pytest
+
+    root = _project_root()
+    os.chdir(root)
+    pytest_args = [str(root / "suites"), "-p", "no:cacheprovider"]
+    for flag, value in (
+        ("--profile", args.profile),
+        ("--cells", args.cells),
+        ("--matrix", args.matrix),
+        ("--client-url", args.client_url),
+        ("--provider-url", args.provider_url),
+        ("--defects", args.defects),
+        ("--report-dir", args.report_dir),
+        ("--engine", args.engine),
+    ):
+        if value:
+            pytest_args += [flag, value]
+    if args.workers:
+        pytest_args += ["-n", str(args.workers)]
+    if args.retries:
+        pytest_args += ["--reruns", str(args.retries)]
+    if args.allow_destructive:
+        pytest_args.append("--allow-destructive")
+    if args.journey:
+        pytest_args += ["-k", " or ".join(args.journey.split(","))]
+    if not args.verbose:
+        pytest_args += ["-q", "-p", "no:warnings"]
+    return int(pytest.main([*pytest_args, *passthrough]))
+
+
+# --- doctor ----------------------------------------------------------------------------------------
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from compat_harness.engines import resolve
+    from compat_harness.target import Verdict, check_health
+
+    path = Path(args.matrix)
+    try:
+        matrix = load_matrix(path)
+    except MatrixError as exc:
+        print(f"matrix: {exc}")
+        return int(ExitCode.USAGE_ERROR)
+    print(f"compat doctor · matrix {path}")
+    print()
+    print("Cells (engine preference → what runs here):")
+    missing = 0
+    for cell in matrix.cells.values():
+        res = resolve(cell)
+        if res.ok and res.chosen:
+            note = f" (fell back: {res.tried[0].reason})" if res.fell_back else ""
+            print(f"  ✓ {cell.id:<16} {res.chosen.engine}: {res.chosen.detail}{note}")
+        else:
+            missing += 1
+            print(f"  ✗ {cell.id:<16} cannot run: {res.reason}")
+            if res.install:
+                print(f"    {'':<16} install: {res.install}")
+    print()
+    print("Target:")
+    if args.client_url and args.provider_url:
+        health = check_health(args.client_url, args.provider_url, args.control_url)
+        for line in health.details.values():
+            print(f"  {line}")
+        print(f"  verdict: {health.message}")
+        if health.verdict is not Verdict.UP:
+            return int(
+                ExitCode.TARGET_DOWN
+                if health.verdict is Verdict.TARGET_DOWN
+                else ExitCode.NETWORK_DOWN
+            )
+    else:
+        print("  embedded reference app (started by each run; `compat app` starts it by hand)")
+    return 0 if not missing else int(ExitCode.NO_ENGINE) if missing == len(matrix.cells) else 0
+
+
+# --- small commands --------------------------------------------------------------------------------
+
+
+def _matrix(args: argparse.Namespace) -> int:
+    try:
+        matrix = load_matrix(args.matrix)
+    except MatrixError as exc:
+        print(f"matrix: {exc}")
+        return int(ExitCode.USAGE_ERROR)
+    for cell in matrix.cells.values():
+        d = cell.device
+        tiers = ", ".join(f"{p.value} {t.value}" for p, t in cell.tiers.items())
+        print(
+            f"{cell.id:<16} {cell.browser:<9} {d.name} {d.viewport}@{d.scale:g}x"
+            f"{' touch' if d.touch else ''} · engines {', '.join(cell.engines)} · {tiers}"
+        )
+    print()
+    for name, cells in matrix.profiles.items():
+        print(f"profile {name}: {', '.join(cells)}")
+    return 0
+
+
+def _devices(_: argparse.Namespace) -> int:
+    for d in BUILTIN_DEVICES.values():
+        print(
+            f"{d.name:<20} {d.viewport}@{d.scale:g}x{' touch' if d.touch else '':<6} {d.platform}"
+        )
+    return 0
+
+
+def _defects(_: argparse.Namespace) -> int:
+    from reference_app.defects import DEFECTS
+
+    for defect in DEFECTS.values():
+        print(f"{defect.name:<32} [{defect.category}, {defect.portal}] {defect.title}")
+        print(f"{'':<32} {defect.symptom}")
+    return 0
+
+
+def _app(args: argparse.Namespace) -> int:
+    cmd = [sys.executable, "-m", "reference_app", "--mode", args.mode]
+    if args.defects:
+        cmd += ["--defects", args.defects]
+    for flag, value in (
+        ("--client-port", args.client_port),
+        ("--provider-port", args.provider_port),
+    ):
+        if value:
+            cmd += [flag, str(value)]
+    os.execv(sys.executable, cmd)
+    return 0  # pragma: no cover
+
+
+def _report(args: argparse.Namespace) -> int:
+    root = Path(args.report_dir)
+    run_dir = root / (args.run or "latest")
+    html = run_dir / "report.html"
+    if not html.exists():
+        print(f"no report at {html}: run `compat run` first")
+        return 1
+    if args.action == "path":
+        print(html.resolve())
+    elif args.action == "open":
+        webbrowser.open(html.resolve().as_uri())
+        print(html.resolve())
+    else:
+        import functools
+        import http.server
+
+        handler = functools.partial(
+            http.server.SimpleHTTPRequestHandler, directory=str(run_dir.resolve())
+        )
+        with http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler) as server:
+            print(
+                f"serving {run_dir.resolve()} at http://127.0.0.1:{server.server_address[1]}/report.html (Ctrl-C stops)"
+            )
+            try:
+                server.serve_forever()
+            except KeyboardInterrupt:
+                pass
+    return 0
+
+
+# --- parser ----------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="compat", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser(
+        "run", help="run a profile of the matrix and write the compatibility report"
+    )
+    run.add_argument("--profile", help="profile of the matrix (default: default)")
+    run.add_argument("--cells", help="comma list of cells (wins over --profile)")
+    run.add_argument("--matrix", help=f"matrix file (default: {DEFAULT_MATRIX})")
+    run.add_argument("--journey", help="comma list of journeys/tests to run (pytest -k)")
+    run.add_argument("--client-url", help="client portal URL (default: embedded reference app)")
+    run.add_argument("--provider-url", help="provider portal URL")
+    run.add_argument("--defects", help="reference app defects to switch on (see `compat defects`)")
+    run.add_argument("--engine", help="force engines: ENGINE or CELL=ENGINE,...")
+    run.add_argument("--workers", type=int, help="parallel workers (pytest-xdist)")
+    run.add_argument(
+        "--retries", type=int, help="retry failed tests N times (retried passes are flaky)"
+    )
+    run.add_argument("--report-dir", help="where reports go (default: reports)")
+    run.add_argument(
+        "--allow-destructive", action="store_true", help="allow booking/cancel on non-test targets"
+    )
+    run.add_argument("-v", "--verbose", action="store_true", help="pytest's full output")
+
+    doctor = sub.add_parser(
+        "doctor", help="which cells can run here, what to install, is the target up"
+    )
+    doctor.add_argument("--matrix", default=DEFAULT_MATRIX)
+    doctor.add_argument("--client-url")
+    doctor.add_argument("--provider-url")
+    doctor.add_argument("--control-url")
+
+    matrix = sub.add_parser("matrix", help="validate and list the matrix's cells and profiles")
+    matrix.add_argument("--matrix", default=DEFAULT_MATRIX)
+    sub.add_parser("devices", help="list the built-in device profiles")
+    sub.add_parser("defects", help="list the reference app's defect catalog")
+
+    app = sub.add_parser("app", help="start the embedded reference app in the foreground")
+    app.add_argument("--defects", help="comma list of defects to switch on")
+    app.add_argument("--mode", choices=["test", "production"], default="test")
+    app.add_argument("--client-port", type=int)
+    app.add_argument("--provider-port", type=int)
+
+    report = sub.add_parser("report", help="find, open or serve a run's report")
+    report.add_argument("action", choices=["path", "open", "serve"], nargs="?", default="path")
+    report.add_argument("run", nargs="?", help="run id (default: latest)")
+    report.add_argument("--report-dir", default="reports")
+    report.add_argument("--port", type=int, default=0)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    passthrough: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, passthrough = argv[:cut], argv[cut + 1 :]
+    args = build_parser().parse_args(argv)
+    handlers = {
+        "run": lambda: _run(args, passthrough),
+        "doctor": lambda: _doctor(args),
+        "matrix": lambda: _matrix(args),
+        "devices": lambda: _devices(args),
+        "defects": lambda: _defects(args),
+        "app": lambda: _app(args),
+        "report": lambda: _report(args),
+    }
+    return handlers[args.command]()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

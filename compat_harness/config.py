@@ -1,0 +1,219 @@
+"""Harness settings, read once per run in a documented order:
+command line > environment (``COMPAT_*``) > config file (pytest ini: ``[tool.pytest.ini_options]``
+``compat_*`` keys) > defaults. Each value remembers where it came from (``compat doctor`` shows it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compat_harness.matrix import Tier
+
+
+def _csv(value: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = value if isinstance(value, list | tuple) else [value]
+    return tuple(part.strip() for item in items for part in str(item).split(",") if part.strip())
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _tiers(value: Any) -> tuple[Tier, ...]:
+    try:
+        return tuple(Tier(v) for v in _csv(value))
+    except ValueError:
+        raise pytest.UsageError(
+            f"--fail-on {value!r}: use a comma list of {', '.join(t.value for t in Tier)}"
+        ) from None
+
+
+def _seconds(value: Any) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise pytest.UsageError(f"timeout {value!r} is not a number of seconds") from None
+    if seconds <= 0:
+        raise pytest.UsageError(f"timeout {value!r} must be positive")
+    return seconds
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: its command-line flag, environment variable, ini key and default."""
+
+    dest: str
+    flag: str
+    env: str
+    help: str
+    default: Any = None
+    parse: Callable[[Any], Any] = str
+    is_flag: bool = False
+
+    @property
+    def ini(self) -> str:
+        return f"compat_{self.dest}"
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("matrix", "--matrix", "COMPAT_MATRIX", "matrix YAML file", "matrix/default.yaml"),
+    Option("profile", "--profile", "COMPAT_PROFILE", "profile of the matrix to run", "default"),
+    Option(
+        "cells", "--cells", "COMPAT_CELLS", "comma list of cells (wins over --profile)", (), _csv
+    ),
+    Option(
+        "engine",
+        "--engine",
+        "COMPAT_ENGINE",
+        "force an engine for cells: ENGINE or CELL=ENGINE, comma separated",
+        (),
+        _csv,
+    ),
+    Option(
+        "client_url",
+        "--client-url",
+        "COMPAT_CLIENT_URL",
+        "client portal base URL (default: start the embedded reference app)",
+    ),
+    Option("provider_url", "--provider-url", "COMPAT_PROVIDER_URL", "provider portal base URL"),
+    Option(
+        "control_url",
+        "--control-url",
+        "COMPAT_CONTROL_URL",
+        "a URL outside the target that should answer, to tell 'target down' from 'network down'",
+    ),
+    Option(
+        "defects",
+        "--defects",
+        "COMPAT_DEFECTS",
+        "reference app only: catalogued defects to switch on (comma list; see `compat defects`)",
+        (),
+        _csv,
+    ),
+    Option(
+        "report_dir", "--report-dir", "COMPAT_REPORT_DIR", "where runs write reports", "reports"
+    ),
+    Option("run_id", "--run-id", "COMPAT_RUN_ID", "id of this run (default: time + random)"),
+    Option(
+        "allow_destructive",
+        "--allow-destructive",
+        "COMPAT_ALLOW_DESTRUCTIVE",
+        "let destructive journeys (booking, cancel) run against a target that is not in test mode",
+        False,
+        _bool,
+        is_flag=True,
+    ),
+    Option(
+        "fail_on",
+        "--fail-on",
+        "COMPAT_FAIL_ON",
+        "tiers whose failures fail the run (others only warn)",
+        "recommended,supported",
+        _tiers,
+    ),
+    Option(
+        "action_timeout",
+        "--action-timeout",
+        "COMPAT_ACTION_TIMEOUT",
+        "seconds an action waits for its element",
+        10.0,
+        _seconds,
+    ),
+    Option(
+        "expect_timeout",
+        "--expect-timeout",
+        "COMPAT_EXPECT_TIMEOUT",
+        "seconds an expectation polls",
+        5.0,
+        _seconds,
+    ),
+    Option(
+        "secrets_file", "--secrets-file", "COMPAT_SECRETS_FILE", "file with test account secrets"
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    values: dict[str, Any]
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def fail_on_tiers(self) -> tuple[Tier, ...]:
+        value = self.values["fail_on"]
+        return value if isinstance(value, tuple) else _tiers(value)
+
+    @property
+    def engine_overrides(self) -> dict[str | None, str]:
+        """Forced engines: key None applies to every cell."""
+        forced: dict[str | None, str] = {}
+        for item in self.values["engine"]:
+            cell, sep, engine = item.partition("=")
+            forced[cell if sep else None] = engine if sep else cell
+        return forced
+
+    def resolve_path(self, name: str, root: Path) -> Path:
+        path = Path(self.values[name])
+        return path if path.is_absolute() else root / path
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("compat", "browser compatibility harness")
+    for opt in OPTIONS:
+        if opt.is_flag:
+            group.addoption(
+                opt.flag,
+                action="store_true",
+                default=None,
+                dest=f"compat_{opt.dest}",
+                help=opt.help,
+            )
+        else:
+            group.addoption(
+                opt.flag,
+                default=None,
+                dest=f"compat_{opt.dest}",
+                help=f"{opt.help} [env {opt.env}]",
+            )
+        parser.addini(opt.ini, help=opt.help, default=None)
+
+
+def read_settings(config: pytest.Config, env: dict[str, str] | None = None) -> Settings:
+    """Resolve every option: command line > environment > ini > default."""
+    env = dict(os.environ) if env is None else env
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for opt in OPTIONS:
+        raw: Any = config.getoption(f"compat_{opt.dest}", default=None)
+        source = "command line"
+        if raw is None and opt.dest == "client_url":
+            raw = config.getoption(
+                "base_url", default=None
+            )  # pytest-playwright/pytest-base-url flag
+        if raw is None and opt.env in env and env[opt.env] != "":
+            raw, source = env[opt.env], f"env {opt.env}"
+        if raw is None:
+            ini = config.getini(opt.ini)
+            if ini not in (None, "", []):
+                raw, source = ini, f"ini {opt.ini}"
+        if raw is None:
+            values[opt.dest], sources[opt.dest] = opt.default, "default"
+            continue
+        values[opt.dest], sources[opt.dest] = opt.parse(raw), source
+    return Settings(values, sources)

@@ -1,0 +1,161 @@
+"""Playwright engines: local builds (bundled, or the system's Chromium) and a Playwright server.
+
+The browser and context lifecycle belongs to pytest-playwright's fixtures; this module only says
+whether a cell can run, and with which launch and context arguments.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import socket
+from typing import Any
+from urllib.parse import urlparse
+
+from compat_harness.engines.base import Availability, Engine, EngineInfo, EngineKind
+from compat_harness.matrix import Cell
+
+# Debian's chromium phones home at start unless told not to; on a closed network those
+# connections fail noisily (and slowly). The same flags the product's CI machines use.
+SYSTEM_CHROMIUM_ARGS = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+)
+_SYSTEM_CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+@functools.cache
+def bundled_executables() -> dict[str, str | None]:
+    """Playwright's own browser builds that are installed, by browser name."""
+    from playwright.sync_api import sync_playwright
+
+    found: dict[str, str | None] = {}
+    try:
+        with sync_playwright() as p:
+            for name in ("chromium", "webkit", "firefox"):
+                path = getattr(p, name).executable_path
+                found[name] = path if path and os.path.exists(path) else None
+    except Exception:  # the driver itself is broken: report every build missing
+        return {"chromium": None, "webkit": None, "firefox": None}
+    return found
+
+
+def system_chromium() -> str | None:
+    explicit = os.environ.get("COMPAT_CHROMIUM_PATH")
+    if explicit:
+        return explicit if os.path.exists(explicit) else None
+    for name in _SYSTEM_CHROMIUM_NAMES:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def context_args(cell: Cell) -> dict[str, Any]:
+    """browser.new_context() arguments that emulate the cell's device."""
+    device = cell.device
+    args: dict[str, Any] = {
+        "viewport": {"width": device.viewport.width, "height": device.viewport.height},
+        "screen": {"width": device.viewport.width, "height": device.viewport.height},
+        "device_scale_factor": device.scale,
+        "has_touch": device.touch,
+        "locale": device.locale,
+    }
+    if cell.browser != "firefox":  # Firefox has no mobile emulation in Playwright
+        args["is_mobile"] = device.mobile
+    if device.user_agent:
+        args["user_agent"] = device.user_agent
+    if device.timezone:
+        args["timezone_id"] = device.timezone
+    return args
+
+
+class PlaywrightEngine(Engine):
+    """Playwright with its bundled build, or the system's Chromium via executable_path."""
+
+    name = "playwright"
+    kind = EngineKind.PLAYWRIGHT
+
+    def check(self, cell: Cell) -> Availability:
+        bundled = bundled_executables().get(cell.browser)
+        if bundled:
+            return Availability(self.name, True, detail=f"Playwright's {cell.browser} build")
+        install = f"python -m playwright install --with-deps {cell.browser}"
+        if cell.browser == "chromium":
+            system = system_chromium()
+            if system:
+                return Availability(
+                    self.name,
+                    True,
+                    detail=f"system Chromium ({system}); Playwright's own build is not installed",
+                    options={"executable_path": system, "args": list(SYSTEM_CHROMIUM_ARGS)},
+                )
+            return self.unavailable(
+                "neither Playwright's Chromium nor a system Chromium is installed",
+                f"{install}  (or: sudo apt-get install chromium)",
+            )
+        if cell.browser == "webkit":
+            return self.unavailable(
+                "Playwright's WebKit build is not installed (Playwright cannot drive the "
+                "system's WebKitGTK; the webkitgtk engine can)",
+                install,
+            )
+        return self.unavailable(f"Playwright's {cell.browser} build is not installed", install)
+
+    @staticmethod
+    def launch_args(availability: Availability) -> dict[str, Any]:
+        return dict(availability.options)
+
+    @staticmethod
+    def describe(
+        cell: Cell, availability: Availability, version: str, headless: bool
+    ) -> EngineInfo:
+        build = "Playwright build" if not availability.options else "system package"
+        return EngineInfo(
+            engine=availability.engine,
+            kind=EngineKind.PLAYWRIGHT
+            if availability.engine == "playwright"
+            else EngineKind.REMOTE,
+            browser=cell.browser,
+            version=version,
+            build=build if availability.engine == "playwright" else f"remote {availability.detail}",
+            headless=headless,
+            display="headless" if headless else "headed",
+            device=cell.device.name,
+            emulated=True,
+            touch_events=cell.device.touch,
+        )
+
+
+def _port_open(url: str, timeout: float = 2.0) -> str | None:
+    """None when host:port accepts TCP connections, else the reason."""
+    parsed = urlparse(url)
+    port = parsed.port or (443 if parsed.scheme in ("https", "wss") else 80)
+    try:
+        with socket.create_connection((parsed.hostname or "localhost", port), timeout=timeout):
+            return None
+    except OSError as exc:
+        return f"{parsed.hostname}:{port} does not answer ({exc.strerror or exc})"
+
+
+class PlaywrightServerEngine(Engine):
+    """A browser behind a Playwright server (`playwright run-server` / `launch_server`)."""
+
+    name = "playwright-server"
+    kind = EngineKind.REMOTE
+
+    def check(self, cell: Cell) -> Availability:
+        if cell.remote is None or not cell.remote.url.startswith(("ws://", "wss://")):
+            return self.unavailable("no ws:// URL of a Playwright server in the cell's 'remote'")
+        problem = _port_open(cell.remote.url)
+        if problem:
+            return self.unavailable(
+                f"the Playwright server {problem}",
+                "start one: python -m playwright run-server --port 3000",
+            )
+        return Availability(
+            self.name, True, detail=cell.remote.url, options={"ws_endpoint": cell.remote.url}
+        )

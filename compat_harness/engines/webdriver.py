@@ -1,0 +1,286 @@
+"""WebDriver engines: real WebKitGTK on this machine (MiniBrowser under Xvfb) and any remote W3C
+WebDriver endpoint (Selenium Grid, Appium, cloud grids).
+
+Facts these rely on (measured with WebKitGTK 2.50): there is no headless mode, so the browser gets
+an Xvfb screen of the device's pixel size; GDK_SCALE (an integer) sets devicePixelRatio and must be
+in the driver service's environment; ``set_window_rect`` gives an exact viewport (the window has no
+browser chrome in automation mode); no touch events are delivered under Xvfb; a bad MiniBrowser
+argument or a missing display makes new-session hang, hence the client timeout on every start.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import threading
+import urllib.request
+from typing import Any
+
+from compat_harness.engines.base import Availability, Engine, EngineInfo, EngineKind
+from compat_harness.engines.xvfb import VirtualDisplay
+from compat_harness.matrix import Cell
+
+_MINIBROWSER_GLOBS = (
+    "/usr/lib/*/webkit2gtk-4.1/MiniBrowser",
+    "/usr/lib/*/webkitgtk-6.0/MiniBrowser",
+    "/usr/lib/*/webkit2gtk-4.0/MiniBrowser",
+    "/usr/libexec/webkit2gtk-4.*/MiniBrowser",
+    "/usr/lib/webkit2gtk-4.*/MiniBrowser",
+)
+WEBKITGTK_INSTALL = "sudo apt-get install webkit2gtk-driver xvfb"
+NO_TOUCH_LIMIT = "no touch events: WebKitGTK under Xvfb delivers mouse input only (taps are clicks)"
+
+
+class BrowserStartError(RuntimeError):
+    """The engine is installed but the browser did not start: the cell fails with this reason."""
+
+
+def find_minibrowser() -> str | None:
+    explicit = os.environ.get("COMPAT_MINIBROWSER")
+    if explicit:
+        return explicit if os.path.exists(explicit) else None
+    for pattern in _MINIBROWSER_GLOBS:
+        hits = sorted(glob.glob(pattern))
+        if hits:
+            return hits[-1]
+    return None
+
+
+def _selenium_missing() -> str | None:
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "the selenium package is not installed"
+    return None
+
+
+class WebKitGTKEngine(Engine):
+    """WebKitGTK's WebDriver (WebKitWebDriver) driving MiniBrowser --automation."""
+
+    name = "webkitgtk"
+    kind = EngineKind.WEBDRIVER
+
+    def check(self, cell: Cell) -> Availability:
+        if cell.browser != "webkit":
+            return self.unavailable(f"webkitgtk runs WebKit cells, not {cell.browser}")
+        if problem := _selenium_missing():
+            return self.unavailable(problem, "pip install selenium")
+        driver = os.environ.get("COMPAT_WEBKIT_DRIVER") or shutil.which("WebKitWebDriver")
+        browser = find_minibrowser()
+        if not driver or not browser:
+            missing = "WebKitWebDriver" if not driver else "MiniBrowser"
+            return self.unavailable(f"WebKitGTK's {missing} is not installed", WEBKITGTK_INSTALL)
+        if not VirtualDisplay.available() and not os.environ.get("DISPLAY"):
+            return self.unavailable(
+                "no display and no Xvfb to make one", "sudo apt-get install xvfb"
+            )
+        return Availability(
+            self.name,
+            True,
+            detail="WebKitGTK MiniBrowser through WebKitWebDriver",
+            options={"driver": driver, "browser": browser},
+        )
+
+
+class RemoteWebDriverEngine(Engine):
+    """Any W3C WebDriver endpoint: Selenium Grid, Appium, a cloud device grid."""
+
+    name = "webdriver"
+    kind = EngineKind.REMOTE
+
+    def check(self, cell: Cell) -> Availability:
+        if cell.remote is None or not cell.remote.url.startswith(("http://", "https://")):
+            return self.unavailable("no http(s) WebDriver URL in the cell's 'remote'")
+        if problem := _selenium_missing():
+            return self.unavailable(problem, "pip install selenium")
+        status_url = cell.remote.url.rstrip("/") + "/status"
+        try:
+            with urllib.request.urlopen(status_url, timeout=5) as response:
+                response.read()
+        except Exception as exc:
+            return self.unavailable(
+                f"the WebDriver endpoint does not answer ({type(exc).__name__}: {exc})",
+                "start the grid/Appium server or fix the cell's remote url",
+            )
+        return Availability(
+            self.name, True, detail=cell.remote.url, options={"url": cell.remote.url}
+        )
+
+
+class WebDriverRuntime:
+    """The processes one WebDriver cell needs in one worker, and a new session per test."""
+
+    def __init__(
+        self,
+        cell: Cell,
+        availability: Availability,
+        *,
+        headed: bool = False,
+        start_timeout: float = 30.0,
+    ) -> None:
+        self.cell = cell
+        self.availability = availability
+        self.headed = headed
+        self.start_timeout = start_timeout
+        self.remote = availability.engine == "webdriver"
+        self._display: VirtualDisplay | None = None
+        self._service: Any = None
+        self._url: str | None = None
+        self._failure: str | None = None
+        self._lock = threading.Lock()
+        scale = cell.device.scale
+        self.gdk_scale = max(1, round(scale))
+        self.limits: list[str] = []
+        if not self.remote:
+            self.limits.append(NO_TOUCH_LIMIT if cell.device.touch else "")
+            if self.gdk_scale != scale:
+                self.limits.append(
+                    f"device pixel ratio {scale} rounded to {self.gdk_scale} (GDK_SCALE)"
+                )
+            self.limits = [x for x in self.limits if x]
+
+    # --- processes ---
+    def _start_local(self) -> str:
+        from selenium.webdriver.webkitgtk.service import Service
+
+        env = dict(os.environ)
+        if self.headed and os.environ.get("DISPLAY"):
+            display = os.environ["DISPLAY"]
+        else:
+            vp = self.cell.device.viewport
+            # Room for the window at device pixels, plus slack for the window manager-less layout.
+            self._display = VirtualDisplay(
+                vp.width * self.gdk_scale + 64, vp.height * self.gdk_scale + 64
+            )
+            display = self._display.start()
+        lang = self.cell.device.locale.replace("-", "_") + ".UTF-8"
+        env.update(DISPLAY=display, GDK_SCALE=str(self.gdk_scale), LANG=lang, LC_ALL=lang)
+        env.pop("WAYLAND_DISPLAY", None)
+        if self.cell.device.timezone:
+            env["TZ"] = self.cell.device.timezone
+        self._service = Service(executable_path=self.availability.options["driver"], env=env)
+        self._service.start()
+        return str(self._service.service_url)
+
+    def _ensure_started(self) -> str:
+        if self._failure:
+            raise BrowserStartError(self._failure)
+        if self._url is None:
+            self._url = self.availability.options["url"] if self.remote else self._start_local()
+        return self._url
+
+    def _options(self) -> Any:
+        if self.remote:
+            from selenium.webdriver.common.options import ArgOptions
+
+            options: Any = ArgOptions()
+            for key, value in (self.cell.remote.capabilities if self.cell.remote else {}).items():
+                options.set_capability(key, value)
+            return options
+        from selenium.webdriver.webkitgtk.options import Options
+
+        options = Options()
+        options.binary_location = self.availability.options["browser"]
+        options.add_argument("--automation")
+        # Without --full-screen the window has a header bar (38 px) and a 447 px minimum width,
+        # so phone viewports cannot be had; full-screen + set_window_rect gives the exact size.
+        options.add_argument("--full-screen")
+        if self.cell.device.user_agent:
+            options.add_argument(f"--user-agent={self.cell.device.user_agent}")
+        return options
+
+    def new_driver(self) -> tuple[Any, EngineInfo]:
+        """A fresh WebDriver session sized to the device, and what it is."""
+        from selenium import webdriver
+        from selenium.webdriver.remote.client_config import ClientConfig
+        from selenium.webdriver.remote.remote_connection import RemoteConnection
+
+        with self._lock:
+            url = self._ensure_started()
+        auth: dict[str, str] = {}
+        remote = self.cell.remote
+        if self.remote and remote and remote.username_env and remote.password_env:
+            auth = {
+                "username": os.environ.get(remote.username_env, ""),
+                "password": os.environ.get(remote.password_env, ""),
+            }
+        driver = None
+        for attempt in (1, 2):  # a hung start is retried once on fresh processes
+            config = ClientConfig(remote_server_addr=url, timeout=int(self.start_timeout), **auth)
+            try:
+                driver = webdriver.Remote(
+                    command_executor=RemoteConnection(client_config=config), options=self._options()
+                )
+                break
+            except Exception as exc:
+                reason = f"browser cannot start on {self.cell.id}: {type(exc).__name__}: {exc}"
+                with self._lock:
+                    self._stop_processes()
+                    if attempt == 2 or self.remote:
+                        self._failure = reason.splitlines()[0]
+                        raise BrowserStartError(self._failure) from None
+                    url = self._ensure_started()
+        self._size(driver)
+        return driver, self._describe(driver)
+
+    def _size(self, driver: Any) -> None:
+        """Make the viewport exactly the device's; record a limit if the engine will not."""
+        vp = self.cell.device.viewport
+        caps = driver.capabilities
+        if self.remote and str(caps.get("platformName", "")).lower() in ("ios", "android"):
+            return  # a real device: its viewport is what it is
+        try:
+            driver.set_window_rect(0, 0, vp.width, vp.height)
+            w, h = driver.execute_script("return [innerWidth, innerHeight]")
+            if (w, h) != (vp.width, vp.height):
+                driver.set_window_rect(0, 0, 2 * vp.width - w, 2 * vp.height - h)
+                w, h = driver.execute_script("return [innerWidth, innerHeight]")
+        except Exception as exc:
+            self._note(f"cannot size the window ({type(exc).__name__})")
+            return
+        if (w, h) != (vp.width, vp.height):
+            self._note(f"viewport is {w}x{h}, not the device's {vp}")
+
+    def _note(self, limit: str) -> None:
+        if limit not in self.limits:
+            self.limits.append(limit)
+
+    def _describe(self, driver: Any) -> EngineInfo:
+        caps = driver.capabilities
+        real_device = self.remote and str(caps.get("platformName", "")).lower() in (
+            "ios",
+            "android",
+        )
+        browser = str(caps.get("browserName") or self.cell.browser)
+        if not self.remote:
+            browser = f"{browser} (WebKitGTK)"
+        return EngineInfo(
+            engine=self.availability.engine,
+            kind=EngineKind.REMOTE if self.remote else EngineKind.WEBDRIVER,
+            browser=browser,
+            version=str(caps.get("browserVersion") or caps.get("version") or ""),
+            build="remote WebDriver" if self.remote else "system WebKitGTK",
+            headless=False,
+            display="remote" if self.remote else ("headed" if self._display is None else "xvfb"),
+            device=self.cell.device.name if not real_device else str(caps.get("deviceName", "")),
+            emulated=not real_device,
+            touch_events=bool(real_device),
+            limits=list(self.limits),
+        )
+
+    def _stop_processes(self) -> None:
+        if self._service is not None:
+            try:
+                self._service.stop()
+            except Exception:  # already gone; nothing to keep
+                pass
+            self._service = None
+        if self._display is not None:
+            self._display.stop()
+            self._display = None
+        self._url = None
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop_processes()

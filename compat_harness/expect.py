@@ -1,0 +1,157 @@
+"""Web-first assertions that work on every engine: they poll the neutral session until the
+condition holds or the expect timeout runs out, then fail naming what was expected and seen.
+
+    expect(session).to_have_url(re.compile(r"/dashboard$"))
+    expect(page.role("alert")).to_contain_text("incorrect")
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, overload
+
+from compat_harness.session.base import HarnessTimeout, Locator, Session
+
+Pattern = str | re.Pattern[str]
+
+
+def _matches(
+    actual: str, expected: Pattern, *, contain: bool = False, ignore_case: bool = False
+) -> bool:
+    if isinstance(expected, re.Pattern):
+        return expected.search(actual) is not None
+    a, e = " ".join(actual.split()), " ".join(expected.split())
+    if ignore_case:
+        a, e = a.lower(), e.lower()
+    return e in a if contain else a == e
+
+
+def _show(expected: Pattern) -> str:
+    return f"/{expected.pattern}/" if isinstance(expected, re.Pattern) else repr(expected)
+
+
+class _Poller:
+    def __init__(self, session: Session, timeout: float | None) -> None:
+        self._session = session
+        self._timeout = session.timeouts.expect if timeout is None else timeout
+
+    def _poll(self, read: Callable[[], Any], ok: Callable[[Any], bool], expectation: str) -> Any:
+        seen: list[Any] = []
+
+        def attempt() -> bool:
+            value = read()
+            seen[:] = [value]
+            return ok(value)
+
+        try:
+            self._session.wait_until(attempt, self._timeout, expectation)
+        except HarnessTimeout as exc:
+            last = f"; last seen: {seen[0]!r}" if seen else ""
+            raise AssertionError(f"expected {expectation}{last} ({exc})") from None
+        return seen[0] if seen else None
+
+
+class SessionAssertions(_Poller):
+    def __init__(self, session: Session, timeout: float | None) -> None:
+        super().__init__(session, timeout)
+        self.session = session
+
+    def to_have_url(self, expected: Pattern) -> str:
+        return str(
+            self._poll(
+                lambda: self.session.url, lambda v: _matches(v, expected), f"URL {_show(expected)}"
+            )
+        )
+
+    def to_have_title(self, expected: Pattern) -> str:
+        return str(
+            self._poll(
+                self.session.title, lambda v: _matches(v, expected), f"title {_show(expected)}"
+            )
+        )
+
+
+class LocatorAssertions(_Poller):
+    def __init__(self, locator: Locator, timeout: float | None) -> None:
+        super().__init__(locator.session, timeout)
+        self.locator = locator
+        self._what = locator.query.describe()
+
+    def to_be_visible(self) -> None:
+        self._poll(self.locator.is_visible, bool, f"{self._what} to be visible")
+
+    def to_be_hidden(self) -> None:
+        self._poll(self.locator.is_visible, lambda v: not v, f"{self._what} to be hidden")
+
+    def to_have_count(self, count: int) -> None:
+        self._poll(
+            self.locator.count, lambda v: v == count, f"{self._what} to match {count} element(s)"
+        )
+
+    def to_have_text(self, expected: Pattern) -> str:
+        return str(
+            self._poll(
+                self._text,
+                lambda v: v is not None and _matches(v, expected),
+                f"{self._what} to have text {_show(expected)}",
+            )
+        )
+
+    def to_contain_text(self, expected: Pattern, *, ignore_case: bool = False) -> str:
+        return str(
+            self._poll(
+                self._text,
+                lambda v: (
+                    v is not None and _matches(v, expected, contain=True, ignore_case=ignore_case)
+                ),
+                f"{self._what} to contain {_show(expected)}",
+            )
+        )
+
+    def to_have_value(self, expected: Pattern) -> str:
+        return str(
+            self._poll(
+                self._value,
+                lambda v: v is not None and _matches(v, expected),
+                f"{self._what} to have value {_show(expected)}",
+            )
+        )
+
+    def to_have_attribute(self, name: str, expected: Pattern) -> str:
+        return str(
+            self._poll(
+                lambda: self._quick(lambda: self.locator.attribute(name)),
+                lambda v: v is not None and _matches(v, expected),
+                f"{self._what} to have {name}={_show(expected)}",
+            )
+        )
+
+    def to_be_checked(self, checked: bool = True) -> None:
+        self._poll(
+            lambda: self._quick(self.locator.is_checked),
+            lambda v: v is checked,
+            f"{self._what} to be {'checked' if checked else 'unchecked'}",
+        )
+
+    def _quick(self, read: Callable[[], Any]) -> Any:
+        """Read once if exactly one element matches now (the poll supplies the waiting)."""
+        return read() if self.locator.count() == 1 else None
+
+    def _text(self) -> str | None:
+        return self._quick(self.locator.inner_text)  # type: ignore[no-any-return]
+
+    def _value(self) -> str | None:
+        return self._quick(self.locator.input_value)  # type: ignore[no-any-return]
+
+
+@overload
+def expect(target: Session, timeout: float | None = None) -> SessionAssertions: ...
+@overload
+def expect(target: Locator, timeout: float | None = None) -> LocatorAssertions: ...
+def expect(
+    target: Session | Locator, timeout: float | None = None
+) -> SessionAssertions | LocatorAssertions:
+    if isinstance(target, Session):
+        return SessionAssertions(target, timeout)
+    return LocatorAssertions(target, timeout)

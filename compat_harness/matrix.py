@@ -1,0 +1,447 @@
+"""The matrix: cells (engine x device), per-portal support tiers, and profiles (named cell lists).
+
+Loaded from YAML into typed objects and validated as a whole: every problem is reported with the
+file, the line and the fix, and nothing runs while any remains.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from compat_harness.devices import BUILTIN_DEVICES, Device, Viewport
+
+
+class Tier(StrEnum):
+    """How far the product supports a cell, per portal (from its own support guidance)."""
+
+    RECOMMENDED = "recommended"
+    SUPPORTED = "supported"
+    NOT_RECOMMENDED = "not-recommended"
+
+    @property
+    def gates_run(self) -> bool:
+        """Failures in this tier fail the run by default."""
+        return self is not Tier.NOT_RECOMMENDED
+
+
+class Portal(StrEnum):
+    CLIENT = "client"
+    PROVIDER = "provider"
+
+
+BROWSERS = ("chromium", "webkit", "firefox")
+ENGINE_NAMES = ("playwright", "webkitgtk", "webdriver", "playwright-server")
+
+
+@dataclass(frozen=True)
+class Remote:
+    """Where a remote cell's browser lives; credentials come from the environment."""
+
+    url: str
+    capabilities: Mapping[str, Any] = field(default_factory=dict)
+    username_env: str | None = None
+    password_env: str | None = None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One browser engine + one device profile."""
+
+    id: str
+    browser: str
+    device: Device
+    engines: tuple[str, ...]
+    tiers: Mapping[Portal, Tier]
+    remote: Remote | None = None
+    notes: str = ""
+
+    def tier(self, portal: Portal | str | None) -> Tier:
+        """The tier for a portal; for a test spanning both (None), the stricter one."""
+        if portal is None:
+            return min(self.tiers.values(), key=list(Tier).index)
+        return self.tiers[Portal(portal)]
+
+    @property
+    def touch(self) -> bool:
+        return self.device.touch
+
+
+@dataclass(frozen=True)
+class Matrix:
+    cells: Mapping[str, Cell]
+    profiles: Mapping[str, tuple[str, ...]]
+    source: Path | None = None
+
+    def select(self, profile: str | None = None, cells: Sequence[str] | None = None) -> list[Cell]:
+        """Cells of a profile, or the named cells (which win over the profile)."""
+        if cells:
+            unknown = [c for c in cells if c not in self.cells]
+            if unknown:
+                raise MatrixError(
+                    self.source,
+                    None,
+                    f"unknown cell(s) {', '.join(unknown)}",
+                    f"use one of: {', '.join(self.cells)}{_suggest(unknown[0], self.cells)}",
+                )
+            return [self.cells[c] for c in dict.fromkeys(cells)]
+        name = profile or "default"
+        if name not in self.profiles:
+            raise MatrixError(
+                self.source,
+                None,
+                f"unknown profile '{name}'",
+                f"use one of: {', '.join(self.profiles)}{_suggest(name, self.profiles)}",
+            )
+        return [self.cells[c] for c in self.profiles[name]]
+
+
+class MatrixError(Exception):
+    """One or more problems in a matrix file; ``str()`` names file, line and fix for each."""
+
+    def __init__(self, source: Path | str | None, line: int | None, problem: str, fix: str) -> None:
+        self.problems: list[tuple[str | None, int | None, str, str]] = [
+            (str(source) if source else None, line, problem, fix)
+        ]
+        super().__init__(str(self))
+
+    @classmethod
+    def collect(cls, problems: list[tuple[str | None, int | None, str, str]]) -> MatrixError:
+        err = cls(*problems[0])
+        err.problems = problems
+        err.args = (str(err),)
+        return err
+
+    def __str__(self) -> str:
+        lines = []
+        for source, line, problem, fix in self.problems:
+            where = f"{source or '<matrix>'}{f':{line}' if line else ''}"
+            lines.append(f"{where}: {problem}. Fix: {fix}")
+        return "\n".join(lines)
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+class _Marked(dict[str, Any]):
+    """A YAML mapping that remembers the line of each key (and of itself)."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Marked:
+    loader.flatten_mapping(node)
+    result = _Marked()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if key in result:
+            raise MatrixError(
+                loader.name,
+                line,
+                f"duplicate key '{key}' (first on line {result.key_lines[key]})",
+                "remove or rename one of them",
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = line
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+
+_TOP_KEYS = ("version", "devices", "cells", "profiles")
+_CELL_KEYS = (
+    "device",
+    "browser",
+    "engines",
+    "tier",
+    "viewport",
+    "scale",
+    "touch",
+    "mobile",
+    "user_agent",
+    "locale",
+    "timezone",
+    "remote",
+    "notes",
+)
+_DEVICE_KEYS = (
+    "viewport",
+    "scale",
+    "touch",
+    "mobile",
+    "user_agent",
+    "platform",
+    "locale",
+    "timezone",
+)
+_REMOTE_KEYS = ("url", "capabilities", "username_env", "password_env")
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class _Validator:
+    """Turns the parsed YAML into a Matrix, collecting every problem with its line."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[tuple[str | None, int | None, str, str]] = []
+
+    def problem(self, line: int | None, what: str, fix: str) -> None:
+        self.problems.append((self.source, line, what, fix))
+
+    def keys(self, mapping: _Marked, allowed: Sequence[str], where: str) -> None:
+        for key in mapping:
+            if key not in allowed:
+                self.problem(
+                    mapping.key_lines.get(key, mapping.line),
+                    f"unknown key '{key}' in {where}",
+                    f"remove it or use one of: {', '.join(allowed)}{_suggest(str(key), allowed)}",
+                )
+
+    def mapping(self, value: Any, line: int, where: str) -> _Marked | None:
+        if isinstance(value, _Marked):
+            return value
+        self.problem(
+            line, f"{where} must be a mapping, got {type(value).__name__}", "see matrix/README.md"
+        )
+        return None
+
+    def viewport(self, value: Any, line: int) -> Viewport | None:
+        if isinstance(value, str) and "x" in value:
+            w, _, h = value.partition("x")
+            if w.strip().isdigit() and h.strip().isdigit():
+                return Viewport(int(w), int(h))
+        if isinstance(value, Mapping) and {"width", "height"} <= set(value):
+            return Viewport(int(value["width"]), int(value["height"]))
+        self.problem(line, f"bad viewport {value!r}", "write it as WIDTHxHEIGHT, e.g. 390x844")
+        return None
+
+    def device_fields(self, raw: _Marked) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in ("scale", "touch", "mobile", "user_agent", "platform", "locale", "timezone"):
+            if key in raw:
+                out[key] = raw[key]
+        if "viewport" in raw:
+            vp = self.viewport(raw["viewport"], raw.key_lines["viewport"])
+            if vp:
+                out["viewport"] = vp
+        return out
+
+    def devices(self, raw: Any, line: int) -> dict[str, Device]:
+        devices = dict(BUILTIN_DEVICES)
+        if raw is None:
+            return devices
+        section = self.mapping(raw, line, "'devices'")
+        if section is None:
+            return devices
+        for name, spec in section.items():
+            entry = self.mapping(spec, section.key_lines[name], f"device '{name}'")
+            if entry is None:
+                continue
+            self.keys(entry, _DEVICE_KEYS, f"device '{name}'")
+            fields = self.device_fields(entry)
+            if "viewport" not in fields:
+                self.problem(
+                    entry.line, f"device '{name}' has no viewport", "add e.g. viewport: 390x844"
+                )
+                continue
+            devices[name] = Device(name=name, **fields)
+        return devices
+
+    def tiers(self, raw: Any, line: int, cell: str) -> dict[Portal, Tier]:
+        values = {p.value: raw for p in Portal} if isinstance(raw, str) else raw
+        if not isinstance(values, Mapping):
+            self.problem(
+                line,
+                f"cell '{cell}' has no tier",
+                "add e.g. tier: {client: supported, provider: supported}",
+            )
+            return {p: Tier.SUPPORTED for p in Portal}
+        tiers: dict[Portal, Tier] = {}
+        for portal in Portal:
+            value = values.get(portal.value)
+            try:
+                tiers[portal] = Tier(str(value))
+            except ValueError:
+                self.problem(
+                    getattr(values, "key_lines", {}).get(portal.value, line),
+                    f"cell '{cell}': tier for {portal.value} portal is {value!r}",
+                    f"use one of: {', '.join(t.value for t in Tier)}",
+                )
+                tiers[portal] = Tier.SUPPORTED
+        extra = set(values) - {p.value for p in Portal}
+        if extra:
+            self.problem(
+                line,
+                f"cell '{cell}': unknown portal(s) {sorted(extra)} in tier",
+                "use client and provider",
+            )
+        return tiers
+
+    def cell(self, cell_id: str, raw: _Marked, devices: Mapping[str, Device]) -> Cell | None:
+        self.keys(raw, _CELL_KEYS, f"cell '{cell_id}'")
+        line = raw.line
+        device_name = raw.get("device")
+        if device_name not in devices:
+            self.problem(
+                raw.key_lines.get("device", line),
+                f"cell '{cell_id}': unknown device {device_name!r}",
+                f"use one of: {', '.join(devices)}{_suggest(str(device_name), devices)}, "
+                "or define it under 'devices:'",
+            )
+            return None
+        browser = raw.get("browser")
+        if browser not in BROWSERS:
+            self.problem(
+                raw.key_lines.get("browser", line),
+                f"cell '{cell_id}': unknown browser {browser!r}",
+                f"use one of: {', '.join(BROWSERS)}{_suggest(str(browser), BROWSERS)}",
+            )
+            return None
+        engines = raw.get("engines", ["playwright"])
+        if isinstance(engines, str):
+            engines = [engines]
+        for engine in engines:
+            if engine not in ENGINE_NAMES:
+                self.problem(
+                    raw.key_lines.get("engines", line),
+                    f"cell '{cell_id}': unknown engine {engine!r}",
+                    f"use one of: {', '.join(ENGINE_NAMES)}{_suggest(str(engine), ENGINE_NAMES)}",
+                )
+        remote = None
+        if "remote" in raw:
+            remote_raw = self.mapping(
+                raw["remote"], raw.key_lines["remote"], f"cell '{cell_id}' remote"
+            )
+            if remote_raw is not None:
+                self.keys(remote_raw, _REMOTE_KEYS, f"cell '{cell_id}' remote")
+                if not str(remote_raw.get("url", "")).startswith(
+                    ("http://", "https://", "ws://", "wss://")
+                ):
+                    self.problem(
+                        remote_raw.line,
+                        f"cell '{cell_id}': remote url {remote_raw.get('url')!r} is not a URL",
+                        "use http(s):// for WebDriver or ws(s):// for a Playwright server",
+                    )
+                remote = Remote(
+                    url=str(remote_raw.get("url", "")),
+                    capabilities=dict(remote_raw.get("capabilities") or {}),
+                    username_env=remote_raw.get("username_env"),
+                    password_env=remote_raw.get("password_env"),
+                )
+        if any(e in ("webdriver", "playwright-server") for e in engines) and remote is None:
+            self.problem(
+                line,
+                f"cell '{cell_id}' uses a remote engine without 'remote:'",
+                "add remote: {url: ...}",
+            )
+        device = devices[device_name].with_overrides(**self.device_fields(raw))
+        return Cell(
+            id=cell_id,
+            browser=browser,
+            device=device,
+            engines=tuple(engines),
+            tiers=self.tiers(raw.get("tier"), raw.key_lines.get("tier", line), cell_id),
+            remote=remote,
+            notes=str(raw.get("notes", "")),
+        )
+
+
+def parse_matrix(text: str, source: str | Path = "<matrix>") -> Matrix:
+    """Parse and validate matrix YAML. Raises MatrixError naming every problem."""
+    name = str(source)
+    loader = _LineLoader(text)
+    loader.name = name
+    try:
+        raw = loader.get_single_data()
+    except MatrixError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise MatrixError(
+            name,
+            mark.line + 1 if mark else None,
+            f"not valid YAML ({exc.problem})",
+            "fix the syntax",
+        ) from None
+    finally:
+        loader.dispose()
+    v = _Validator(name)
+    if not isinstance(raw, _Marked):
+        raise MatrixError(
+            name,
+            1,
+            "the matrix must be a mapping with 'cells' and 'profiles'",
+            "see matrix/README.md",
+        )
+    v.keys(raw, _TOP_KEYS, "the matrix")
+    devices = v.devices(raw.get("devices"), raw.key_lines.get("devices", 1))
+    cells: dict[str, Cell] = {}
+    cells_raw = v.mapping(raw.get("cells"), raw.key_lines.get("cells", 1), "'cells'")
+    for cell_id, spec in (cells_raw or {}).items():
+        entry = v.mapping(
+            spec, cells_raw.key_lines[cell_id] if cells_raw else 1, f"cell '{cell_id}'"
+        )
+        if entry is not None and (cell := v.cell(str(cell_id), entry, devices)):
+            cells[cell.id] = cell
+    profiles: dict[str, tuple[str, ...]] = {}
+    profiles_raw = v.mapping(
+        raw.get("profiles", _Marked()), raw.key_lines.get("profiles", 1), "'profiles'"
+    )
+    for name_, members in (profiles_raw or {}).items():
+        line = profiles_raw.key_lines[name_] if profiles_raw else 1
+        if not isinstance(members, list) or not members:
+            v.problem(
+                line,
+                f"profile '{name_}' must be a non-empty list of cells",
+                "e.g. quick: [chrome-desktop]",
+            )
+            continue
+        seen: set[str] = set()
+        for member in members:
+            if member in seen:
+                v.problem(
+                    line, f"profile '{name_}' lists cell '{member}' twice", "list each cell once"
+                )
+            seen.add(member)
+            if member not in cells and not any(
+                p[2].startswith(f"cell '{member}'") for p in v.problems
+            ):
+                v.problem(
+                    line,
+                    f"profile '{name_}' names unknown cell '{member}'",
+                    f"use one of: {', '.join(cells)}{_suggest(str(member), cells)}",
+                )
+        profiles[str(name_)] = tuple(members)
+    if v.problems:
+        raise MatrixError.collect(v.problems)
+    return Matrix(cells=cells, profiles=profiles, source=Path(name))
+
+
+def load_matrix(path: str | Path) -> Matrix:
+    """Load a matrix file; a missing file is a MatrixError too."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise MatrixError(
+            path, None, f"cannot read the matrix file ({exc.strerror})", "check --matrix"
+        ) from None
+    return parse_matrix(text, path)

@@ -1,0 +1,123 @@
+"""The two portals' login pages."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from compat_harness.expect import expect
+from compat_harness.matrix import Portal
+from compat_harness.session.base import Locator, Session
+from compat_harness.target import Target
+
+
+@dataclass(frozen=True)
+class PortalText:
+    """The wording that tells the portals apart."""
+
+    title: str
+    heading: str
+    product: str
+    other_portal_link: str
+    wrong_portal_alert: str
+    wrong_portal_link: str
+    cookie: str
+
+
+PORTAL_TEXT = {
+    Portal.CLIENT: PortalText(
+        title="Sign in · Haven",
+        heading="Sign in to Haven",
+        product="Haven",
+        other_portal_link="Go to the provider login",
+        wrong_portal_alert="This is the client login. Providers sign in at the provider login.",
+        wrong_portal_link="provider login",
+        cookie="haven_client_session",
+    ),
+    Portal.PROVIDER: PortalText(
+        title="Sign in · Haven for Providers",
+        heading="Provider sign in",
+        product="Haven for Providers",
+        other_portal_link="Go to the client login",
+        wrong_portal_alert="This is the provider login. Clients sign in at the client login.",
+        wrong_portal_link="client login",
+        cookie="haven_provider_session",
+    ),
+}
+WRONG_CREDENTIALS = "The email or password you entered is incorrect."
+SIGNED_OUT = "You have signed out."
+
+
+class LoginPage:
+    path = "/login"
+
+    def __init__(self, session: Session, target: Target, portal: Portal | str) -> None:
+        self.session = session
+        self.target = target
+        self.portal = Portal(portal)
+        self.text = PORTAL_TEXT[self.portal]
+
+    @property
+    def other(self) -> Portal:
+        return Portal.PROVIDER if self.portal is Portal.CLIENT else Portal.CLIENT
+
+    def url(self, next_path: str | None = None) -> str:
+        suffix = f"?next={quote(next_path, safe='')}" if next_path else ""
+        return self.target.url(self.portal, self.path) + suffix
+
+    def open(self) -> LoginPage:
+        with self.session.step(f"Open the {self.portal} login page"):
+            self.session.goto(self.url())
+            expect(self.heading).to_be_visible()
+        return self
+
+    # --- what is on the page ---
+    @property
+    def heading(self) -> Locator:
+        return self.session.role("heading", self.text.heading, exact=True)
+
+    @property
+    def email(self) -> Locator:
+        return self.session.label("Email", exact=True)
+
+    @property
+    def password(self) -> Locator:
+        return self.session.label("Password", exact=True)
+
+    @property
+    def submit(self) -> Locator:
+        return self.session.role("button", "Sign in", exact=True)
+
+    @property
+    def alert(self) -> Locator:
+        return self.session.role("alert")
+
+    @property
+    def status(self) -> Locator:
+        return self.session.role("status")
+
+    @property
+    def other_portal_link(self) -> Locator:
+        return self.session.role("link", self.text.other_portal_link, exact=True)
+
+    @property
+    def forgot_password_link(self) -> Locator:
+        return self.session.role("link", "Forgot password?", exact=True)
+
+    @property
+    def product_link(self) -> Locator:
+        return self.session.role("link", self.text.product, exact=True)
+
+    # --- what a person does ---
+    def sign_in(self, email: str, password: str) -> None:
+        with self.session.step(f"Sign in on the {self.portal} portal"):
+            self.email.fill(email)
+            self.password.fill(password)
+            self.submit.click()
+
+    def expect_signed_in(self, path: str = "/dashboard") -> None:
+        with self.session.step("Land signed in"):
+            expect(self.session).to_have_url(
+                re.compile("^" + re.escape(self.target.url(self.portal, path)) + r"(\?|$)")
+            )

@@ -1,0 +1,10 @@
+"""The harness's pytest plugin, one module per concern. The project's conftest.py registers it
+(``pytest_plugins = ["compat_harness.plugin"]``); elsewhere use ``-p compat_harness.plugin``."""
+
+pytest_plugins = [
+    "compat_harness.plugin.settings",
+    "compat_harness.plugin.cells",
+    "compat_harness.plugin.target",
+    "compat_harness.plugin.browsers",
+    "compat_harness.plugin.results",
+]

@@ -1,0 +1,229 @@
+"""Browsers per cell. Playwright cells run on pytest-playwright's own fixtures (browser per cell and
+worker, a fresh context per test, its --headed/--tracing/--video/--screenshot/--output flags); this
+module only makes the cell decide the browser, launch and context arguments. WebDriver cells get a
+runtime per worker (display, driver service) and a fresh WebDriver session per test, honouring the
+same flags where the engine can. Suites see only the neutral ``session`` / ``new_session``."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compat_harness.engines import Resolution
+from compat_harness.engines.base import EngineInfo
+from compat_harness.engines.playwright import PlaywrightEngine, context_args
+from compat_harness.engines.webdriver import BrowserStartError, WebDriverRuntime
+from compat_harness.matrix import Cell
+from compat_harness.outcomes import not_run
+from compat_harness.plugin.settings import run_of, settings_of
+from compat_harness.results import ErrorInfo
+from compat_harness.session.base import Session, StepLog, Timeouts
+
+PLAYWRIGHT_ENGINES = ("playwright", "playwright-server")
+NewSession = Callable[[], Session]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    args = config.invocation_params.args
+    given = {a.split("=")[0] for a in args if isinstance(a, str)}
+    # A failed cell keeps a screenshot unless the user says otherwise.
+    if "--screenshot" not in given and config.getoption("screenshot", default=None) == "off":
+        config.option.screenshot = "only-on-failure"
+    # Artifacts live inside the run's report folder, so the report links them.
+    if "--output" not in given and hasattr(config.option, "output"):
+        config.option.output = str(run_of(config).dir / "artifacts")
+
+
+# --- pytest-playwright, driven by the cell ---------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_name(cell: Cell) -> str:
+    """pytest-playwright's browser, from the cell (one browser per cell and worker)."""
+    return cell.browser
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, Any], cell_resolution: Resolution
+) -> dict[str, Any]:
+    chosen = cell_resolution.chosen
+    if chosen is None or chosen.engine != "playwright":
+        return browser_type_launch_args
+    return {**browser_type_launch_args, **PlaywrightEngine.launch_args(chosen)}
+
+
+@pytest.fixture(scope="session")
+def connect_options(
+    connect_options: dict[str, Any] | None, cell_resolution: Resolution
+) -> dict[str, Any] | None:
+    chosen = cell_resolution.chosen
+    if chosen is not None and chosen.engine == "playwright-server":
+        return {"ws_endpoint": chosen.options["ws_endpoint"], "timeout": 30_000}
+    return connect_options
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any], cell: Cell) -> dict[str, Any]:
+    """pytest-playwright's context arguments (video, base URL...) plus the cell's device."""
+    return {**browser_context_args, **context_args(cell)}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def delete_output_dir() -> None:
+    """pytest-playwright empties --output in every worker at start, racing the artifacts other
+    workers have already written; each run has a new folder, so there is nothing to empty."""
+
+
+# --- WebDriver cells -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _compat_webdriver_runtime(
+    cell: Cell, cell_resolution: Resolution, pytestconfig: pytest.Config
+) -> Iterator[WebDriverRuntime]:
+    assert cell_resolution.chosen is not None
+    runtime = WebDriverRuntime(
+        cell, cell_resolution.chosen, headed=bool(pytestconfig.getoption("headed", default=False))
+    )
+    yield runtime
+    runtime.stop()
+
+
+def _failed(item: pytest.Item) -> bool:
+    reports = [getattr(item, f"rep_{when}", None) for when in ("setup", "call")]
+    return any(r is not None and r.failed for r in reports)
+
+
+def _keep_screenshot(config: pytest.Config, failed: bool) -> bool:
+    option = config.getoption("screenshot", default="only-on-failure")
+    return option == "on" or (failed and option == "only-on-failure")
+
+
+def _save_artifacts(
+    request: pytest.FixtureRequest, sessions: list[Session], output_path: str, *, screenshots: bool
+) -> None:
+    """The DOM of every page of a failed test; for WebDriver sessions also the screenshots
+    pytest-playwright keeps for Playwright ones (same file names and --screenshot modes)."""
+    item = request.node
+    failed = _failed(item)
+    keep = screenshots and _keep_screenshot(request.config, failed)
+    if not (keep or failed):
+        return
+    os.makedirs(output_path, exist_ok=True)
+    status = "failed" if failed else "finished"
+    for index, session in enumerate(sessions, start=1):
+        try:
+            if keep:
+                path = os.path.join(output_path, f"test-{status}-{index}.png")
+                session.screenshot(path)
+                item.user_properties.append(("compat_artifact", json.dumps(["screenshot", path])))
+            if failed:
+                path = os.path.join(output_path, f"dom-{index}.html")
+                Path(path).write_text(session.evaluate("() => document.documentElement.outerHTML"))
+                item.user_properties.append(("compat_artifact", json.dumps(["dom", path])))
+        except Exception:  # the browser may be the thing that failed; keep what we could
+            continue
+
+
+# --- the neutral session ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def compat_steps(request: pytest.FixtureRequest) -> Iterator[StepLog]:
+    """The test's named steps, shown in reports (and as Allure steps when Allure is on)."""
+    log = StepLog()
+    if request.config.pluginmanager.hasplugin("allure_pytest"):
+        import allure
+
+        log.listeners.append(allure.step)
+    yield log
+    request.node.user_properties.append(
+        ("compat_steps", json.dumps([s.to_json() for s in log.steps]))
+    )
+    failed = log.failed_step()
+    if failed is not None:
+        request.node.user_properties.append(("compat_failed_step", failed.title))
+
+
+@pytest.fixture(scope="session")
+def timeouts(pytestconfig: pytest.Config) -> Timeouts:
+    settings = settings_of(pytestconfig)
+    return Timeouts(action=settings.action_timeout, expect=settings.expect_timeout)
+
+
+def _record_engine(request: pytest.FixtureRequest, info: EngineInfo) -> None:
+    props = request.node.user_properties
+    if not any(name == "compat_engine" for name, _ in props):
+        props.append(("compat_engine", json.dumps(info.to_json())))
+
+
+def _playwright_info(
+    request: pytest.FixtureRequest, cell: Cell, resolution: Resolution
+) -> EngineInfo:
+    browser = request.getfixturevalue("browser")
+    headless = not request.config.getoption("headed", default=False)
+    assert resolution.chosen is not None
+    return PlaywrightEngine.describe(cell, resolution.chosen, browser.version, headless)
+
+
+@pytest.fixture
+def new_session(
+    request: pytest.FixtureRequest,
+    cell: Cell,
+    cell_resolution: Resolution,
+    compat_steps: StepLog,
+    timeouts: Timeouts,
+    output_path: str,
+) -> Iterator[NewSession]:
+    """Open another fresh session (context) on this test's cell, e.g. a provider beside a client."""
+    from compat_harness.session.playwright import PlaywrightSession
+    from compat_harness.session.webdriver import WebDriverSession
+
+    if not cell_resolution.ok:
+        not_run(
+            f"no engine for {cell.id}: {cell_resolution.reason} (install: {cell_resolution.install})"
+        )
+    assert cell_resolution.chosen is not None
+    sessions: list[Session] = []
+    webdriver = cell_resolution.chosen.engine not in PLAYWRIGHT_ENGINES
+
+    def factory() -> Session:
+        session: Session
+        if not webdriver:
+            make_context = request.getfixturevalue("new_context")
+            info = _playwright_info(request, cell, cell_resolution)
+            page = make_context().new_page()
+            session = PlaywrightSession(page, cell, info, timeouts, compat_steps)
+        else:
+            runtime: WebDriverRuntime = request.getfixturevalue("_compat_webdriver_runtime")
+            try:
+                driver, info = runtime.new_driver()
+            except BrowserStartError as exc:
+                request.node.user_properties.append(
+                    ("compat_error_category", ErrorInfo(str(exc), category="environment").category)
+                )
+                pytest.fail(str(exc), pytrace=False)
+            session = WebDriverSession(driver, cell, info, timeouts, compat_steps)
+        _record_engine(request, info)
+        sessions.append(session)
+        return session
+
+    yield factory
+    _save_artifacts(request, sessions, output_path, screenshots=webdriver)
+    for session in sessions:
+        try:
+            session.close()
+        except Exception:  # a crashed browser cannot be closed; its cell already failed
+            pass
+
+
+@pytest.fixture
+def session(new_session: NewSession) -> Session:
+    """A fresh (incognito) browser session on the test's cell, behind the neutral API."""
+    return new_session()

@@ -1,0 +1,118 @@
+"""Cells: the matrix is loaded and validated at start-up, the selected cells parametrize every test
+that uses a browser, and each cell's engine is resolved once per process."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from compat_harness.engines import Resolution, resolve
+from compat_harness.matrix import Cell, Matrix, MatrixError, load_matrix
+from compat_harness.plugin.settings import settings_of
+
+PLAN = pytest.StashKey["CellPlan"]()
+
+
+@dataclass
+class CellPlan:
+    """The selected cells and, resolved lazily, the engine that runs each one here."""
+
+    matrix: Matrix
+    cells: list[Cell]
+    forced: dict[str | None, str]
+    _resolutions: dict[str, Resolution] = field(default_factory=dict)
+
+    def resolution(self, cell: Cell) -> Resolution:
+        if cell.id not in self._resolutions:
+            forced = self.forced.get(cell.id) or self.forced.get(None)
+            self._resolutions[cell.id] = resolve(cell, forced)
+        return self._resolutions[cell.id]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "journey(name, portal=None): the journey a suite test belongs to"
+    )
+    settings = settings_of(config)
+    path = settings.resolve_path("matrix", Path(config.rootpath))
+    try:
+        matrix = load_matrix(path)
+        cells = matrix.select(settings.profile, list(settings.cells) or None)
+    except MatrixError as exc:
+        raise pytest.UsageError(f"matrix: {exc}") from None
+    browsers = config.getoption("browser", default=None) or []
+    if browsers:  # pytest-playwright's --browser narrows the matrix to cells on those engines
+        cells = [c for c in cells if c.browser in browsers]
+    for cell_id, engine in settings.engine_overrides.items():
+        if cell_id is not None and cell_id not in matrix.cells:
+            raise pytest.UsageError(f"--engine {cell_id}={engine}: no cell named {cell_id!r}")
+    config.stash[PLAN] = CellPlan(matrix, cells, settings.engine_overrides)
+
+
+def plan_of(config: pytest.Config) -> CellPlan:
+    return config.stash[PLAN]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # tryfirst: the cell is the first parameter, so ids read test[cell-rest] and the cell-free
+    # test id is the id without its first part.
+    if "cell" in metafunc.fixturenames:
+        cells = plan_of(metafunc.config).cells
+        metafunc.parametrize(
+            "cell", cells, ids=[c.id for c in cells], indirect=True, scope="session"
+        )
+
+
+def test_key(item: pytest.Item, cell: Cell) -> str:
+    """The test's id without the cell: the row of the compatibility matrix."""
+    base, _, params = item.nodeid.partition("[")
+    params = params[:-1] if params.endswith("]") else params
+    rest = params[len(cell.id) :].lstrip("-") if params.startswith(cell.id) else params
+    return f"{base}[{rest}]" if rest else base
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Label each browser test with its cell, journey, portal and row, for every report."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        cell = callspec.params.get("cell") if callspec else None
+        if not isinstance(cell, Cell):
+            continue
+        marker = item.get_closest_marker("journey")
+        journey = (
+            marker.args[0] if marker and marker.args else None
+        ) or item.module.__name__.rpartition(".")[2].removeprefix("test_")  # type: ignore[union-attr]
+        portal = (callspec.params.get("portal") if callspec else None) or (
+            marker.kwargs.get("portal") if marker else None
+        )
+        doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()  # type: ignore[union-attr]
+        item.user_properties.append(
+            (
+                "compat",
+                json.dumps(
+                    {
+                        "cell": cell.id,
+                        "test": test_key(item, cell),
+                        "journey": journey,
+                        "portal": str(portal) if portal else None,
+                        "title": doc[0] if doc else "",
+                    }
+                ),
+            )
+        )
+
+
+@pytest.fixture(scope="session")
+def cell(request: pytest.FixtureRequest) -> Cell:
+    """The cell this test runs on (parametrized from the selected profile/cells)."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def cell_resolution(cell: Cell, pytestconfig: pytest.Config) -> Resolution:
+    """Which engine runs the cell in this process."""
+    return plan_of(pytestconfig).resolution(cell)

@@ -1,0 +1,72 @@
+"""Options, settings (read once: CLI > env > ini > default) and the run's id and folder."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compat_harness.config import Settings, add_options, read_settings
+
+SETTINGS = pytest.StashKey[Settings]()
+RUN = pytest.StashKey["RunContext"]()
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """This run's id and report folder, shared by the controller and every xdist worker."""
+
+    id: str
+    dir: Path
+    started: float
+    worker: str | None  # xdist worker id, None in the controller or a plain run
+
+    @property
+    def is_controller(self) -> bool:
+        return self.worker is None
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    settings = read_settings(config)
+    config.stash[SETTINGS] = settings
+    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+    if workerinput is not None and "compat_run_id" in workerinput:
+        run_id, started = workerinput["compat_run_id"], workerinput["compat_started"]
+    else:
+        run_id, started = settings.run_id or new_run_id(), time.time()
+    report_root = settings.resolve_path("report_dir", Path(config.invocation_params.dir))
+    config.stash[RUN] = RunContext(
+        id=run_id,
+        dir=report_root / run_id,
+        started=started,
+        worker=workerinput.get("workerid") if workerinput else None,
+    )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: every worker writes into the controller's run."""
+    run = node.config.stash[RUN]
+    node.workerinput["compat_run_id"] = run.id
+    node.workerinput["compat_started"] = run.started
+
+
+def settings_of(config: pytest.Config) -> Settings:
+    return config.stash[SETTINGS]
+
+
+def run_of(config: pytest.Config) -> RunContext:
+    return config.stash[RUN]

@@ -1,0 +1,111 @@
+"""The target: checked before anything runs when given as URLs, else the embedded reference app,
+started once per worker. Destructive journeys are refused on targets that are not in test mode."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from compat_harness.exitcodes import ExitCode
+from compat_harness.outcomes import not_run
+from compat_harness.plugin.settings import run_of, settings_of
+from compat_harness.target import (
+    Target,
+    TargetError,
+    TestHooks,
+    Verdict,
+    check_health,
+    probe_mode,
+    reference_app,
+    validate_url,
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "destructive: changes data on the target; refused on non-test targets"
+    )
+    settings = settings_of(config)
+    client, provider = settings.client_url, settings.provider_url
+    try:
+        if client:
+            validate_url(client, "--client-url")
+        if provider:
+            validate_url(provider, "--provider-url")
+        if settings.control_url:
+            validate_url(settings.control_url, "--control-url")
+    except TargetError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if bool(client) != bool(provider):
+        raise pytest.UsageError(
+            "give both --client-url and --provider-url (or neither, to use the embedded reference app)"
+        )
+    if client and settings.defects:
+        raise pytest.UsageError(
+            "--defects switches faults on in the embedded reference app only; drop it or drop the URLs"
+        )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Fail fast, with one message, when a given target (or the network) is down."""
+    config = session.config
+    settings = settings_of(config)
+    if not settings.client_url or not run_of(config).is_controller:
+        return
+    health = check_health(settings.client_url, settings.provider_url, settings.control_url)
+    if health.verdict is Verdict.UP:
+        return
+    code = ExitCode.NETWORK_DOWN if health.verdict is Verdict.NETWORK_DOWN else ExitCode.TARGET_DOWN
+    pytest.exit(health.message, returncode=int(code))
+
+
+@pytest.fixture(scope="session")
+def target(pytestconfig: pytest.Config) -> Iterator[Target]:
+    """The portals under test: the given URLs, or the embedded reference app (test mode)."""
+    settings = settings_of(pytestconfig)
+    if settings.client_url:
+        mode, version = probe_mode(settings.client_url)
+        yield Target(
+            client_url=settings.client_url.rstrip("/"),
+            provider_url=settings.provider_url.rstrip("/"),
+            kind="external",
+            mode=mode,
+            version=version,
+        )
+        return
+    try:
+        with reference_app(tuple(settings.defects)) as app:
+            yield app
+    except TargetError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def test_hooks(target: Target) -> TestHooks:
+    """Provisioning, clock, outbox and releases; only on test-mode targets."""
+    if not target.is_test_target:
+        not_run(
+            f"needs a test-mode target (provisioning, clock, outbox); {target.client_url} "
+            f"reports mode {target.mode!r}"
+        )
+    return TestHooks(target)
+
+
+@pytest.fixture(autouse=True)
+def _compat_target_guard(request: pytest.FixtureRequest) -> None:
+    """Record the target for reports; refuse destructive journeys on non-test targets."""
+    if "target" not in request.fixturenames:
+        return
+    target: Target = request.getfixturevalue("target")
+    request.node.user_properties.append(("compat_target", json.dumps(target.describe())))
+    if request.node.get_closest_marker("destructive") is None or target.is_test_target:
+        return
+    if settings_of(request.config).allow_destructive:
+        return
+    not_run(
+        f"destructive journey refused: {target.client_url} is not a test target (mode "
+        f"{target.mode!r}). Pass --allow-destructive to run it anyway"
+    )

@@ -1,0 +1,55 @@
+"""The matrix in the terminal, at the end of a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from compat_harness.results import RunResult, Status, tier_for
+
+MARK = {
+    Status.PASSED: "pass",
+    Status.FAILED: "FAIL",
+    Status.FLAKY: "flaky",
+    Status.NOT_RUN: "not run",
+    Status.NOT_APPLICABLE: "n/a",
+}
+
+
+def terminal_summary(run: RunResult, paths: dict[str, Path], gating: tuple[str, ...]) -> list[str]:
+    width = max([len(t.rsplit("::", 1)[-1]) for t in run.tests()] + [10])
+    cols = [max(len(c.id), 7) for c in run.cells]
+    lines = [
+        " " * width + "  " + "  ".join(c.id.ljust(w) for c, w in zip(run.cells, cols, strict=True))
+    ]
+    grid = run.grid()
+    for test in run.tests():
+        row = test.rsplit("::", 1)[-1].ljust(width) + "  "
+        row += "  ".join(
+            (MARK[grid[(test, c.id)].status] if (test, c.id) in grid else "").ljust(w)
+            for c, w in zip(run.cells, cols, strict=True)
+        )
+        lines.append(row)
+    lines.append("")
+    for cell in run.cells:
+        if cell.engine:
+            e = cell.engine
+            limits = f"; limits: {'; '.join(e['limits'])}" if e.get("limits") else ""
+            lines.append(
+                f"{cell.id}: {e['browser']} {e['version']} via {e['engine']} ({e['kind']}){limits}"
+            )
+        else:
+            lines.append(
+                f"{cell.id}: NOT RUN — {cell.reason or 'no tests ran'}"
+                + (f" — install: {cell.install}" if cell.install else "")
+            )
+    warn = [
+        r
+        for r in run.results
+        if r.status is Status.FAILED and tier_for(run.cell(r.cell), r.portal) not in gating
+    ]  # type: ignore[arg-type]
+    if warn:
+        lines.append(f"warning: {len(warn)} failure(s) in cells whose tier does not fail the run")
+    totals = run.totals()
+    lines.append(" · ".join(f"{totals[s.value]} {s.label}" for s in Status))
+    lines.append(f"report: {paths['html']}")
+    return lines

@@ -1,0 +1,176 @@
+"""Results of a run: what ran on which cell and how it ended. ``results.json`` is this model
+serialised (versioned schema); every report (HTML, JUnit, Markdown, Allure) is built from it, so a
+merged set of shards reports exactly like one run."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+class Status(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    FLAKY = "flaky"
+    NOT_RUN = "not_run"
+    NOT_APPLICABLE = "not_applicable"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+# Skip reasons with these prefixes carry a status of their own (see compat_harness.outcomes).
+NOT_RUN_PREFIX = "not run: "
+NOT_APPLICABLE_PREFIX = "not applicable: "
+
+
+@dataclass
+class ErrorInfo:
+    message: str
+    type: str = ""
+    step: str | None = None
+    details: str = ""
+    category: str = "product"  # product | stored-data | environment | harness
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TestResult:
+    """One test on one cell (its attempts folded into one status)."""
+
+    __test__ = False  # not a pytest test class
+
+    test: str
+    journey: str
+    cell: str
+    status: Status
+    portal: str | None = None
+    title: str = ""
+    duration_s: float = 0.0
+    attempts: int = 1
+    error: ErrorInfo | None = None
+    reason: str = ""
+    artifacts: dict[str, list[str]] = field(default_factory=dict)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    nodeid: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        data["error"] = self.error.to_json() if self.error else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TestResult:
+        data = dict(data)
+        data["status"] = Status(data["status"])
+        data["error"] = ErrorInfo(**data["error"]) if data.get("error") else None
+        return cls(**data)
+
+
+@dataclass
+class CellRecord:
+    """A column of the matrix: the cell as configured and what actually ran it."""
+
+    id: str
+    tier: dict[str, str]
+    device: dict[str, Any]
+    browser: str
+    engine: dict[str, Any] | None = None
+    emulated: bool = True
+    status: str = "ran"  # ran | not_run
+    reason: str = ""
+    install: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CellRecord:
+        return cls(**data)
+
+
+@dataclass
+class RunResult:
+    run: dict[str, Any]
+    cells: list[CellRecord]
+    results: list[TestResult]
+    schema_version: int = SCHEMA_VERSION
+
+    # --- views the reports share ---
+    def totals(self) -> dict[str, int]:
+        counts = Counter(r.status.value for r in self.results)
+        return {s.value: counts.get(s.value, 0) for s in Status} | {"total": len(self.results)}
+
+    def journeys(self) -> list[str]:
+        return list(dict.fromkeys(r.journey for r in self.results))
+
+    def tests(self) -> list[str]:
+        return list(dict.fromkeys(r.test for r in self.results))
+
+    def cell(self, cell_id: str) -> CellRecord | None:
+        return next((c for c in self.cells if c.id == cell_id), None)
+
+    def grid(self) -> dict[tuple[str, str], TestResult]:
+        return {(r.test, r.cell): r for r in self.results}
+
+    def gating_failures(self, gating_tiers: tuple[str, ...]) -> list[TestResult]:
+        """Failures (and flaky results when asked) in cells whose tier for the test's portal gates."""
+        out = []
+        for r in self.results:
+            if r.status is not Status.FAILED:
+                continue
+            cell = self.cell(r.cell)
+            tier = tier_for(cell, r.portal) if cell else "recommended"
+            if tier in gating_tiers:
+                out.append(r)
+        return out
+
+    # --- serialisation ---
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "run": self.run,
+            "totals": self.totals(),
+            "cells": [c.to_json() for c in self.cells],
+            "results": [r.to_json() for r in self.results],
+        }
+
+    def write(self, path: Path) -> None:
+        path.write_text(
+            json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n", encoding="utf-8"
+        )
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunResult:
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ValueError(
+                f"results schema version {version!r} is not supported (this harness reads {SCHEMA_VERSION})"
+            )
+        return cls(
+            run=data["run"],
+            cells=[CellRecord.from_json(c) for c in data["cells"]],
+            results=[TestResult.from_json(r) for r in data["results"]],
+        )
+
+    @classmethod
+    def read(cls, path: Path) -> RunResult:
+        return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+def tier_for(cell: CellRecord, portal: str | None) -> str:
+    """The cell's tier for a portal; the stricter of both for tests spanning portals."""
+    if portal in cell.tier:
+        return cell.tier[portal]
+    order = ["recommended", "supported", "not-recommended"]
+    return min(cell.tier.values(), key=order.index) if cell.tier else "recommended"

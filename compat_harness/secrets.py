@@ -1,0 +1,68 @@
+"""Secrets (test account passwords) and their redaction from everything the harness writes.
+
+Values come from the environment or a secrets file, never from the matrix. Every value registered
+here is replaced by ``***`` in error messages, logs and reports before they leave the process that
+saw them (the xdist worker), so the controller and the report files never hold them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+MASK = "***"
+_MIN_LENGTH = 4  # shorter values would mask ordinary words
+
+
+class Redactor:
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._lock = threading.Lock()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, value: str | None) -> None:
+        if not value or len(value) < _MIN_LENGTH:
+            return
+        with self._lock:
+            if value not in self._values:
+                self._values.add(value)
+                self._pattern = None
+
+    def values(self) -> frozenset[str]:
+        return frozenset(self._values)
+
+    def redact(self, text: str) -> str:
+        if not self._values or not text:
+            return text
+        with self._lock:
+            if self._pattern is None:
+                ordered = sorted(self._values, key=len, reverse=True)
+                self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+            pattern = self._pattern
+        return pattern.sub(MASK, text)
+
+
+REDACTOR = Redactor()
+
+
+def load_secrets_file(path: str | Path) -> dict[str, str]:
+    """``KEY=value`` lines (``#`` comments); every value becomes a secret."""
+    values: dict[str, str] = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip('"').strip("'")
+    for value in values.values():
+        REDACTOR.add(value)
+    return values
+
+
+def secret(name: str, file_values: dict[str, str] | None = None) -> str | None:
+    """A secret by name: the environment first, then the secrets file. Registered for redaction."""
+    value = os.environ.get(name) or (file_values or {}).get(name)
+    REDACTOR.add(value)
+    return value

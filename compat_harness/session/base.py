@@ -1,0 +1,336 @@
+"""The driver-neutral browser session the suites use: navigate, locate by role/label/text, act,
+read, cookies and storage, screenshots. One implementation per engine family, same semantics.
+
+Locators are lazy descriptions (``Query``); each engine resolves them when acting, waiting up to the
+action timeout for a single visible match, like Playwright's strict locators.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import re
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from compat_harness.devices import Viewport
+from compat_harness.engines.base import EngineInfo
+from compat_harness.matrix import Cell
+
+QueryKind = Literal["role", "label", "text", "css"]
+NameMatcher = str | re.Pattern[str] | None
+T = TypeVar("T")
+
+
+class HarnessTimeout(AssertionError):
+    """A wait ran out. An AssertionError so pytest reports it as the test's failure."""
+
+
+class StrictModeError(AssertionError):
+    """A locator matched more than one element where one was required."""
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds. Actions wait for their element; expectations poll; navigations load."""
+
+    action: float = 10.0
+    expect: float = 5.0
+    navigation: float = 20.0
+
+
+@dataclass(frozen=True)
+class Box:
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a locator looks for: by ARIA role and accessible name, label, text, or CSS."""
+
+    kind: QueryKind
+    value: str
+    name: NameMatcher = None
+    exact: bool = False
+    parent: Query | None = None
+    index: int | None = None
+    has_text: NameMatcher = None
+
+    def describe(self) -> str:
+        if self.kind == "role":
+            own = f"role={self.value}" + (
+                f" name={_show(self.name)}" if self.name is not None else ""
+            )
+        else:
+            own = f"{self.kind}={_show(self.value)}"
+        if self.has_text is not None:
+            own += f" >> has_text={_show(self.has_text)}"
+        if self.index is not None:
+            own += f" >> nth={self.index}"
+        return f"{self.parent.describe()} >> {own}" if self.parent else own
+
+    def to_json(self) -> dict[str, Any]:
+        """The form the in-page resolver (locate.js) understands."""
+        return {
+            "kind": self.kind,
+            "value": self.value,
+            "name": _matcher_json(self.name),
+            "exact": self.exact,
+            "index": self.index,
+            "has_text": _matcher_json(self.has_text),
+            "parent": self.parent.to_json() if self.parent else None,
+        }
+
+
+def _show(value: NameMatcher) -> str:
+    return f"/{value.pattern}/" if isinstance(value, re.Pattern) else repr(value)
+
+
+def _matcher_json(value: NameMatcher) -> Any:
+    if isinstance(value, re.Pattern):
+        flags = "i" if value.flags & re.IGNORECASE else ""
+        return {"regex": value.pattern, "flags": flags}
+    return value
+
+
+@dataclass
+class Step:
+    """A named step of a journey, as shown in reports and support bundles."""
+
+    title: str
+    started: float
+    ended: float | None = None
+    status: Literal["passed", "failed", "running"] = "running"
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "started": self.started,
+            "duration_s": round((self.ended or self.started) - self.started, 3),
+            "status": self.status,
+            "error": self.error,
+        }
+
+
+@dataclass
+class StepLog:
+    """Steps of one test, across every session it opened."""
+
+    steps: list[Step] = field(default_factory=list)
+    listeners: list[Callable[[str], contextlib.AbstractContextManager[Any]]] = field(
+        default_factory=list
+    )
+
+    @contextlib.contextmanager
+    def step(self, title: str) -> Iterator[Step]:
+        step = Step(title=title, started=time.time())
+        self.steps.append(step)
+        with contextlib.ExitStack() as stack:
+            for listener in self.listeners:
+                stack.enter_context(listener(title))
+            try:
+                yield step
+            except BaseException as exc:
+                step.status, step.error = "failed", f"{type(exc).__name__}: {exc}".splitlines()[0]
+                raise
+            else:
+                step.status = "passed"
+            finally:
+                step.ended = time.time()
+
+    def failed_step(self) -> Step | None:
+        return next((s for s in reversed(self.steps) if s.status != "passed"), None)
+
+
+class Locator(ABC):
+    """A lazy reference to element(s) in a session's current page."""
+
+    def __init__(self, session: Session, query: Query) -> None:
+        self.session = session
+        self.query = query
+
+    def __repr__(self) -> str:
+        return f"<Locator {self.query.describe()}>"
+
+    # --- composition (shared) ---
+    def role(self, role: str, name: NameMatcher = None, *, exact: bool = False) -> Locator:
+        return self.session.locator(Query("role", role, name, exact, parent=self.query))
+
+    def label(self, text: str, *, exact: bool = False) -> Locator:
+        return self.session.locator(Query("label", text, exact=exact, parent=self.query))
+
+    def text(self, text: str, *, exact: bool = False) -> Locator:
+        return self.session.locator(Query("text", text, exact=exact, parent=self.query))
+
+    def css(self, selector: str) -> Locator:
+        return self.session.locator(Query("css", selector, parent=self.query))
+
+    def nth(self, index: int) -> Locator:
+        return self.session.locator(dataclasses.replace(self.query, index=index))
+
+    def filter(self, *, has_text: str | re.Pattern[str]) -> Locator:
+        """Only the matches whose text contains ``has_text`` (case-insensitive) or matches it."""
+        return self.session.locator(dataclasses.replace(self.query, has_text=has_text))
+
+    @property
+    def first(self) -> Locator:
+        return self.nth(0)
+
+    # --- reading (engine) ---
+    @abstractmethod
+    def count(self) -> int: ...
+
+    @abstractmethod
+    def is_visible(self) -> bool:
+        """True if one matching element is visible now (no waiting)."""
+
+    @abstractmethod
+    def inner_text(self) -> str: ...
+
+    @abstractmethod
+    def input_value(self) -> str: ...
+
+    @abstractmethod
+    def attribute(self, name: str) -> str | None: ...
+
+    @abstractmethod
+    def box(self) -> Box | None:
+        """Bounding box in CSS px relative to the viewport, None if not rendered."""
+
+    @abstractmethod
+    def is_checked(self) -> bool: ...
+
+    @abstractmethod
+    def all_texts(self) -> list[str]: ...
+
+    # --- acting (engine): wait for one visible, enabled element first ---
+    @abstractmethod
+    def click(self) -> None:
+        """A tap on cells whose engine delivers touch events, a mouse click elsewhere."""
+
+    @abstractmethod
+    def fill(self, value: str) -> None:
+        """Type into a field. Date/time inputs get their value the way the engine allows."""
+
+    @abstractmethod
+    def select(self, *, value: str | None = None, label: str | None = None) -> None: ...
+
+    @abstractmethod
+    def set_checked(self, checked: bool = True) -> None: ...
+
+    def check(self) -> None:
+        self.set_checked(True)
+
+    def wait_visible(self, timeout: float | None = None) -> Locator:
+        self.session.wait_until(
+            self.is_visible,
+            timeout if timeout is not None else self.session.timeouts.action,
+            f"{self.query.describe()} to be visible",
+        )
+        return self
+
+
+class Session(ABC):
+    """One fresh browser context (or WebDriver session) on one cell."""
+
+    def __init__(self, cell: Cell, info: EngineInfo, timeouts: Timeouts, steps: StepLog) -> None:
+        self.cell = cell
+        self.info = info
+        self.timeouts = timeouts
+        self.steps = steps
+
+    # --- locating (shared) ---
+    @abstractmethod
+    def locator(self, query: Query) -> Locator: ...
+
+    def role(self, role: str, name: NameMatcher = None, *, exact: bool = False) -> Locator:
+        return self.locator(Query("role", role, name, exact))
+
+    def label(self, text: str, *, exact: bool = False) -> Locator:
+        return self.locator(Query("label", text, exact=exact))
+
+    def text(self, text: str, *, exact: bool = False) -> Locator:
+        return self.locator(Query("text", text, exact=exact))
+
+    def css(self, selector: str) -> Locator:
+        return self.locator(Query("css", selector))
+
+    def step(self, title: str) -> contextlib.AbstractContextManager[Step]:
+        return self.steps.step(title)
+
+    # --- navigation and reading (engine) ---
+    @abstractmethod
+    def goto(self, url: str) -> None:
+        """Load a URL and wait for the load event."""
+
+    @property
+    @abstractmethod
+    def url(self) -> str: ...
+
+    @abstractmethod
+    def title(self) -> str: ...
+
+    @abstractmethod
+    def reload(self) -> None: ...
+
+    @abstractmethod
+    def evaluate(self, function: str, arg: Any = None) -> Any:
+        """Run a JavaScript function source like ``(arg) => ...`` in the page; JSON result."""
+
+    @abstractmethod
+    def screenshot(self, path: str, *, mask: list[Locator] | None = None) -> None:
+        """Viewport screenshot (PNG) with masked elements painted over."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # --- stored data (engine) ---
+    @abstractmethod
+    def cookies(self) -> list[dict[str, Any]]:
+        """Cookies visible to the current page's URL: name, value, domain, path, httpOnly,
+        secure, sameSite."""
+
+    @abstractmethod
+    def clear_cookies(self) -> None: ...
+
+    # --- shared helpers built on the primitives ---
+    def local_storage(self) -> dict[str, str]:
+        result = self.evaluate(
+            "() => Object.fromEntries(Object.keys(localStorage).map(k => [k, localStorage.getItem(k)]))"
+        )
+        return dict(result or {})
+
+    def viewport(self) -> Viewport:
+        w, h = self.evaluate("() => [window.innerWidth, window.innerHeight]")
+        return Viewport(int(w), int(h))
+
+    def wait_until(self, predicate: Callable[[], T], timeout: float, what: str) -> T:
+        """Poll until predicate() is truthy; HarnessTimeout names what was awaited."""
+        deadline = time.monotonic() + timeout
+        delay = 0.02
+        last_error: Exception | None = None
+        while True:
+            try:
+                value = predicate()
+                if value:
+                    return value
+            except (StrictModeError, HarnessTimeout):
+                raise
+            except Exception as exc:  # the page changed under us; try again until the deadline
+                last_error = exc
+            if time.monotonic() >= deadline:
+                detail = f" (last error: {last_error})" if last_error else ""
+                raise HarnessTimeout(f"Timed out after {timeout:g}s waiting for {what}{detail}")
+            self.pause(delay)
+            delay = min(delay * 2, 0.25)
+
+    def pause(self, seconds: float) -> None:
+        """Wait between polls; engines with an event loop keep it running meanwhile."""
+        time.sleep(seconds)

@@ -1,0 +1,259 @@
+"""The neutral session on a W3C WebDriver session (WebKitGTK locally, or any remote browser).
+
+Locators are resolved in the page by locate.js; actions wait for one visible, enabled element and
+retry while the page is still changing, so suites behave as they do on Playwright.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib.resources import files
+from typing import Any
+
+from selenium.common.exceptions import (
+    ElementClickInterceptedException,
+    ElementNotInteractableException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.select import Select
+
+from compat_harness.engines.base import EngineInfo
+from compat_harness.matrix import Cell
+from compat_harness.session.base import (
+    Box,
+    HarnessTimeout,
+    Locator,
+    Query,
+    Session,
+    StepLog,
+    StrictModeError,
+    Timeouts,
+)
+
+# Native date/time pickers differ per engine and ignore typed keys on WebKitGTK: these inputs get
+# their value set the way a picker would, followed by the input and change events.
+_PICKER_TYPES = {"date", "time", "datetime-local", "month", "week", "color", "range"}
+_RETRYABLE = (
+    ElementClickInterceptedException,
+    ElementNotInteractableException,
+    StaleElementReferenceException,
+)
+_SET_VALUE_JS = """
+const [el, value] = arguments;
+const proto = el instanceof HTMLSelectElement ? HTMLSelectElement.prototype
+  : el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, value);
+el.dispatchEvent(new Event('input', {bubbles: true}));
+el.dispatchEvent(new Event('change', {bubbles: true}));
+return el.value;
+"""
+_MASK_JS = """
+const rects = arguments[0];
+const layer = document.createElement('div');
+layer.id = '__compat_mask';
+layer.style.cssText = 'position:fixed;inset:0;pointer-events:none;z-index:2147483647';
+for (const r of rects) {
+  const d = document.createElement('div');
+  d.style.cssText = `position:fixed;background:#000;left:${r.x}px;top:${r.y}px;width:${r.width}px;height:${r.height}px`;
+  layer.appendChild(d);
+}
+document.documentElement.appendChild(layer);
+"""
+
+
+@functools.cache
+def locate_js() -> str:
+    return files("compat_harness.session").joinpath("locate.js").read_text(encoding="utf-8")
+
+
+class WebDriverLocator(Locator):
+    session: WebDriverSession
+
+    def _call(self, body: str, *args: Any) -> Any:
+        """Run ``body`` with ``els`` (the current matches) and ``args`` in the page."""
+        return self.session.driver.execute_script(
+            locate_js() + f"const els = window.__compat.find(arguments[0]);\n{body}",
+            self.query.to_json(),
+            *args,
+        )
+
+    def _one(self, *, actionable: bool) -> WebElement:
+        """Wait for exactly one match (visible and enabled when acting); strict like Playwright."""
+        desc = self.query.describe()
+
+        def attempt() -> WebElement | None:
+            found = self._call(
+                "return [els.length, els.length === 1 ? els[0] : null,"
+                " els.length === 1 ? window.__compat.state(els[0]) : null];"
+            )
+            count, element, state = found
+            if count > 1:
+                raise StrictModeError(f"strict mode violation: {desc} resolved to {count} elements")
+            if not count:
+                return None
+            if actionable and not (state["visible"] and state["enabled"]):
+                return None
+            return element  # type: ignore[no-any-return]
+
+        what = f"{desc} to be {'visible and enabled' if actionable else 'attached'}"
+        return self.session.wait_until(attempt, self.session.timeouts.action, what)
+
+    def _act(self, what: str, action: Any) -> Any:
+        """Retry an action while the element is covered, moving or replaced, until the timeout."""
+        last: list[str] = []
+
+        def attempt() -> Any:
+            try:
+                return action(self._one(actionable=True)) or True
+            except _RETRYABLE as exc:
+                last[:] = [(exc.msg or type(exc).__name__).splitlines()[0]]
+                return None
+
+        try:
+            return self.session.wait_until(attempt, self.session.timeouts.action, what)
+        except HarnessTimeout as exc:
+            if last:
+                raise HarnessTimeout(f"{exc} (last error: {last[0]})") from None
+            raise
+
+    def count(self) -> int:
+        return int(self._call("return els.length;"))
+
+    def is_visible(self) -> bool:
+        return bool(self._call("return els.length === 1 && window.__compat.visible(els[0]);"))
+
+    def inner_text(self) -> str:
+        el = self._one(actionable=False)
+        return str(self.session.driver.execute_script("return arguments[0].innerText;", el))
+
+    def all_texts(self) -> list[str]:
+        return list(self._call("return els.map(e => e.innerText);"))
+
+    def input_value(self) -> str:
+        return str(self._one(actionable=False).get_property("value"))
+
+    def attribute(self, name: str) -> str | None:
+        value = self._one(actionable=False).get_dom_attribute(name)
+        return None if value is None else str(value)
+
+    def box(self) -> Box | None:
+        el = self._one(actionable=False)
+        raw = self.session.driver.execute_script(
+            "const r = arguments[0].getBoundingClientRect();"
+            " return r.width || r.height ? [r.x, r.y, r.width, r.height] : null;",
+            el,
+        )
+        return Box(*raw) if raw else None
+
+    def is_checked(self) -> bool:
+        return bool(self._one(actionable=False).get_property("checked"))
+
+    def click(self) -> None:
+        self._act(f"clicking {self.query.describe()}", lambda el: el.click())
+
+    def fill(self, value: str) -> None:
+        driver = self.session.driver
+
+        def type_into(el: WebElement) -> None:
+            kind = (el.get_attribute("type") or "").lower()
+            if el.tag_name == "input" and kind in _PICKER_TYPES:
+                driver.execute_script(_SET_VALUE_JS, el, value)
+                return
+            el.clear()
+            el.send_keys(value)
+            if el.get_property("value") != value:  # a key the engine dropped: set it as typed
+                driver.execute_script(_SET_VALUE_JS, el, value)
+
+        self._act(f"filling {self.query.describe()}", type_into)
+
+    def select(self, *, value: str | None = None, label: str | None = None) -> None:
+        def choose(el: WebElement) -> None:
+            select = Select(el)
+            if value is not None:
+                select.select_by_value(value)
+            else:
+                select.select_by_visible_text(label or "")
+
+        self._act(f"selecting in {self.query.describe()}", choose)
+
+    def set_checked(self, checked: bool = True) -> None:
+        def toggle(el: WebElement) -> None:
+            if bool(el.get_property("checked")) != checked:
+                el.click()
+
+        self._act(f"checking {self.query.describe()}", toggle)
+
+
+class WebDriverSession(Session):
+    """A WebDriver session (one per test: WebDriver has no lighter fresh context)."""
+
+    def __init__(
+        self, driver: WebDriver, cell: Cell, info: EngineInfo, timeouts: Timeouts, steps: StepLog
+    ) -> None:
+        super().__init__(cell, info, timeouts, steps)
+        self.driver = driver
+        driver.set_page_load_timeout(timeouts.navigation)
+        driver.set_script_timeout(timeouts.navigation)
+
+    def locator(self, query: Query) -> Locator:
+        return WebDriverLocator(self, query)
+
+    def goto(self, url: str) -> None:
+        try:
+            self.driver.get(url)
+        except WebDriverException as exc:
+            raise HarnessTimeout(
+                f"loading {url}: {(exc.msg or str(exc)).splitlines()[0]}"
+            ) from None
+
+    @property
+    def url(self) -> str:
+        return str(self.driver.current_url)
+
+    def title(self) -> str:
+        return str(self.driver.title)
+
+    def reload(self) -> None:
+        self.driver.refresh()
+
+    def evaluate(self, function: str, arg: Any = None) -> Any:
+        return self.driver.execute_script(f"return ({function})(arguments[0]);", arg)
+
+    def screenshot(self, path: str, *, mask: list[Locator] | None = None) -> None:
+        rects: list[dict[str, float]] = []
+        for locator in mask or []:
+            assert isinstance(locator, WebDriverLocator)
+            rects += locator._call(
+                "return els.map(e => { const r = e.getBoundingClientRect();"
+                " return {x: r.x, y: r.y, width: r.width, height: r.height}; });"
+            )
+        if rects:
+            self.driver.execute_script(_MASK_JS, rects)
+        try:
+            self.driver.save_screenshot(path)
+        finally:
+            if rects:
+                self.driver.execute_script("document.getElementById('__compat_mask')?.remove();")
+
+    def cookies(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": c["name"],
+                "value": c["value"],
+                "domain": c.get("domain", ""),
+                "path": c.get("path", "/"),
+                "httpOnly": c.get("httpOnly", False),
+                "secure": c.get("secure", False),
+                "sameSite": c.get("sameSite", "Lax"),
+            }
+            for c in self.driver.get_cookies()
+        ]
+
+    def clear_cookies(self) -> None:
+        self.driver.delete_all_cookies()
+
+    def close(self) -> None:
+        self.driver.quit()

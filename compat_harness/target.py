@@ -1,0 +1,212 @@
+"""The system under test: the two portals' URLs, whether it is a test target, and its health.
+
+By default the harness starts the embedded reference app (test mode) on free loopback ports; given
+URLs, it checks them first and tells "target down" from "network down" before any browser starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+from urllib.parse import urljoin, urlparse
+
+from compat_harness.matrix import Portal
+
+
+class TargetError(Exception):
+    """The target cannot be used; the message names the cause and the fix."""
+
+
+@dataclass(frozen=True)
+class Target:
+    client_url: str
+    provider_url: str
+    kind: Literal["reference", "external"]
+    mode: str = "unknown"  # "test" | "production" | "unknown" (from /healthz)
+    defects: tuple[str, ...] = ()
+    version: str | None = None
+    demo: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_test_target(self) -> bool:
+        return self.mode == "test"
+
+    def base(self, portal: Portal | str) -> str:
+        return self.client_url if Portal(portal) is Portal.CLIENT else self.provider_url
+
+    def url(self, portal: Portal | str, path: str = "/") -> str:
+        return urljoin(self.base(portal).rstrip("/") + "/", path.lstrip("/"))
+
+    def describe(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("demo")
+        data["defects"] = list(self.defects)
+        return data
+
+
+def validate_url(value: str, what: str) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise TargetError(
+            f"{what} {value!r} is not an http(s) URL. Fix: pass e.g. https://portal.example.com"
+        )
+    return value.rstrip("/")
+
+
+# --- health ----------------------------------------------------------------------------------------
+
+
+class Verdict(StrEnum):
+    UP = "target up"
+    TARGET_DOWN = "target down"
+    NETWORK_DOWN = "network down"
+
+
+@dataclass(frozen=True)
+class Health:
+    verdict: Verdict
+    message: str
+    details: dict[str, str]
+
+
+def _probe(url: str, timeout: float) -> str | None:
+    """None when the URL answers with any HTTP status below 500, else what went wrong."""
+    request = urllib.request.Request(url, headers={"User-Agent": "compat-harness health check"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return f"no answer ({reason})"
+    return None if status < 500 else f"HTTP {status}"
+
+
+def check_health(
+    client_url: str, provider_url: str, control_url: str | None, timeout: float = 5.0
+) -> Health:
+    """Do both portals answer? If not, does the control URL (outside the target)?"""
+    details: dict[str, str] = {}
+    for name, url in (("client portal", client_url), ("provider portal", provider_url)):
+        problem = _probe(url, timeout)
+        details[name] = f"{url}: {problem or 'answers'}"
+    down = [name for name, text in details.items() if not text.endswith("answers")]
+    if not down:
+        return Health(Verdict.UP, "both portals answer", details)
+    if control_url:
+        control_problem = _probe(control_url, timeout)
+        details["control"] = f"{control_url}: {control_problem or 'answers'}"
+        if control_problem:
+            return Health(
+                Verdict.NETWORK_DOWN,
+                f"network down: neither the target nor the control URL answers "
+                f"({details[down[0]]}; {details['control']}). Fix: check this machine's network, "
+                "proxy or VPN; other sites should load before the target can be tested",
+                details,
+            )
+    return Health(
+        Verdict.TARGET_DOWN,
+        f"target down: the {' and '.join(down)} {'does' if len(down) == 1 else 'do'} not answer "
+        f"({'; '.join(details[d] for d in down)})"
+        + ("; the control URL answers, so the network is fine" if control_url else "")
+        + ". Fix: check the URLs (--client-url/--provider-url) and that the environment is up",
+        details,
+    )
+
+
+def probe_mode(url: str, timeout: float = 5.0) -> tuple[str, str | None]:
+    """Ask the target's /healthz whether it runs in test mode; ('unknown', None) if it can't say."""
+    try:
+        with urllib.request.urlopen(urljoin(url + "/", "healthz"), timeout=timeout) as response:
+            data = json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return "unknown", None
+    return str(data.get("mode", "unknown")), str(data.get("version")) if "version" in data else None
+
+
+# --- the embedded reference app --------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def reference_app(defects: tuple[str, ...] = ()) -> Iterator[Target]:
+    """Start the embedded reference app in test mode; stop it on exit."""
+    from reference_app.launcher import AppStartError, start
+
+    try:
+        app = start(defects=defects, mode="test")
+    except AppStartError as exc:
+        raise TargetError(f"the embedded reference app did not start: {exc}") from None
+    try:
+        info = app.info
+        yield Target(
+            client_url=info.client_url,
+            provider_url=info.provider_url,
+            kind="reference",
+            mode=info.mode,
+            defects=tuple(info.defects),
+            version=str(info.version),
+            demo=dict(info.demo),
+        )
+    finally:
+        app.stop()
+
+
+# --- test hooks (test-mode targets only) -----------------------------------------------------------
+
+
+class TestHooks:
+    """Client for the target's test-only API: provisioning, per-scenario clock, outbox, releases."""
+
+    __test__ = False
+
+    def __init__(self, target: Target, timeout: float = 10.0) -> None:
+        if not target.is_test_target:
+            raise TargetError(
+                f"{target.client_url} is not in test mode: test hooks (provisioning, clock, outbox) "
+                "exist only on test targets"
+            )
+        self.target = target
+        self.timeout = timeout
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        url = self.target.url(Portal.CLIENT, path)
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            url, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")[:300]
+            raise TargetError(
+                f"test hook {method} {path} failed: HTTP {exc.code} {detail}"
+            ) from None
+
+    def provision(self, **spec: Any) -> dict[str, Any]:
+        return dict(self._call("POST", "/__test__/provision", spec))
+
+    def set_clock(self, scenario: str, now: str) -> str:
+        return str(self._call("POST", "/__test__/clock", {"scenario": scenario, "now": now})["now"])
+
+    def advance_clock(self, scenario: str, minutes: int) -> str:
+        body = {"scenario": scenario, "advance_minutes": minutes}
+        return str(self._call("POST", "/__test__/clock", body)["now"])
+
+    def create_session(self, scenario: str, **spec: Any) -> dict[str, Any]:
+        return dict(self._call("POST", "/__test__/sessions", {"scenario": scenario, **spec}))
+
+    def outbox(self, to: str) -> list[dict[str, Any]]:
+        from urllib.parse import quote
+
+        return list(self._call("GET", f"/__test__/outbox?to={quote(to)}"))
+
+    def release(self, scenario: str | None = None) -> dict[str, Any]:
+        return dict(self._call("POST", "/__test__/release", {"scenario": scenario}))

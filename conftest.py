@@ -1,0 +1,3 @@
+"""Registers the harness plugin and the suites' fixtures; the harness lives in compat_harness/."""
+
+pytest_plugins = ["compat_harness.plugin", "fixtures.accounts"]
