@@ -138,9 +138,9 @@ def _devices(_: argparse.Namespace) -> int:
 
 
 def _defects(_: argparse.Namespace) -> int:
-    from reference_app.defects import DEFECTS
+    from reference_app.defects import CATALOG
 
-    for defect in DEFECTS.values():
+    for defect in CATALOG:
         print(f"{defect.name:<32} [{defect.category}, {defect.portal}] {defect.title}")
         print(f"{'':<32} {defect.symptom}")
     return 0

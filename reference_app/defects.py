@@ -9,11 +9,46 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 PortalName = Literal["client", "provider"]
 DefectPortal = Literal["client", "provider", "both"]
 Category = Literal["compat", "layout", "rule", "stored-data"]
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """Tests that fail on the cells with a trait, and why.
+
+    ``tests`` are patterns over the harness's cell-free test ids without the ``suites/`` prefix
+    (``*`` is the only wildcard), e.g. ``test_login_url.py::test_sign_in_and_out[*]``.
+    ``cells`` is a trait every matching cell has:
+
+    - ``all``: every cell
+    - ``webkit`` / ``chromium``: the cell's browser engine
+    - ``phone``: a mobile device narrower than 600 CSS px
+    - ``touch-events``: the engine really delivers touch events (taps); WebKitGTK under Xvfb does
+      not, so a real iPhone would show what this cell cannot
+    - ``touch-phone``: both of the above
+    - ``android-ua``: the cell sends an Android user agent
+    """
+
+    tests: tuple[str, ...]
+    cells: str
+    why: str
+
+
+def fails(tests: Iterable[str], on: str, why: str) -> Expectation:
+    return Expectation(tuple(tests), on, why)
+
+
+# Tests that submit the login form (both portals).
+_SIGN_IN = (
+    "test_login_url.py::test_wrong_portal_account_is_told_where_to_go[*]",
+    "test_login_url.py::test_deep_link_returns_after_sign_in[*]",
+    "test_login_url.py::test_wrong_password_gives_a_clear_message[*]",
+    "test_login_url.py::test_sign_in_and_out[*]",
+)
 
 
 @dataclass(frozen=True)
@@ -26,8 +61,8 @@ class Defect:
     category: Category
     symptom: str
     cause: str
-    expected: tuple[Any, ...] = ()
-    """The matrix cells that show the defect (filled in by the harness side)."""
+    expected: tuple[Expectation, ...] = ()
+    """Where the harness must see it: the self-tests assert exactly these (test, cell) fail."""
 
     def applies_to(self, portal: PortalName) -> bool:
         """Whether the defect lives in that portal."""
@@ -47,6 +82,7 @@ CATALOG: tuple[Defect, ...] = (
             "reads navigator.userAgentData.mobile to fill a hidden `device` field. WebKit has "
             "no navigator.userAgentData, so a TypeError stops the handler before form.submit()."
         ),
+        expected=(fails(_SIGN_IN, "webkit", "the submit handler throws before submitting"),),
     ),
     Defect(
         name="login-narrow-overflow",
@@ -58,6 +94,15 @@ CATALOG: tuple[Defect, ...] = (
             "the right edge."
         ),
         cause="The login card is styled with `min-width: 560px` instead of a fluid width.",
+        expected=(
+            fails(["test_login_url.py::test_login_fits_the_screen[*]"], "phone", "sideways scroll"),
+            fails(
+                ["test_login_url.py::test_wrong_portal_account_is_told_where_to_go[*]"],
+                "touch-phone",
+                "the alert's link lies beyond the visible width; a mobile browser widens the layout "
+                "viewport, so a tap where the link is drawn hits the page beside it",
+            ),
+        ),
     ),
     Defect(
         name="provider-links-client-login",
@@ -69,6 +114,13 @@ CATALOG: tuple[Defect, ...] = (
             "the header's product link goes to the client login."
         ),
         cause=("The provider login template builds those links from the client portal's base URL."),
+        expected=(
+            fails(
+                ["test_login_url.py::test_portal_links_stay_on_the_portal[provider]"],
+                "all",
+                "the links lead to the client portal",
+            ),
+        ),
     ),
     Defect(
         name="android-ua-block",
@@ -83,6 +135,19 @@ CATALOG: tuple[Defect, ...] = (
             'Server-side User-Agent sniffing answers any User-Agent containing "Android" '
             "with an unsupported-browser page."
         ),
+        expected=(
+            fails(
+                ["test_login_url.py::*[client]"], "android-ua", "no login form on the client portal"
+            ),
+            fails(
+                [
+                    "test_login_url.py::test_login_names_the_other_portal[provider]",
+                    "test_login_url.py::test_wrong_portal_account_is_told_where_to_go[provider]",
+                ],
+                "android-ua",
+                "these end on the client login, which is blocked",
+            ),
+        ),
     ),
     Defect(
         name="touch-submit",
@@ -96,6 +161,7 @@ CATALOG: tuple[Defect, ...] = (
             "A `touchend` listener on the Sign in button calls preventDefault() (meant to stop "
             "double submits), which cancels the click that a tap would synthesise."
         ),
+        expected=(fails(_SIGN_IN, "touch-events", "a tap never submits the form"),),
     ),
     # --- booking --------------------------------------------------------------------------------
     Defect(

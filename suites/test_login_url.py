@@ -59,6 +59,7 @@ def test_wrong_portal_account_is_told_where_to_go(
         expect(page.alert).to_contain_text(page.text.wrong_portal_alert)
         page.alert.role("link", page.text.wrong_portal_link, exact=True).click()
         expect(session).to_have_url(_at(target, page.other, "/login"))
+        expect(session.role("heading", PORTAL_TEXT[page.other].heading, exact=True)).to_be_visible()
 
 
 @portals

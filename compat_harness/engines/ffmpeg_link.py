@@ -8,7 +8,6 @@ impossible, Debian's ffmpeg (built with libvpx) encodes the same VP8 stream. Run
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -18,13 +17,12 @@ def playwright_ffmpeg_path() -> Path:
     """Where this Playwright version expects its ffmpeg binary."""
     import playwright
 
+    from compat_harness.engines.playwright import playwright_browsers_path
+
     package = Path(playwright.__file__).parent / "driver" / "package"
     browsers = json.loads((package / "browsers.json").read_text())["browsers"]
     revision = next(b["revision"] for b in browsers if b["name"] == "ffmpeg")
-    root = Path(
-        os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright"
-    )
-    return root / f"ffmpeg-{revision}" / "ffmpeg-linux"
+    return playwright_browsers_path() / f"ffmpeg-{revision}" / "ffmpeg-linux"
 
 
 def main() -> int:

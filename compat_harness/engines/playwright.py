@@ -10,6 +10,7 @@ import functools
 import os
 import shutil
 import socket
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -25,6 +26,12 @@ SYSTEM_CHROMIUM_ARGS = (
     "--disable-sync",
 )
 _SYSTEM_CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def playwright_browsers_path() -> Path:
+    """Where Playwright keeps (or would download) its browser builds."""
+    explicit = os.environ.get("PLAYWRIGHT_BROWSERS_PATH")
+    return Path(explicit) if explicit else Path.home() / ".cache" / "ms-playwright"
 
 
 @functools.cache

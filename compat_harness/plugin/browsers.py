@@ -16,7 +16,7 @@ import pytest
 
 from compat_harness.engines import Resolution
 from compat_harness.engines.base import EngineInfo
-from compat_harness.engines.playwright import PlaywrightEngine, context_args
+from compat_harness.engines.playwright import PlaywrightEngine
 from compat_harness.engines.webdriver import BrowserStartError, WebDriverRuntime
 from compat_harness.matrix import Cell
 from compat_harness.outcomes import not_run
@@ -29,6 +29,13 @@ NewSession = Callable[[], Session]
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # pytest-playwright's fixtures are overridden by a module registered now, after every
+    # entry-point plugin: the last registered definition of a fixture wins, whatever order
+    # `-p`, conftest and entry points loaded in.
+    from compat_harness.plugin import playwright_fixtures
+
+    if not config.pluginmanager.is_registered(playwright_fixtures):
+        config.pluginmanager.register(playwright_fixtures, "compat-playwright-fixtures")
     args = config.invocation_params.args
     given = {a.split("=")[0] for a in args if isinstance(a, str)}
     # A failed cell keeps a screenshot unless the user says otherwise.
@@ -37,47 +44,6 @@ def pytest_configure(config: pytest.Config) -> None:
     # Artifacts live inside the run's report folder, so the report links them.
     if "--output" not in given and hasattr(config.option, "output"):
         config.option.output = str(run_of(config).dir / "artifacts")
-
-
-# --- pytest-playwright, driven by the cell ---------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser_name(cell: Cell) -> str:
-    """pytest-playwright's browser, from the cell (one browser per cell and worker)."""
-    return cell.browser
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(
-    browser_type_launch_args: dict[str, Any], cell_resolution: Resolution
-) -> dict[str, Any]:
-    chosen = cell_resolution.chosen
-    if chosen is None or chosen.engine != "playwright":
-        return browser_type_launch_args
-    return {**browser_type_launch_args, **PlaywrightEngine.launch_args(chosen)}
-
-
-@pytest.fixture(scope="session")
-def connect_options(
-    connect_options: dict[str, Any] | None, cell_resolution: Resolution
-) -> dict[str, Any] | None:
-    chosen = cell_resolution.chosen
-    if chosen is not None and chosen.engine == "playwright-server":
-        return {"ws_endpoint": chosen.options["ws_endpoint"], "timeout": 30_000}
-    return connect_options
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any], cell: Cell) -> dict[str, Any]:
-    """pytest-playwright's context arguments (video, base URL...) plus the cell's device."""
-    return {**browser_context_args, **context_args(cell)}
-
-
-@pytest.fixture(scope="session", autouse=True)
-def delete_output_dir() -> None:
-    """pytest-playwright empties --output in every worker at start, racing the artifacts other
-    workers have already written; each run has a new folder, so there is nothing to empty."""
 
 
 # --- WebDriver cells -------------------------------------------------------------------------------
@@ -146,9 +112,6 @@ def compat_steps(request: pytest.FixtureRequest) -> Iterator[StepLog]:
     request.node.user_properties.append(
         ("compat_steps", json.dumps([s.to_json() for s in log.steps]))
     )
-    failed = log.failed_step()
-    if failed is not None:
-        request.node.user_properties.append(("compat_failed_step", failed.title))
 
 
 @pytest.fixture(scope="session")
@@ -192,11 +155,13 @@ def new_session(
     assert cell_resolution.chosen is not None
     sessions: list[Session] = []
     webdriver = cell_resolution.chosen.engine not in PLAYWRIGHT_ENGINES
+    # Set up before this fixture yields, so pytest-playwright closes its contexts only after this
+    # fixture's teardown has saved what the failed pages showed.
+    make_context = None if webdriver else request.getfixturevalue("new_context")
 
     def factory() -> Session:
         session: Session
-        if not webdriver:
-            make_context = request.getfixturevalue("new_context")
+        if make_context is not None:
             info = _playwright_info(request, cell, cell_resolution)
             page = make_context().new_page()
             session = PlaywrightSession(page, cell, info, timeouts, compat_steps)

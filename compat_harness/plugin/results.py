@@ -47,14 +47,23 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return reason.removeprefix("Skipped: ")
 
 
-def _error(report: pytest.TestReport) -> ErrorInfo:
+def _error(report: pytest.TestReport, crash_message: str | None = None) -> ErrorInfo:
     crash = getattr(report.longrepr, "reprcrash", None)
     text = report.longreprtext
-    message = crash.message if crash is not None else (text.strip().splitlines() or [""])[-1]
+    if crash_message is None:
+        crash_message = crash.message if crash is not None else _last_error_line(text)
+    message = crash_message
     kind, _, rest = message.partition(": ")
     if not kind.replace(".", "").replace("_", "").isalnum() or " " in kind:
         kind, rest = "", message
     return ErrorInfo(message=(rest or message).strip()[:2000], type=kind, details=text[-8000:])
+
+
+def _last_error_line(text: str) -> str:
+    """The 'E   ...' line pytest prints for the exception, else the text's last line."""
+    lines = text.strip().splitlines()
+    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+    return errors[0] if errors else (lines[-1] if lines else "")
 
 
 @dataclass
@@ -63,6 +72,7 @@ class _Entry:
     failed_attempts: int = 0
     final_failed: bool = False
     skipped: str | None = None
+    settled: bool = False
 
 
 @dataclass
@@ -131,8 +141,7 @@ class ResultCollector:
                     result.artifacts[kind].append(rel)
 
     def _error(self, report: pytest.TestReport, props: list[tuple[str, Any]]) -> ErrorInfo:
-        error = _error(report)
-        error.step = next((v for k, v in props if k == "compat_failed_step"), None)
+        error = _error(report, next((v for k, v in props if k == "compat_crash"), None))
         error.category = next((v for k, v in props if k == "compat_error_category"), error.category)
         return error
 
@@ -144,9 +153,12 @@ class ResultCollector:
             return str(absolute)
 
     def _settle(self, entry: _Entry) -> None:
+        entry.settled = True
         result = entry.result
         if entry.final_failed:
             result.status = Status.FAILED
+            if result.error is not None and result.error.step is None:
+                result.error.step = next((s["title"] for s in result.steps if s["status"] != "passed"), None)
         elif entry.skipped is not None:
             reason = entry.skipped
             if reason.startswith(NOT_APPLICABLE_PREFIX):
@@ -165,8 +177,8 @@ class ResultCollector:
         plan = plan_of(config)
         settings = settings_of(config)
         results = [e.result for e in self.entries.values()]
-        for entry in self.entries.values():  # interrupted mid-test: never reported as passed
-            if entry.result.status is Status.PASSED and interrupted and not entry.result.steps:
+        for entry in self.entries.values():  # stopped mid-test (Ctrl-C): never reported as passed
+            if not entry.settled:
                 entry.result.status, entry.result.reason = Status.NOT_RUN, "interrupted"
         cells = []
         for cell in plan.cells:
@@ -296,9 +308,16 @@ def pytest_runtest_makereport(
 ) -> Generator[None, Any, Any]:
     """Redact secrets from the report where it is made, before it travels or is written."""
     report: pytest.TestReport = yield
-    if REDACTOR.values():
-        if report.longrepr is not None and not report.skipped:
-            report.longrepr = REDACTOR.redact(report.longreprtext)
-        report.sections = [(title, REDACTOR.redact(text)) for title, text in report.sections]
-        report.user_properties = [(k, REDACTOR.redact(str(v))) for k, v in report.user_properties]
+    if not REDACTOR.values():
+        return report
+    if report.longrepr is not None and not report.skipped:
+        text = report.longreprtext
+        clean = REDACTOR.redact(text)
+        if clean != text:  # only then lose pytest's structured repr; keep its crash line
+            crash = getattr(report.longrepr, "reprcrash", None)
+            if crash is not None:
+                report.user_properties.append(("compat_crash", REDACTOR.redact(crash.message)))
+            report.longrepr = clean
+    report.sections = [(title, REDACTOR.redact(text)) for title, text in report.sections]
+    report.user_properties = [(k, REDACTOR.redact(str(v))) for k, v in report.user_properties]
     return report

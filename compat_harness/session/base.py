@@ -145,9 +145,6 @@ class StepLog:
             finally:
                 step.ended = time.time()
 
-    def failed_step(self) -> Step | None:
-        return next((s for s in reversed(self.steps) if s.status != "passed"), None)
-
 
 class Locator(ABC):
     """A lazy reference to element(s) in a session's current page."""
@@ -329,7 +326,7 @@ class Session(ABC):
                 detail = f" (last error: {last_error})" if last_error else ""
                 raise HarnessTimeout(f"Timed out after {timeout:g}s waiting for {what}{detail}")
             self.pause(delay)
-            delay = min(delay * 2, 0.25)
+            delay = min(delay * 1.5, 0.1)
 
     def pause(self, seconds: float) -> None:
         """Wait between polls; engines with an event loop keep it running meanwhile."""

@@ -1,0 +1,52 @@
+"""pytest-playwright's fixtures, driven by the cell: one browser per cell and worker, the cell's
+launch arguments (system Chromium where Playwright's build is missing), a Playwright server where
+the cell says so, and the cell's device in every context. Each override asks for the fixture it
+replaces, so pytest-playwright's own options (--headed, --video, --base-url...) still apply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from compat_harness.engines import Resolution
+from compat_harness.engines.playwright import PlaywrightEngine, context_args
+from compat_harness.matrix import Cell
+
+
+@pytest.fixture(scope="session")
+def browser_name(cell: Cell) -> str:
+    """pytest-playwright's browser, from the cell (one browser per cell and worker)."""
+    return cell.browser
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, Any], cell_resolution: Resolution
+) -> dict[str, Any]:
+    chosen = cell_resolution.chosen
+    if chosen is None or chosen.engine != "playwright":
+        return browser_type_launch_args
+    return {**browser_type_launch_args, **PlaywrightEngine.launch_args(chosen)}
+
+
+@pytest.fixture(scope="session")
+def connect_options(
+    connect_options: dict[str, Any] | None, cell_resolution: Resolution
+) -> dict[str, Any] | None:
+    chosen = cell_resolution.chosen
+    if chosen is not None and chosen.engine == "playwright-server":
+        return {"ws_endpoint": chosen.options["ws_endpoint"], "timeout": 30_000}
+    return connect_options
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any], cell: Cell) -> dict[str, Any]:
+    """pytest-playwright's context arguments (video, base URL...) plus the cell's device."""
+    return {**browser_context_args, **context_args(cell)}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def delete_output_dir() -> None:
+    """pytest-playwright empties --output in every worker at start, racing the artifacts other
+    workers have already written; each run has a new folder, so there is nothing to empty."""

@@ -1,0 +1,97 @@
+"""Run the suites in a child pytest, as a user would, and read back its results.json."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from compat_harness.results import CellRecord, RunResult, Status, TestResult
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class MatrixRun:
+    code: int
+    output: str
+    run: RunResult
+
+    def with_status(self, *statuses: Status) -> set[tuple[str, str]]:
+        return {(r.test, r.cell) for r in self.run.results if r.status in statuses}
+
+    def cell(self, cell_id: str) -> CellRecord:
+        cell = self.run.cell(cell_id)
+        assert cell is not None, f"no cell {cell_id} in the run"
+        return cell
+
+
+def run_suites(
+    paths: list[str],
+    report_dir: Path,
+    *,
+    defects: tuple[str, ...] = (),
+    args: tuple[str, ...] = (),
+    timeout: float = 900,
+) -> MatrixRun:
+    cmd = [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider", "-q", "-p", "no:randomly",
+           "--report-dir", str(report_dir), "--run-id", "run",
+           # Failing journeys wait out these; the reference app answers in milliseconds.
+           "--expect-timeout", "3", "--action-timeout", "5", *args]
+    if defects:
+        cmd += ["--defects", ",".join(defects)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPAT_", "PYTEST_"))}
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    results = report_dir / "run" / "results.json"
+    assert results.exists(), f"no results.json (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
+    return MatrixRun(proc.returncode, proc.stdout + proc.stderr, RunResult.read(results))
+
+
+def has_trait(cell: CellRecord, trait: str) -> bool:
+    """The cell traits the defect catalog's expectations use (see reference_app/defects.py)."""
+    device, engine = cell.device, cell.engine or {}
+    width = int(str(device.get("viewport", "0x0")).split("x")[0])
+    phone = bool(device.get("mobile")) and width < 600
+    touch = bool(engine.get("touch_events"))
+    traits = {
+        "all": True,
+        "webkit": cell.browser == "webkit",
+        "chromium": cell.browser == "chromium",
+        "phone": phone,
+        "touch-events": touch,
+        "touch-phone": phone and touch,
+        "android-ua": "Android" in str(device.get("user_agent") or ""),
+    }
+    if trait not in traits:
+        raise ValueError(f"unknown cell trait {trait!r} (known: {', '.join(traits)})")
+    return traits[trait]
+
+
+def _matches(pattern: str, test: str) -> bool:
+    import re
+
+    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+    return re.fullmatch(regex, test.removeprefix("suites/")) is not None
+
+
+def expected_failures(run: RunResult, expectations: tuple[object, ...]) -> set[tuple[str, str]]:
+    cells = {c.id: c for c in run.cells}
+    out: set[tuple[str, str]] = set()
+    for result in run.results:
+        cell = cells[result.cell]
+        for exp in expectations:
+            if any(_matches(p, result.test) for p in exp.tests) and has_trait(cell, exp.cells):  # type: ignore[attr-defined]
+                out.add((result.test, result.cell))
+    return out
+
+
+def describe(pairs: set[tuple[str, str]], results: list[TestResult] | None = None) -> str:
+    by_key = {(r.test, r.cell): r for r in results or []}
+    lines = []
+    for test, cell in sorted(pairs):
+        r = by_key.get((test, cell))
+        why = f" — {r.status.value}: {(r.error.message if r.error else r.reason)[:160]}" if r else ""
+        lines.append(f"  {test} on {cell}{why}")
+    return "\n".join(lines) or "  (none)"

@@ -1,0 +1,105 @@
+"""Engine selection: preference order, fallback, forced engines, and the reasons and install
+commands a cell that cannot run is reported with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from compat_harness import engines
+from compat_harness.engines import Availability, Engine, EngineKind, resolve
+from compat_harness.engines import playwright as pw
+from compat_harness.engines import webdriver as wd
+from compat_harness.engines.playwright import PlaywrightEngine, context_args
+from compat_harness.engines.webdriver import WebKitGTKEngine
+from compat_harness.matrix import Cell, load_matrix
+
+ROOT = Path(__file__).resolve().parents[1]
+MATRIX = load_matrix(ROOT / "matrix" / "default.yaml")
+
+
+class _Fake(Engine):
+    kind = EngineKind.PLAYWRIGHT
+
+    def __init__(self, name: str, ok: bool) -> None:
+        self.name, self.ok = name, ok  # type: ignore[misc]
+
+    def check(self, cell: Cell) -> Availability:
+        if self.ok:
+            return Availability(self.name, True, detail="fake")
+        return self.unavailable(f"{self.name} missing", f"install {self.name}")
+
+
+@pytest.fixture
+def fake_engines(monkeypatch: pytest.MonkeyPatch) -> dict[str, Engine]:
+    fakes: dict[str, Engine] = {
+        "playwright": _Fake("playwright", False),
+        "webkitgtk": _Fake("webkitgtk", True),
+    }
+    monkeypatch.setattr(engines, "ENGINES", fakes)
+    return fakes
+
+
+def test_first_available_engine_in_preference_order_wins(fake_engines: dict[str, Engine]) -> None:
+    res = resolve(MATRIX.cells["ios-webkit"])
+    assert res.ok and res.chosen is not None and res.chosen.engine == "webkitgtk"
+    assert res.fell_back
+    assert [a.engine for a in res.tried] == ["playwright", "webkitgtk"]
+
+
+def test_a_cell_with_no_engine_says_why_and_how_to_install(fake_engines: dict[str, Engine]) -> None:
+    fake_engines["webkitgtk"] = _Fake("webkitgtk", False)
+    res = resolve(MATRIX.cells["ios-webkit"])
+    assert not res.ok
+    assert res.reason == "playwright: playwright missing; webkitgtk: webkitgtk missing"
+    assert res.install == "install playwright | install webkitgtk"
+
+
+def test_a_forced_engine_is_the_only_one_tried(fake_engines: dict[str, Engine]) -> None:
+    res = resolve(MATRIX.cells["ios-webkit"], forced="playwright")
+    assert not res.ok and [a.engine for a in res.tried] == ["playwright"]
+    assert "unknown engine" in resolve(MATRIX.cells["ios-webkit"], forced="nope").reason
+
+
+def test_playwright_chromium_falls_back_to_the_system_chromium(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pw, "bundled_executables", lambda: {"chromium": None, "webkit": None, "firefox": None})
+    monkeypatch.setattr(pw, "system_chromium", lambda: "/usr/bin/chromium")
+    cell = MATRIX.cells["chrome-desktop"]
+    avail = PlaywrightEngine().check(cell)
+    assert avail.ok and avail.options["executable_path"] == "/usr/bin/chromium"
+    assert "--disable-background-networking" in avail.options["args"]
+    monkeypatch.setattr(pw, "system_chromium", lambda: None)
+    avail = PlaywrightEngine().check(cell)
+    assert not avail.ok and "playwright install --with-deps chromium" in avail.install
+
+
+def test_playwright_never_stands_in_a_chromium_for_webkit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pw, "bundled_executables", lambda: {"chromium": "/x/chrome", "webkit": None, "firefox": None})
+    avail = PlaywrightEngine().check(MATRIX.cells["ios-webkit"])
+    assert not avail.ok and "WebKit build is not installed" in avail.reason
+
+
+def test_webkitgtk_needs_its_driver_and_says_which_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(wd.shutil, "which", lambda name: None)
+    monkeypatch.delenv("COMPAT_WEBKIT_DRIVER", raising=False)
+    avail = WebKitGTKEngine().check(MATRIX.cells["ios-webkit"])
+    assert not avail.ok and avail.install == "sudo apt-get install webkit2gtk-driver xvfb"
+    assert not WebKitGTKEngine().check(MATRIX.cells["chrome-desktop"]).ok
+
+
+def test_device_emulation_for_playwright_contexts() -> None:
+    android = context_args(MATRIX.cells["android-chrome"])
+    assert android["viewport"] == {"width": 412, "height": 915}
+    assert android["is_mobile"] and android["has_touch"] and "Android" in android["user_agent"]
+    desktop = context_args(MATRIX.cells["chrome-desktop"])
+    assert not desktop["has_touch"] and "user_agent" not in desktop
+
+
+def test_on_this_machine_ios_webkit_runs_on_a_webkit_engine() -> None:
+    """Whatever is installed, ios-webkit is never run on Chromium."""
+    res = resolve(MATRIX.cells["ios-webkit"])
+    if not res.ok:
+        pytest.skip(f"no WebKit engine here: {res.reason}")
+    assert res.chosen is not None
+    assert res.chosen.engine == "webkitgtk" or pw.bundled_executables().get("webkit")
