@@ -4,6 +4,7 @@ through after ``--``); the other commands answer questions without running journ
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import webbrowser
@@ -183,10 +184,8 @@ def _report(args: argparse.Namespace) -> int:
             print(
                 f"serving {run_dir.resolve()} at http://127.0.0.1:{server.server_address[1]}/report.html (Ctrl-C stops)"
             )
-            try:
+            with contextlib.suppress(KeyboardInterrupt):
                 server.serve_forever()
-            except KeyboardInterrupt:
-                pass
     return 0
 
 

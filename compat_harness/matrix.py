@@ -160,7 +160,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Marked:
     return result
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 _TOP_KEYS = ("version", "devices", "cells", "profiles")
 _CELL_KEYS = (
@@ -298,7 +298,7 @@ class _Validator:
     def cell(self, cell_id: str, raw: _Marked, devices: Mapping[str, Device]) -> Cell | None:
         self.keys(raw, _CELL_KEYS, f"cell '{cell_id}'")
         line = raw.line
-        device_name = raw.get("device")
+        device_name = str(raw.get("device"))
         if device_name not in devices:
             self.problem(
                 raw.key_lines.get("device", line),

@@ -152,7 +152,7 @@ def reference_app(defects: tuple[str, ...] = ()) -> Iterator[Target]:
             mode=info.mode,
             defects=tuple(info.defects),
             version=str(info.version),
-            demo=dict(info.demo),
+            demo={role: dict(account) for role, account in info.demo.items()},
         )
     finally:
         app.stop()

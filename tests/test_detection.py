@@ -17,15 +17,22 @@ DEFAULT_CELLS = ("chrome-desktop", "ios-webkit", "android-chrome")
 
 
 def _suite_files(defect: Defect) -> list[str]:
-    return sorted({"suites/" + pattern.split("::")[0] for e in defect.expected for pattern in e.tests})
+    return sorted(
+        {"suites/" + pattern.split("::")[0] for e in defect.expected for pattern in e.tests}
+    )
 
 
 def test_clean_app_passes_every_journey_on_every_default_cell(tmp_path: Path) -> None:
     run = run_suites(["suites"], tmp_path)
     for cell_id in DEFAULT_CELLS:
         cell = run.cell(cell_id)
-        assert cell.status == "ran" and cell.engine, f"{cell_id} did not run: {cell.reason} ({cell.install})"
-    assert "webkit" in run.cell("ios-webkit").engine["browser"].lower() or run.cell("ios-webkit").engine["browser"] == "webkit"  # type: ignore[index]
+        assert cell.status == "ran" and cell.engine, (
+            f"{cell_id} did not run: {cell.reason} ({cell.install})"
+        )
+    assert (
+        "webkit" in run.cell("ios-webkit").engine["browser"].lower()
+        or run.cell("ios-webkit").engine["browser"] == "webkit"
+    )  # type: ignore[index]
     assert run.cell("chrome-desktop").engine["browser"] == "chromium"  # type: ignore[index]
     bad = run.with_status(Status.FAILED, Status.FLAKY, Status.NOT_RUN)
     assert not bad, "the clean app must pass everywhere:\n" + describe(bad, run.run.results)
@@ -47,17 +54,23 @@ def test_each_defect_fails_exactly_its_documented_cells(defect: Defect, tmp_path
         f"{defect.name}\nfailed but not documented:\n{describe(failed - expected, run.run.results)}"
         f"\ndocumented but passed:\n{describe(expected - failed, run.run.results)}"
     )
-    assert not run.with_status(Status.FLAKY, Status.NOT_RUN), describe(run.with_status(Status.FLAKY, Status.NOT_RUN), run.run.results)
+    assert not run.with_status(Status.FLAKY, Status.NOT_RUN), describe(
+        run.with_status(Status.FLAKY, Status.NOT_RUN), run.run.results
+    )
 
 
 def test_every_expectation_names_a_known_trait_and_an_existing_suite() -> None:
     from compat_harness.results import CellRecord
     from tests.support.matrix_run import ROOT, has_trait
 
-    probe = CellRecord("x", {}, {"viewport": "390x844", "mobile": True}, "webkit", {"touch_events": False})
+    probe = CellRecord(
+        "x", {}, {"viewport": "390x844", "mobile": True}, "webkit", {"touch_events": False}
+    )
     for defect in CATALOG:
         for expectation in defect.expected:
             has_trait(probe, expectation.cells)  # raises on an unknown trait
             assert expectation.why, f"{defect.name}: say why these cells fail"
             for pattern in expectation.tests:
-                assert (ROOT / "suites" / pattern.split("::")[0]).exists(), f"{defect.name}: {pattern}"
+                assert (ROOT / "suites" / pattern.split("::")[0]).exists(), (
+                    f"{defect.name}: {pattern}"
+                )

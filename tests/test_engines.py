@@ -62,8 +62,12 @@ def test_a_forced_engine_is_the_only_one_tried(fake_engines: dict[str, Engine]) 
     assert "unknown engine" in resolve(MATRIX.cells["ios-webkit"], forced="nope").reason
 
 
-def test_playwright_chromium_falls_back_to_the_system_chromium(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pw, "bundled_executables", lambda: {"chromium": None, "webkit": None, "firefox": None})
+def test_playwright_chromium_falls_back_to_the_system_chromium(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(
+        pw, "bundled_executables", lambda: {"chromium": None, "webkit": None, "firefox": None}
+    )
     monkeypatch.setattr(pw, "system_chromium", lambda: "/usr/bin/chromium")
     cell = MATRIX.cells["chrome-desktop"]
     avail = PlaywrightEngine().check(cell)
@@ -75,7 +79,11 @@ def test_playwright_chromium_falls_back_to_the_system_chromium(monkeypatch: pyte
 
 
 def test_playwright_never_stands_in_a_chromium_for_webkit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pw, "bundled_executables", lambda: {"chromium": "/x/chrome", "webkit": None, "firefox": None})
+    monkeypatch.setattr(
+        pw,
+        "bundled_executables",
+        lambda: {"chromium": "/x/chrome", "webkit": None, "firefox": None},
+    )
     avail = PlaywrightEngine().check(MATRIX.cells["ios-webkit"])
     assert not avail.ok and "WebKit build is not installed" in avail.reason
 

@@ -56,7 +56,7 @@ def test_cells_win_over_the_profile_and_unknown_names_are_errors() -> None:
     assert [c.id for c in matrix.select("default", ["phone"])] == ["phone"]
     with pytest.raises(MatrixError, match=r"unknown cell\(s\) phon.*did you mean 'phone'"):
         matrix.select(None, ["phon"])
-    with pytest.raises(MatrixError, match="unknown profile 'defalt'.*did you mean 'default'"):
+    with pytest.raises(MatrixError, match=r"unknown profile 'defalt'.*did you mean 'default'"):
         matrix.select("defalt")
 
 

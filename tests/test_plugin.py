@@ -48,9 +48,16 @@ def _keep_playwright_browsers(monkeypatch: pytest.MonkeyPatch) -> None:
 def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess(
         # --opt=value: a separate value that names a real path would sway pytest's rootdir
-        "-p", "compat_harness.plugin", "-p", "no:cacheprovider", f"--matrix={MATRIX}",
-        f"--report-dir={pytester.path / 'reports'}", "--run-id=r",
-        "-W", "ignore::pytest.PytestRemovedIn10Warning", *args,
+        "-p",
+        "compat_harness.plugin",
+        "-p",
+        "no:cacheprovider",
+        f"--matrix={MATRIX}",
+        f"--report-dir={pytester.path / 'reports'}",
+        "--run-id=r",
+        "-W",
+        "ignore::pytest.PytestRemovedIn10Warning",
+        *args,
     )
 
 
@@ -77,7 +84,9 @@ def test_statuses_reports_and_a_screenshot_of_the_failure(pytester: pytest.Pytes
     assert bad.error.step == "Look for what is not there"
     shots = bad.artifacts["screenshot"]
     assert shots and (pytester.path / "reports" / "r" / shots[0]).stat().st_size > 1000
-    assert (pytester.path / "reports" / "r" / bad.artifacts["dom"][0]).read_text().count("<h1>Hello</h1>") == 1
+    assert (pytester.path / "reports" / "r" / bad.artifacts["dom"][0]).read_text().count(
+        "<h1>Hello</h1>"
+    ) == 1
     cell = run.cell("chrome-desktop")
     assert cell and cell.engine and cell.engine["browser"] == "chromium" and cell.engine["version"]
     for name in ("report.html", "junit.xml", "summary.md"):
@@ -86,17 +95,31 @@ def test_statuses_reports_and_a_screenshot_of_the_failure(pytester: pytest.Pytes
     result.stdout.fnmatch_lines(["*compatibility matrix*", "*report: *report.html"])
 
 
-def test_failures_in_not_recommended_cells_warn_unless_the_policy_says_otherwise(pytester: pytest.Pytester) -> None:
+def test_failures_in_not_recommended_cells_warn_unless_the_policy_says_otherwise(
+    pytester: pytest.Pytester,
+) -> None:
     pytester.makepyfile(test_demo=DEMO)
     # android-chrome is not recommended for providers: its failure warns, the run passes
     result = _run(pytester, "--cells", "android-chrome", "-k", "bad")
     assert result.ret == ExitCode.OK
-    result.stdout.fnmatch_lines(["*warning: 1 failure(s) in cells whose tier does not fail the run*"])
-    strict = _run(pytester, "--cells", "android-chrome", "-k", "bad", "--fail-on", "recommended,supported,not-recommended")
+    result.stdout.fnmatch_lines(
+        ["*warning: 1 failure(s) in cells whose tier does not fail the run*"]
+    )
+    strict = _run(
+        pytester,
+        "--cells",
+        "android-chrome",
+        "-k",
+        "bad",
+        "--fail-on",
+        "recommended,supported,not-recommended",
+    )
     assert strict.ret == ExitCode.TESTS_FAILED
 
 
-def test_a_cell_without_an_engine_is_not_run_with_reason_and_install_command(pytester: pytest.Pytester) -> None:
+def test_a_cell_without_an_engine_is_not_run_with_reason_and_install_command(
+    pytester: pytest.Pytester,
+) -> None:
     pytester.makepyfile(test_demo=DEMO)
     result = _run(pytester, "--cells", "firefox-desktop", "-k", "ok")
     assert result.ret == ExitCode.NO_ENGINE
@@ -104,16 +127,25 @@ def test_a_cell_without_an_engine_is_not_run_with_reason_and_install_command(pyt
     assert [r.status for r in run.results] == [Status.NOT_RUN]
     assert "firefox" in run.results[0].reason and "playwright install" in run.results[0].reason
     cell = run.cell("firefox-desktop")
-    assert cell and cell.status == "not_run" and "playwright install --with-deps firefox" in cell.install
+    assert (
+        cell
+        and cell.status == "not_run"
+        and "playwright install --with-deps firefox" in cell.install
+    )
     result.stdout.fnmatch_lines(["*firefox-desktop: NOT RUN*install: *playwright install*"])
 
 
 def test_bad_matrix_and_flags_stop_before_anything_runs(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_demo=DEMO)
-    bad = pytester.makefile(".yaml", matrix="cells:\n  x:\n    device: iPhone 41\n    browser: webkit\n    tier: supported\n")
+    bad = pytester.makefile(
+        ".yaml",
+        matrix="cells:\n  x:\n    device: iPhone 41\n    browser: webkit\n    tier: supported\n",
+    )
     result = pytester.runpytest_subprocess("-p", "compat_harness.plugin", "--matrix", str(bad))
     assert result.ret == ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*matrix.yaml:3: cell 'x': unknown device 'iPhone 41'. Fix: *did you mean 'iPhone 14'*"])
+    result.stderr.fnmatch_lines(
+        ["*matrix.yaml:3: cell 'x': unknown device 'iPhone 41'. Fix: *did you mean 'iPhone 14'*"]
+    )
     assert not (pytester.path / "reports").exists()
     result = _run(pytester, "--cells", "chrome-dekstop")
     assert result.ret == ExitCode.USAGE_ERROR
@@ -146,7 +178,9 @@ def test_a_dead_target_fails_fast_with_one_message(pytester: pytest.Pytester) ->
     dead = "http://127.0.0.1:9"
     result = _run(pytester, "--client-url", dead, "--provider-url", dead)
     assert result.ret == ExitCode.TARGET_DOWN
-    result.stdout.fnmatch_lines(["*target down: the client portal and provider portal do not answer*"])
+    result.stdout.fnmatch_lines(
+        ["*target down: the client portal and provider portal do not answer*"]
+    )
     result = _run(pytester, "--client-url", dead, "--provider-url", dead, "--control-url", dead)
     assert result.ret == ExitCode.NETWORK_DOWN
     result.stdout.fnmatch_lines(["*network down: neither the target nor the control URL answers*"])

@@ -10,23 +10,67 @@ from compat_harness.report import write_reports
 from compat_harness.report.history import compare
 from compat_harness.results import CellRecord, ErrorInfo, RunResult, Status, TestResult
 
-ENGINE = {"engine": "playwright", "kind": "playwright", "browser": "chromium", "version": "156", "limits": []}
+ENGINE = {
+    "engine": "playwright",
+    "kind": "playwright",
+    "browser": "chromium",
+    "version": "156",
+    "limits": [],
+}
 
 
 def _run(run_id: str, statuses: dict[tuple[str, str], Status]) -> RunResult:
     cells = [
-        CellRecord("desk", {"client": "recommended", "provider": "recommended"}, {"name": "Desktop"}, "chromium", ENGINE),
-        CellRecord("droid", {"client": "supported", "provider": "not-recommended"}, {"name": "Pixel"}, "chromium", ENGINE),
-        CellRecord("fox", {"client": "supported", "provider": "supported"}, {"name": "Desktop"}, "firefox",
-                   None, status="not_run", reason="playwright: firefox missing", install="playwright install firefox"),
+        CellRecord(
+            "desk",
+            {"client": "recommended", "provider": "recommended"},
+            {"name": "Desktop"},
+            "chromium",
+            ENGINE,
+        ),
+        CellRecord(
+            "droid",
+            {"client": "supported", "provider": "not-recommended"},
+            {"name": "Pixel"},
+            "chromium",
+            ENGINE,
+        ),
+        CellRecord(
+            "fox",
+            {"client": "supported", "provider": "supported"},
+            {"name": "Desktop"},
+            "firefox",
+            None,
+            status="not_run",
+            reason="playwright: firefox missing",
+            install="playwright install firefox",
+        ),
     ]
     results = []
     for (test, cell), status in statuses.items():
-        error = ErrorInfo("boom", "AssertionError", step="Sign in") if status in (Status.FAILED, Status.FLAKY) else None
-        results.append(TestResult(test=test, journey="login_url", cell=cell, status=status, portal="provider",
-                                  error=error, artifacts={"screenshot": ["artifacts/x/test-failed-1.png"]} if error else {}))
-    run = {"id": run_id, "started": f"2026-11-23T10:0{run_id[-1]}:00", "target": {"client_url": "http://c", "provider_url": "http://p"},
-           "fail_on": ["recommended", "supported"], "duration_s": 1.0}
+        error = (
+            ErrorInfo("boom", "AssertionError", step="Sign in")
+            if status in (Status.FAILED, Status.FLAKY)
+            else None
+        )
+        results.append(
+            TestResult(
+                test=test,
+                journey="login_url",
+                cell=cell,
+                status=status,
+                portal="provider",
+                error=error,
+                artifacts={"screenshot": ["artifacts/x/test-failed-1.png"]} if error else {},
+            )
+        )
+    run = {
+        "id": run_id,
+        "started": f"2026-11-23T10:0{run_id[-1]}:00",
+        "target": {"client_url": "http://c", "provider_url": "http://p"},
+        "fail_on": ["recommended", "supported"],
+        "duration_s": 1.0,
+    }
     return RunResult(run=run, cells=cells, results=results)
 
 
@@ -45,8 +89,22 @@ def test_results_json_has_the_documented_schema(tmp_path: Path) -> None:
     assert data["schema_version"] == 1
     assert {"id", "started", "target"} <= set(data["run"])
     assert {"id", "tier", "engine", "emulated"} <= set(data["cells"][0])
-    assert set(data["results"][0]) >= {"test", "journey", "cell", "status", "duration_s", "error", "artifacts"}
-    assert {r["status"] for r in data["results"]} == {"passed", "failed", "not_run", "flaky", "not_applicable"}
+    assert set(data["results"][0]) >= {
+        "test",
+        "journey",
+        "cell",
+        "status",
+        "duration_s",
+        "error",
+        "artifacts",
+    }
+    assert {r["status"] for r in data["results"]} == {
+        "passed",
+        "failed",
+        "not_run",
+        "flaky",
+        "not_applicable",
+    }
     assert RunResult.read(paths["results"]).to_json() == data
     assert (tmp_path / "latest").resolve() == (tmp_path / "run-1").resolve()
 
@@ -72,7 +130,9 @@ def test_markdown_and_html_show_every_status_as_text(tmp_path: Path) -> None:
     paths = write_reports(_run("run-1", STATUSES), tmp_path / "run-1")
     md = paths["markdown"].read_text()
     assert "| `a[provider]` | ✅ passed | ❌ failed | ⏭️ not run |" in md
-    assert "❌ failed `t.py::a[provider]` on **droid** (not-recommended) at step *Sign in*: boom" in md
+    assert (
+        "❌ failed `t.py::a[provider]` on **droid** (not-recommended) at step *Sign in*: boom" in md
+    )
     html = paths["html"].read_text()
     for label in ("passed", "failed", "flaky", "not run", "not applicable"):
         assert f"{label}</a>" in html

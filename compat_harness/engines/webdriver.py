@@ -10,6 +10,7 @@ argument or a missing display makes new-session hang, hence the client timeout o
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -198,16 +199,19 @@ class WebDriverRuntime:
 
         with self._lock:
             url = self._ensure_started()
-        auth: dict[str, str] = {}
+        username = password = None
         remote = self.cell.remote
         if self.remote and remote and remote.username_env and remote.password_env:
-            auth = {
-                "username": os.environ.get(remote.username_env, ""),
-                "password": os.environ.get(remote.password_env, ""),
-            }
+            username = os.environ.get(remote.username_env, "")
+            password = os.environ.get(remote.password_env, "")
         driver = None
         for attempt in (1, 2):  # a hung start is retried once on fresh processes
-            config = ClientConfig(remote_server_addr=url, timeout=int(self.start_timeout), **auth)
+            config = ClientConfig(
+                remote_server_addr=url,
+                timeout=int(self.start_timeout),
+                username=username,
+                password=password,
+            )
             try:
                 driver = webdriver.Remote(
                     command_executor=RemoteConnection(client_config=config), options=self._options()
@@ -271,10 +275,8 @@ class WebDriverRuntime:
 
     def _stop_processes(self) -> None:
         if self._service is not None:
-            try:
+            with contextlib.suppress(Exception):  # already gone; nothing to keep
                 self._service.stop()
-            except Exception:  # already gone; nothing to keep
-                pass
             self._service = None
         if self._display is not None:
             self._display.stop()

@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import IO
 
 _SOCKET_DIR = Path("/tmp/.X11-unix")
 
@@ -46,7 +47,7 @@ class VirtualDisplay:
         self.width, self.height, self.depth = width, height, depth
         self.display: str | None = None
         self._proc: subprocess.Popen[bytes] | None = None
-        self._log: tempfile._TemporaryFileWrapper[bytes] | None = None
+        self._log: IO[bytes] | None = None
 
     @staticmethod
     def available() -> bool:
@@ -71,7 +72,7 @@ class VirtualDisplay:
 
     def _try(self, number: int, timeout: float) -> str:
         """Start Xvfb on ``number``; '' when it accepts connections, else why not."""
-        self._log = tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - Xvfb writes to it until stop()
         self._proc = subprocess.Popen(
             [
                 "Xvfb",

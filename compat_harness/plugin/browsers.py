@@ -6,11 +6,11 @@ same flags where the engine can. Suites see only the neutral ``session`` / ``new
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -182,10 +182,8 @@ def new_session(
     yield factory
     _save_artifacts(request, sessions, output_path, screenshots=webdriver)
     for session in sessions:
-        try:
+        with contextlib.suppress(Exception):  # a crashed browser cannot close; its cell failed
             session.close()
-        except Exception:  # a crashed browser cannot be closed; its cell already failed
-            pass
 
 
 @pytest.fixture

@@ -85,11 +85,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         marker = item.get_closest_marker("journey")
         journey = (
             marker.args[0] if marker and marker.args else None
-        ) or item.module.__name__.rpartition(".")[2].removeprefix("test_")  # type: ignore[union-attr]
+        ) or item.path.stem.removeprefix("test_")
         portal = (callspec.params.get("portal") if callspec else None) or (
             marker.kwargs.get("portal") if marker else None
         )
-        doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()  # type: ignore[union-attr]
+        doc = (getattr(getattr(item, "function", None), "__doc__", None) or "").strip().splitlines()
         item.user_properties.append(
             (
                 "compat",

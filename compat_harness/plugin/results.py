@@ -108,7 +108,9 @@ class ResultCollector:
         result = entry.result
         result.duration_s = round(result.duration_s + report.duration, 3)
         self._absorb_props(result, props)
-        if report.outcome == "rerun":  # pytest-rerunfailures: this attempt failed, another follows
+        if (
+            str(report.outcome) == "rerun"
+        ):  # pytest-rerunfailures: this attempt failed, another follows
             entry.failed_attempts += 1
             result.attempts += 1
             if result.error is None:
@@ -158,7 +160,9 @@ class ResultCollector:
         if entry.final_failed:
             result.status = Status.FAILED
             if result.error is not None and result.error.step is None:
-                result.error.step = next((s["title"] for s in result.steps if s["status"] != "passed"), None)
+                result.error.step = next(
+                    (s["title"] for s in result.steps if s["status"] != "passed"), None
+                )
         elif entry.skipped is not None:
             reason = entry.skipped
             if reason.startswith(NOT_APPLICABLE_PREFIX):

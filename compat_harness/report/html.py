@@ -43,7 +43,7 @@ def render_html(run: RunResult, history_root: Path | None = None) -> str:
             t for t in run.tests() if any(r.journey == journey for r in run.results if r.test == t)
         ]
         for test in tests:
-            cells = []
+            cells: list[dict[str, Any] | None] = []
             title = ""
             for cell in run.cells:
                 r = grid.get((test, cell.id))

@@ -60,8 +60,8 @@ def render_markdown(run: RunResult, max_failures: int = 20) -> str:
     if failures:
         lines += ["", "### Failures", ""]
         for r in failures[:max_failures]:
-            cell = run.cell(r.cell)
-            tier = tier_for(cell, r.portal) if cell else "?"
+            record = run.cell(r.cell)
+            tier = tier_for(record, r.portal) if record else "?"
             step = f" at step *{r.error.step}*" if r.error and r.error.step else ""
             message = (r.error.message if r.error else "").splitlines()[0][:200] if r.error else ""
             lines.append(

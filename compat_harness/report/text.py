@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compat_harness.results import RunResult, Status, tier_for
+from compat_harness.results import RunResult, Status
 
 MARK = {
     Status.PASSED: "pass",
@@ -42,11 +42,8 @@ def terminal_summary(run: RunResult, paths: dict[str, Path], gating: tuple[str, 
                 f"{cell.id}: NOT RUN — {cell.reason or 'no tests ran'}"
                 + (f" — install: {cell.install}" if cell.install else "")
             )
-    warn = [
-        r
-        for r in run.results
-        if r.status is Status.FAILED and tier_for(run.cell(r.cell), r.portal) not in gating
-    ]  # type: ignore[arg-type]
+    gating_failures = run.gating_failures(gating)
+    warn = [r for r in run.results if r.status is Status.FAILED and r not in gating_failures]
     if warn:
         lines.append(f"warning: {len(warn)} failure(s) in cells whose tier does not fail the run")
     totals = run.totals()

@@ -308,7 +308,7 @@ class Session(ABC):
         w, h = self.evaluate("() => [window.innerWidth, window.innerHeight]")
         return Viewport(int(w), int(h))
 
-    def wait_until(self, predicate: Callable[[], T], timeout: float, what: str) -> T:
+    def wait_until(self, predicate: Callable[[], T | None], timeout: float, what: str) -> T:
         """Poll until predicate() is truthy; HarnessTimeout names what was awaited."""
         deadline = time.monotonic() + timeout
         delay = 0.02

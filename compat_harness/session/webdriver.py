@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from importlib.resources import files
-from typing import Any
+from typing import Any, cast
 
 from selenium.common.exceptions import (
     ElementClickInterceptedException,
@@ -96,7 +96,7 @@ class WebDriverLocator(Locator):
                 return None
             if actionable and not (state["visible"] and state["enabled"]):
                 return None
-            return element  # type: ignore[no-any-return]
+            return cast(WebElement, element)
 
         what = f"{desc} to be {'visible and enabled' if actionable else 'attached'}"
         return self.session.wait_until(attempt, self.session.timeouts.action, what)

@@ -36,16 +36,37 @@ def run_suites(
     args: tuple[str, ...] = (),
     timeout: float = 900,
 ) -> MatrixRun:
-    cmd = [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider", "-q", "-p", "no:randomly",
-           "--report-dir", str(report_dir), "--run-id", "run",
-           # Failing journeys wait out these; the reference app answers in milliseconds.
-           "--expect-timeout", "3", "--action-timeout", "5", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *paths,
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-p",
+        "no:randomly",
+        "--report-dir",
+        str(report_dir),
+        "--run-id",
+        "run",
+        # Failing journeys wait out these; the reference app answers in milliseconds.
+        "--expect-timeout",
+        "3",
+        "--action-timeout",
+        "5",
+        *args,
+    ]
     if defects:
         cmd += ["--defects", ",".join(defects)]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPAT_", "PYTEST_"))}
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    proc = subprocess.run(
+        cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env, check=False
+    )
     results = report_dir / "run" / "results.json"
-    assert results.exists(), f"no results.json (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
+    assert results.exists(), (
+        f"no results.json (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
+    )
     return MatrixRun(proc.returncode, proc.stdout + proc.stderr, RunResult.read(results))
 
 
@@ -92,6 +113,8 @@ def describe(pairs: set[tuple[str, str]], results: list[TestResult] | None = Non
     lines = []
     for test, cell in sorted(pairs):
         r = by_key.get((test, cell))
-        why = f" — {r.status.value}: {(r.error.message if r.error else r.reason)[:160]}" if r else ""
+        why = (
+            f" — {r.status.value}: {(r.error.message if r.error else r.reason)[:160]}" if r else ""
+        )
         lines.append(f"  {test} on {cell}{why}")
     return "\n".join(lines) or "  (none)"
