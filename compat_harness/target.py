@@ -206,7 +206,7 @@ class TestHooks:
     def outbox(self, to: str) -> list[dict[str, Any]]:
         from urllib.parse import quote
 
-        return list(self._call("GET", f"/__test__/outbox?to={quote(to)}"))
+        return list(self._call("GET", f"/__test__/outbox?to={quote(to)}")["emails"])
 
     def release(self, scenario: str | None = None) -> dict[str, Any]:
         return dict(self._call("POST", "/__test__/release", {"scenario": scenario}))

@@ -110,7 +110,11 @@ class RemoteWebDriverEngine(Engine):
 
 
 class WebDriverRuntime:
-    """The processes one WebDriver cell needs in one worker, and a new session per test."""
+    """The processes one WebDriver cell needs in one worker, and a new session per test.
+
+    WebKitWebDriver serves one session at a time, so every live session (a client and a provider
+    in one journey) gets its own driver process; finished ones are kept for the next session.
+    """
 
     def __init__(
         self,
@@ -126,50 +130,65 @@ class WebDriverRuntime:
         self.start_timeout = start_timeout
         self.remote = availability.engine == "webdriver"
         self._display: VirtualDisplay | None = None
-        self._service: Any = None
-        self._url: str | None = None
+        self._env: dict[str, str] | None = None
+        self._idle: list[Any] = []  # driver services with no session
+        self._busy: dict[str, Any] = {}  # session id -> its driver service
         self._failure: str | None = None
         self._lock = threading.Lock()
         scale = cell.device.scale
         self.gdk_scale = max(1, round(scale))
         self.limits: list[str] = []
         if not self.remote:
-            self.limits.append(NO_TOUCH_LIMIT if cell.device.touch else "")
+            if cell.device.touch:
+                self.limits.append(NO_TOUCH_LIMIT)
             if self.gdk_scale != scale:
                 self.limits.append(
                     f"device pixel ratio {scale} rounded to {self.gdk_scale} (GDK_SCALE)"
                 )
-            self.limits = [x for x in self.limits if x]
 
     # --- processes ---
-    def _start_local(self) -> str:
-        from selenium.webdriver.webkitgtk.service import Service
+    def _local_env(self) -> dict[str, str]:
+        """The driver's environment: the display, GDK_SCALE for the pixel ratio, the locale."""
+        if self._env is None:
+            env = dict(os.environ)
+            if self.headed and os.environ.get("DISPLAY"):
+                display = os.environ["DISPLAY"]
+            else:
+                vp = self.cell.device.viewport
+                # Room for the window at device pixels (plus slack).
+                self._display = VirtualDisplay(
+                    vp.width * self.gdk_scale + 64, vp.height * self.gdk_scale + 64
+                )
+                display = self._display.start()
+            lang = self.cell.device.locale.replace("-", "_") + ".UTF-8"
+            env.update(DISPLAY=display, GDK_SCALE=str(self.gdk_scale), LANG=lang, LC_ALL=lang)
+            env.pop("WAYLAND_DISPLAY", None)
+            if self.cell.device.timezone:
+                env["TZ"] = self.cell.device.timezone
+            self._env = env
+        return self._env
 
-        env = dict(os.environ)
-        if self.headed and os.environ.get("DISPLAY"):
-            display = os.environ["DISPLAY"]
-        else:
-            vp = self.cell.device.viewport
-            # Room for the window at device pixels, plus slack for the window manager-less layout.
-            self._display = VirtualDisplay(
-                vp.width * self.gdk_scale + 64, vp.height * self.gdk_scale + 64
-            )
-            display = self._display.start()
-        lang = self.cell.device.locale.replace("-", "_") + ".UTF-8"
-        env.update(DISPLAY=display, GDK_SCALE=str(self.gdk_scale), LANG=lang, LC_ALL=lang)
-        env.pop("WAYLAND_DISPLAY", None)
-        if self.cell.device.timezone:
-            env["TZ"] = self.cell.device.timezone
-        self._service = Service(executable_path=self.availability.options["driver"], env=env)
-        self._service.start()
-        return str(self._service.service_url)
-
-    def _ensure_started(self) -> str:
+    def _lease(self) -> tuple[str, Any]:
+        """A driver URL for one new session, and the local service behind it (None if remote)."""
         if self._failure:
             raise BrowserStartError(self._failure)
-        if self._url is None:
-            self._url = self.availability.options["url"] if self.remote else self._start_local()
-        return self._url
+        if self.remote:
+            return str(self.availability.options["url"]), None
+        if self._idle:
+            service = self._idle.pop()
+        else:
+            from selenium.webdriver.webkitgtk.service import Service
+
+            service = Service(
+                executable_path=self.availability.options["driver"], env=self._local_env()
+            )
+            service.start()
+        return str(service.service_url), service
+
+    def _discard(self, service: Any) -> None:
+        if service is not None:
+            with contextlib.suppress(Exception):  # already gone; nothing to keep
+                service.stop()
 
     def _options(self) -> Any:
         if self.remote:
@@ -197,15 +216,14 @@ class WebDriverRuntime:
         from selenium.webdriver.remote.client_config import ClientConfig
         from selenium.webdriver.remote.remote_connection import RemoteConnection
 
-        with self._lock:
-            url = self._ensure_started()
         username = password = None
         remote = self.cell.remote
         if self.remote and remote and remote.username_env and remote.password_env:
             username = os.environ.get(remote.username_env, "")
             password = os.environ.get(remote.password_env, "")
-        driver = None
-        for attempt in (1, 2):  # a hung start is retried once on fresh processes
+        for attempt in (1, 2):  # a hung start is retried once on a fresh driver (and display)
+            with self._lock:
+                url, service = self._lease()
             config = ClientConfig(
                 remote_server_addr=url,
                 timeout=int(self.start_timeout),
@@ -216,17 +234,35 @@ class WebDriverRuntime:
                 driver = webdriver.Remote(
                     command_executor=RemoteConnection(client_config=config), options=self._options()
                 )
-                break
             except Exception as exc:
                 reason = f"browser cannot start on {self.cell.id}: {type(exc).__name__}: {exc}"
                 with self._lock:
-                    self._stop_processes()
+                    self._discard(service)
                     if attempt == 2 or self.remote:
                         self._failure = reason.splitlines()[0]
                         raise BrowserStartError(self._failure) from None
-                    url = self._ensure_started()
-        self._size(driver)
-        return driver, self._describe(driver)
+                    if not self._busy:
+                        self._stop_display()
+                continue
+            if service is not None:
+                with self._lock:
+                    self._busy[str(driver.session_id)] = service
+            self._size(driver)
+            return driver, self._describe(driver)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def quit(self, driver: Any) -> None:
+        """End a session; its driver process waits for the next one."""
+        with self._lock:
+            service = self._busy.pop(str(driver.session_id), None)
+        try:
+            driver.quit()
+        except Exception:  # the browser died: its driver may be unusable too
+            self._discard(service)
+            return
+        if service is not None:
+            with self._lock:
+                self._idle.append(service)
 
     def _size(self, driver: Any) -> None:
         """Make the viewport exactly the device's; record a limit if the engine will not."""
@@ -273,16 +309,16 @@ class WebDriverRuntime:
             limits=list(self.limits),
         )
 
-    def _stop_processes(self) -> None:
-        if self._service is not None:
-            with contextlib.suppress(Exception):  # already gone; nothing to keep
-                self._service.stop()
-            self._service = None
+    def _stop_display(self) -> None:
         if self._display is not None:
             self._display.stop()
             self._display = None
-        self._url = None
+        self._env = None
 
     def stop(self) -> None:
         with self._lock:
-            self._stop_processes()
+            for service in [*self._idle, *self._busy.values()]:
+                self._discard(service)
+            self._idle.clear()
+            self._busy.clear()
+            self._stop_display()

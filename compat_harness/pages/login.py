@@ -121,3 +121,12 @@ class LoginPage:
             expect(self.session).to_have_url(
                 re.compile("^" + re.escape(self.target.url(self.portal, path)) + r"(\?|$)")
             )
+
+
+def sign_in(
+    session: Session, target: Target, portal: Portal | str, email: str, password: str
+) -> None:
+    """Open the portal's login page, sign in, and land on the dashboard."""
+    page = LoginPage(session, target, portal).open()
+    page.sign_in(email, password)
+    page.expect_signed_in()

@@ -174,7 +174,9 @@ def new_session(
                     ("compat_error_category", ErrorInfo(str(exc), category="environment").category)
                 )
                 pytest.fail(str(exc), pytrace=False)
-            session = WebDriverSession(driver, cell, info, timeouts, compat_steps)
+            session = WebDriverSession(
+                driver, cell, info, timeouts, compat_steps, on_close=lambda: runtime.quit(driver)
+            )
         _record_engine(request, info)
         sessions.append(session)
         return session

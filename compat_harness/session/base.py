@@ -55,7 +55,7 @@ class Query:
     """What a locator looks for: by ARIA role and accessible name, label, text, or CSS."""
 
     kind: QueryKind
-    value: str
+    value: str | re.Pattern[str]
     name: NameMatcher = None
     exact: bool = False
     parent: Query | None = None
@@ -79,7 +79,7 @@ class Query:
         """The form the in-page resolver (locate.js) understands."""
         return {
             "kind": self.kind,
-            "value": self.value,
+            "value": _matcher_json(self.value),
             "name": _matcher_json(self.name),
             "exact": self.exact,
             "index": self.index,
@@ -163,7 +163,7 @@ class Locator(ABC):
     def label(self, text: str, *, exact: bool = False) -> Locator:
         return self.session.locator(Query("label", text, exact=exact, parent=self.query))
 
-    def text(self, text: str, *, exact: bool = False) -> Locator:
+    def text(self, text: str | re.Pattern[str], *, exact: bool = False) -> Locator:
         return self.session.locator(Query("text", text, exact=exact, parent=self.query))
 
     def css(self, selector: str) -> Locator:
@@ -206,6 +206,10 @@ class Locator(ABC):
 
     @abstractmethod
     def all_texts(self) -> list[str]: ...
+
+    @abstractmethod
+    def options(self) -> list[str]:
+        """The option texts of a <select>."""
 
     # --- acting (engine): wait for one visible, enabled element first ---
     @abstractmethod
@@ -253,7 +257,7 @@ class Session(ABC):
     def label(self, text: str, *, exact: bool = False) -> Locator:
         return self.locator(Query("label", text, exact=exact))
 
-    def text(self, text: str, *, exact: bool = False) -> Locator:
+    def text(self, text: str | re.Pattern[str], *, exact: bool = False) -> Locator:
         return self.locator(Query("text", text, exact=exact))
 
     def css(self, selector: str) -> Locator:

@@ -77,6 +77,9 @@ class PlaywrightLocator(Locator):
     def is_checked(self) -> bool:
         return self._pw().is_checked(timeout=self._ms)
 
+    def options(self) -> list[str]:
+        return [t.strip() for t in self._pw().locator("option").all_inner_texts()]
+
     def click(self) -> None:
         with _translated(f"clicking {self.query.describe()}"):
             if self.session.info.touch_events:
@@ -121,13 +124,13 @@ class PlaywrightSession(Session):
     def _resolve(self, query: Query) -> PwLocator:
         base: Page | PwLocator = self._resolve(query.parent) if query.parent else self.page
         if query.kind == "role":
-            loc = base.get_by_role(query.value, name=query.name, exact=query.exact)  # type: ignore[arg-type]
+            loc = base.get_by_role(str(query.value), name=query.name, exact=query.exact)  # type: ignore[arg-type]
         elif query.kind == "label":
             loc = base.get_by_label(query.value, exact=query.exact)
         elif query.kind == "text":
             loc = base.get_by_text(query.value, exact=query.exact)
         else:
-            loc = base.locator(query.value)
+            loc = base.locator(str(query.value))
         if query.has_text is not None:
             loc = loc.filter(has_text=query.has_text)
         return loc.nth(query.index) if query.index is not None else loc

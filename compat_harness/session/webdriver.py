@@ -7,12 +7,14 @@ retry while the page is still changing, so suites behave as they do on Playwrigh
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from importlib.resources import files
 from typing import Any, cast
 
 from selenium.common.exceptions import (
     ElementClickInterceptedException,
     ElementNotInteractableException,
+    NoSuchElementException,
     StaleElementReferenceException,
     WebDriverException,
 )
@@ -40,6 +42,7 @@ _RETRYABLE = (
     ElementClickInterceptedException,
     ElementNotInteractableException,
     StaleElementReferenceException,
+    NoSuchElementException,  # an <option> the page's script has not loaded yet
 )
 _SET_VALUE_JS = """
 const [el, value] = arguments;
@@ -151,8 +154,24 @@ class WebDriverLocator(Locator):
     def is_checked(self) -> bool:
         return bool(self._one(actionable=False).get_property("checked"))
 
+    def options(self) -> list[str]:
+        return [str(o.text) for o in Select(self._one(actionable=False)).options]
+
     def click(self) -> None:
-        self._act(f"clicking {self.query.describe()}", lambda el: el.click())
+        # WebDriver scrolls a target to the viewport's bottom edge, where a fixed footer may cover
+        # it; like Playwright, retry a covered element with other scroll alignments.
+        alignments = iter(["center", "start", "end", "nearest"] * 100)
+        driver = self.session.driver
+
+        def click(el: WebElement) -> None:
+            try:
+                el.click()
+            except ElementClickInterceptedException:
+                block = next(alignments)
+                driver.execute_script(f"arguments[0].scrollIntoView({{block: '{block}'}});", el)
+                raise
+
+        self._act(f"clicking {self.query.describe()}", click)
 
     def fill(self, value: str) -> None:
         driver = self.session.driver
@@ -191,10 +210,17 @@ class WebDriverSession(Session):
     """A WebDriver session (one per test: WebDriver has no lighter fresh context)."""
 
     def __init__(
-        self, driver: WebDriver, cell: Cell, info: EngineInfo, timeouts: Timeouts, steps: StepLog
+        self,
+        driver: WebDriver,
+        cell: Cell,
+        info: EngineInfo,
+        timeouts: Timeouts,
+        steps: StepLog,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(cell, info, timeouts, steps)
         self.driver = driver
+        self._on_close = on_close or driver.quit
         driver.set_page_load_timeout(timeouts.navigation)
         driver.set_script_timeout(timeouts.navigation)
 
@@ -220,7 +246,16 @@ class WebDriverSession(Session):
         self.driver.refresh()
 
     def evaluate(self, function: str, arg: Any = None) -> Any:
-        return self.driver.execute_script(f"return ({function})(arguments[0]);", arg)
+        # Async so a function returning a promise is awaited, as Playwright's evaluate does.
+        result = self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            f"Promise.resolve().then(() => ({function})(arguments[0]))"
+            ".then(value => done({value: value}), error => done({error: String(error)}));",
+            arg,
+        )
+        if "error" in result:
+            raise RuntimeError(f"page script failed: {result['error']}")
+        return result.get("value")
 
     def screenshot(self, path: str, *, mask: list[Locator] | None = None) -> None:
         rects: list[dict[str, float]] = []
@@ -256,4 +291,4 @@ class WebDriverSession(Session):
         self.driver.delete_all_cookies()
 
     def close(self) -> None:
-        self.driver.quit()
+        self._on_close()

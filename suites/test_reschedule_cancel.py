@@ -1,0 +1,173 @@
+"""Reschedule and cancel journeys (SPEC 4.5): free at least 24 h ahead, a warning and a lost credit
+inside 24 h, a reason for every cancellation, the provider's side, and the join button's window."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from compat_harness.expect import expect
+from compat_harness.matrix import Portal
+from compat_harness.pages.booking import LATE_WARNING, ChangeSessionPage, SchedulePage
+from compat_harness.pages.login import sign_in
+from compat_harness.session.base import Session
+from compat_harness.target import Target, TestHooks
+from fixtures.accounts import Account
+
+pytestmark = [pytest.mark.journey("reschedule_cancel", portal="client"), pytest.mark.destructive]
+
+# A confirmed 45-minute video session on Thursday 4 Feb 2027, 11:00 AM New York time (the
+# client; the provider is in Chicago, one hour behind).
+START = "2027-02-04T16:00:00Z"
+WHEN = "Thu, Feb 4, 2027, 11:00 AM EST"
+THREE_DAYS_BEFORE = "2027-02-01T16:00:00Z"
+EXACTLY_24H_BEFORE = "2027-02-03T16:00:00Z"
+HOURS_23_5_BEFORE = "2027-02-03T16:30:00Z"
+
+
+@pytest.fixture
+def booked(test_hooks: TestHooks, scenario: dict[str, Any]) -> dict[str, Any]:
+    """The confirmed session every journey here starts from."""
+    return test_hooks.create_session(
+        scenario["scenario"], start=START, type="video", length=45, status="confirmed"
+    )
+
+
+def _schedule(session: Session, target: Target, account: Account) -> SchedulePage:
+    sign_in(session, target, Portal.CLIENT, account.email, account.password)
+    return SchedulePage(session, target).open()
+
+
+@pytest.mark.scenario(now=THREE_DAYS_BEFORE)
+def test_reschedule_ahead_of_time_is_free(
+    session: Session, target: Target, booked: dict[str, Any], client_account: Account
+) -> None:
+    """Rescheduling 3 days ahead: no warning, no credit lost, the new time awaits confirmation."""
+    schedule = _schedule(session, target, client_account)
+    credits = schedule.credits()
+    schedule.open_change(WHEN, "Reschedule")
+    change = ChangeSessionPage(session)
+    expect(change.late_warning).to_have_count(0)
+    change.reschedule("2027-02-05", "2:00 PM EST")
+    with session.step("Rescheduled, awaiting the provider, credit kept"):
+        expect(schedule.notice).to_contain_text("Session rescheduled.")
+        expect(schedule.item("Fri, Feb 5, 2027, 2:00 PM EST")).to_contain_text(
+            "Waiting for provider confirmation"
+        )
+        assert schedule.credits() == credits
+
+
+@pytest.mark.scenario(now=THREE_DAYS_BEFORE)
+def test_cancel_with_a_reason_returns_the_credit(
+    session: Session, target: Target, booked: dict[str, Any], client_account: Account
+) -> None:
+    """Canceling ahead of time asks for a reason and gives the credit back."""
+    schedule = _schedule(session, target, client_account)
+    credits = schedule.credits()
+    schedule.open_change(WHEN, "Cancel session")
+    change = ChangeSessionPage(session)
+    expect(change.late_warning).to_have_count(0)
+    change.cancel("Feeling better")
+    with session.step("Canceled, credit returned"):
+        expect(schedule.notice).to_contain_text("Session canceled.")
+        expect(schedule.notice).to_contain_text("Your session credit has been returned.")
+        expect(schedule.item(WHEN)).to_contain_text("Canceled")
+        assert schedule.credits() == credits + 1
+
+
+@pytest.mark.scenario(now=EXACTLY_24H_BEFORE)
+def test_a_change_exactly_24_hours_ahead_is_still_free(
+    session: Session, target: Target, booked: dict[str, Any], client_account: Account
+) -> None:
+    """At exactly 24 hours before the start the change is still free."""
+    schedule = _schedule(session, target, client_account)
+    credits = schedule.credits()
+    schedule.open_change(WHEN, "Cancel session")
+    change = ChangeSessionPage(session)
+    expect(change.late_warning).to_have_count(0)
+    change.cancel("Schedule conflict")
+    with session.step("Credit returned"):
+        expect(schedule.notice).to_contain_text("Your session credit has been returned.")
+        assert schedule.credits() == credits + 1
+
+
+@pytest.mark.scenario(now=HOURS_23_5_BEFORE)
+def test_late_cancel_warns_then_forfeits_the_credit(
+    session: Session, target: Target, booked: dict[str, Any], client_account: Account
+) -> None:
+    """23.5 hours ahead: the page warns that the credit will be lost, and going ahead loses it."""
+    schedule = _schedule(session, target, client_account)
+    credits = schedule.credits()
+    schedule.open_change(WHEN, "Cancel session")
+    change = ChangeSessionPage(session)
+    with session.step("The 24-hour warning"):
+        expect(change.late_warning).to_have_text(LATE_WARNING)
+    change.cancel("Schedule conflict", accept_forfeit=True)
+    with session.step("Canceled, credit forfeited"):
+        expect(schedule.notice).to_contain_text(
+            "Your session credit was forfeited because you canceled less than 24 hours before the start."
+        )
+        assert schedule.credits() == credits
+
+
+@pytest.mark.scenario(now=HOURS_23_5_BEFORE)
+def test_late_reschedule_warns_and_costs_a_credit(
+    session: Session, target: Target, booked: dict[str, Any], client_account: Account
+) -> None:
+    """Rescheduling inside 24 hours warns, then loses the held credit and holds a new one."""
+    schedule = _schedule(session, target, client_account)
+    credits = schedule.credits()
+    schedule.open_change(WHEN, "Reschedule")
+    change = ChangeSessionPage(session)
+    with session.step("The 24-hour warning"):
+        expect(change.late_warning).to_have_text(LATE_WARNING)
+    change.reschedule("2027-02-05", "2:00 PM EST", accept_forfeit=True)
+    with session.step("Rescheduled, one credit spent"):
+        expect(schedule.notice).to_contain_text("Session rescheduled.")
+        assert schedule.credits() == credits - 1
+
+
+@pytest.mark.scenario(now=THREE_DAYS_BEFORE)
+@pytest.mark.journey("reschedule_cancel", portal="provider")
+def test_the_provider_cancels_and_the_client_is_told(
+    session: Session,
+    target: Target,
+    test_hooks: TestHooks,
+    booked: dict[str, Any],
+    client_account: Account,
+    provider_account: Account,
+) -> None:
+    """A provider cancels with a reason; the client's credit comes back and they get an email."""
+    sign_in(session, target, Portal.PROVIDER, provider_account.email, provider_account.password)
+    schedule = SchedulePage(session, target, Portal.PROVIDER).open()
+    schedule.open_change("Thu, Feb 4, 2027, 10:00 AM CST", "Cancel session")
+    ChangeSessionPage(session).cancel("Technical issues")
+    with session.step("Canceled, the client's credit returned and the client emailed"):
+        expect(session.role("status")).to_contain_text(
+            "Session canceled. Alex's session credit has been returned."
+        )
+        subjects = [e["subject"] for e in test_hooks.outbox(client_account.email)]
+        assert "Your session was canceled" in subjects, subjects
+
+
+@pytest.mark.scenario(now="2027-02-04T15:49:00Z")
+def test_join_opens_ten_minutes_before_the_start(
+    session: Session,
+    target: Target,
+    test_hooks: TestHooks,
+    scenario: dict[str, Any],
+    booked: dict[str, Any],
+    client_account: Account,
+) -> None:
+    """Eleven minutes before the start there is no Join button; from ten minutes before there is."""
+    schedule = _schedule(session, target, client_account)
+    with session.step("11 minutes before: not yet"):
+        item = schedule.item(WHEN)
+        expect(item).to_contain_text("You can join 10 minutes before the start time.")
+        expect(item.role("link", "Join session")).to_have_count(0)
+    test_hooks.set_clock(scenario["scenario"], "2027-02-04T15:50:00Z")
+    schedule.open()
+    schedule.open_change(WHEN, "Join session")
+    with session.step("10 minutes before: the session opens"):
+        expect(session.role("heading", "Live session", exact=True)).to_be_visible()
