@@ -36,10 +36,46 @@ class Expectation:
     tests: tuple[str, ...]
     cells: str
     why: str
+    verdict: str | None = None
+    """For paired journeys: the pair verdict on those cells ('stored-data' or 'product-bug')."""
 
 
-def fails(tests: Iterable[str], on: str, why: str) -> Expectation:
-    return Expectation(tuple(tests), on, why)
+def fails(tests: Iterable[str], on: str, why: str, verdict: str | None = None) -> Expectation:
+    return Expectation(tuple(tests), on, why, verdict)
+
+
+# Booking journeys that book through the details and review pages.
+_BOOKS = (
+    "test_booking.py::test_book_then_the_provider_confirms",
+    "test_booking.py::test_buy_a_credit_when_none_is_left",
+)
+_LATE = (
+    "test_reschedule_cancel.py::test_late_cancel_warns_then_forfeits_the_credit",
+    "test_reschedule_cancel.py::test_late_reschedule_warns_and_costs_a_credit",
+)
+
+# Every paired/cache journey that signs in, and the one whose stored run signs in to build history.
+_SIGN_IN_PAIRS = (
+    "test_incognito.py::test_sign_in_reaches_the_dashboard[*]",
+    "test_incognito.py::test_the_dashboard_shows_changes_made_elsewhere[*]",
+)
+
+
+def _no_session_cookie(on: str) -> tuple[Expectation, ...]:
+    return (
+        fails(
+            _SIGN_IN_PAIRS,
+            on,
+            "signing in never sticks, with or without stored data",
+            "product-bug",
+        ),
+        fails(["test_cache.py::*"], on, "every cache journey starts by signing in"),
+        fails(
+            ["test_incognito.py::test_pages_run_the_current_release[stored]"],
+            on,
+            "its earlier visit cannot sign in (the pair says the history failed, not stored data)",
+        ),
+    )
 
 
 # Tests that submit the login form (both portals).
@@ -177,6 +213,17 @@ CATALOG: tuple[Defect, ...] = (
             "The page script builds the date with new Date(mm + '-' + dd + '-' + yyyy); "
             "Chromium's lenient parser accepts it, WebKit returns an Invalid Date."
         ),
+        expected=(
+            fails(
+                [
+                    *_BOOKS,
+                    "test_reschedule_cancel.py::test_reschedule_ahead_of_time_is_free",
+                    "test_reschedule_cancel.py::test_late_reschedule_warns_and_costs_a_credit",
+                ],
+                "webkit",
+                "every journey that picks a date (booking, rescheduling) is blocked",
+            ),
+        ),
     ),
     Defect(
         name="book-button-under-footer",
@@ -191,6 +238,7 @@ CATALOG: tuple[Defect, ...] = (
             "The review page drops the body's bottom padding and renders the button as the very "
             "last element, behind the 64 px fixed nav."
         ),
+        expected=(fails(_BOOKS, "phone", "the bottom navigation covers Book session"),),
     ),
     Defect(
         name="late-window-tz-hour",
@@ -205,6 +253,9 @@ CATALOG: tuple[Defect, ...] = (
             "The 24-hour check converts the client's local start time to UTC through the "
             "provider's UTC offset instead of using the stored UTC instant."
         ),
+        expected=(
+            fails(_LATE, "all", "23.5 hours ahead is treated as outside the 24-hour window"),
+        ),
     ),
     Defect(
         name="email-utc-time",
@@ -216,6 +267,13 @@ CATALOG: tuple[Defect, ...] = (
             "(e.g. 3:00 PM EST for a 10:00 AM EST session)."
         ),
         cause=("The email formats the UTC clock time but appends the client's zone abbreviation."),
+        expected=(
+            fails(
+                ["test_booking.py::test_book_then_the_provider_confirms"],
+                "all",
+                "the email's time is the UTC clock time",
+            ),
+        ),
     ),
     # --- stored data ----------------------------------------------------------------------------
     Defect(
@@ -231,6 +289,14 @@ CATALOG: tuple[Defect, ...] = (
             "The script is served at /static/app.js with `Cache-Control: public, "
             "max-age=31536000, immutable`, so a new release under the same URL is never fetched."
         ),
+        expected=(
+            fails(
+                ["test_incognito.py::test_pages_run_the_current_release[stored]"],
+                "all",
+                "the warm cache keeps the old script after a release",
+                "stored-data",
+            ),
+        ),
     ),
     Defect(
         name="dashboard-cache-kept-on-signout",
@@ -244,6 +310,19 @@ CATALOG: tuple[Defect, ...] = (
         cause=(
             "Sign-out does not clear the `haven.` localStorage keys and the cache key has no "
             "user id or release-version check."
+        ),
+        expected=(
+            fails(
+                ["test_incognito.py::test_the_dashboard_shows_changes_made_elsewhere[stored]"],
+                "all",
+                "the earlier visit's dashboard cache survives sign-out",
+                "stored-data",
+            ),
+            fails(
+                ["test_cache.py::test_a_warm_cache_shows_a_stale_dashboard_until_sign_out"],
+                "all",
+                "signing out and back in does not refresh the dashboard",
+            ),
         ),
     ),
     Defect(
@@ -259,6 +338,7 @@ CATALOG: tuple[Defect, ...] = (
             "The session cookie is set with SameSite=None but without Secure; Chromium rejects "
             "such cookies, WebKit stores them."
         ),
+        expected=_no_session_cookie("chromium"),
     ),
     Defect(
         name="session-cookie-secure",
@@ -272,6 +352,7 @@ CATALOG: tuple[Defect, ...] = (
             "The session cookie is marked Secure; WebKit drops Secure cookies set over plain "
             "http, Chromium treats loopback hosts as secure and keeps them."
         ),
+        expected=_no_session_cookie("webkit"),
     ),
 )
 

@@ -50,6 +50,9 @@ class ReleaseRequest(BaseModel):
     scenario: str | None = None
 
 
+CLEARABLE = frozenset({"cache", "cookies", "storage", "executionContexts", "*"})
+
+
 def _scenario(request: Request, scenario_id: str) -> str:
     if not ctx_of(request).store.scenario_exists(scenario_id):
         raise HTTPException(404, f"no such scenario: {scenario_id}")
@@ -188,6 +191,23 @@ def build_test_router() -> APIRouter:
         version = store.bump_version()
         return json_response(
             {"version": version, "scenario": body.scenario, "canceled_client": canceled}
+        )
+
+    @router.get("/clear-site-data")
+    async def clear_site_data(types: str = "cache") -> Response:
+        """Answer with `Clear-Site-Data` for this origin: how a test clears exactly the cache, the
+        cookies or the storage in a browser that has no API for it (WebKitGTK via WebDriver)."""
+        wanted = [t.strip() for t in types.split(",") if t.strip()]
+        unknown = sorted(set(wanted) - CLEARABLE)
+        if unknown or not wanted:
+            raise HTTPException(
+                422, f"types must be a comma list of {', '.join(sorted(CLEARABLE))}"
+            )
+        header = ", ".join(f'"{t}"' for t in wanted)
+        return Response(
+            content=f"<!doctype html><title>Cleared</title><p>Cleared: {', '.join(wanted)}</p>",
+            media_type="text/html",
+            headers={"Clear-Site-Data": header, "Cache-Control": "no-store"},
         )
 
     return router

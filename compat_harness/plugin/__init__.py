@@ -6,5 +6,6 @@ pytest_plugins = [
     "compat_harness.plugin.cells",
     "compat_harness.plugin.target",
     "compat_harness.plugin.browsers",
+    "compat_harness.plugin.profiles",
     "compat_harness.plugin.results",
 ]

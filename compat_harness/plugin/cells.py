@@ -32,6 +32,16 @@ class CellPlan:
         return self._resolutions[cell.id]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("compat").addoption(
+        "--shuffle",
+        type=int,
+        default=None,
+        metavar="SEED",
+        help="run the tests of each cell in a random order (seeded) to prove journeys are independent",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "journey(name, portal=None): the journey a suite test belongs to"
@@ -75,8 +85,12 @@ def test_key(item: pytest.Item, cell: Cell) -> str:
     return f"{base}[{rest}]" if rest else base
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Label each browser test with its cell, journey, portal and row, for every report."""
+    seed = config.getoption("shuffle", default=None)
+    if seed is not None:
+        _shuffle_within_cells(items, seed)
     for item in items:
         callspec = getattr(item, "callspec", None)
         cell = callspec.params.get("cell") if callspec else None
@@ -104,6 +118,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 ),
             )
         )
+
+
+def _shuffle_within_cells(items: list[pytest.Item], seed: int) -> None:
+    """Reorder tests randomly but keep each cell's tests together (one browser per cell)."""
+    import random
+
+    rng = random.Random(seed)
+    groups: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        cell = callspec.params.get("cell") if callspec else None
+        groups.setdefault(cell.id if isinstance(cell, Cell) else "", []).append(item)
+    for group in groups.values():
+        rng.shuffle(group)
+    items[:] = [item for group in groups.values() for item in group]
 
 
 @pytest.fixture(scope="session")

@@ -301,6 +301,11 @@ class Session(ABC):
     @abstractmethod
     def clear_cookies(self) -> None: ...
 
+    def clear_natively(self, what: str, origins: list[str]) -> bool:
+        """Clear 'cache', 'cookies' or 'site data' for the origins with the engine's own API;
+        False when the engine has none (see compat_harness.storage)."""
+        return False
+
     # --- shared helpers built on the primitives ---
     def local_storage(self) -> dict[str, str]:
         result = self.evaluate(

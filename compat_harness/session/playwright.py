@@ -171,5 +171,24 @@ class PlaywrightSession(Session):
     def clear_cookies(self) -> None:
         self.page.context.clear_cookies()
 
+    def clear_natively(self, what: str, origins: list[str]) -> bool:
+        if what == "cookies":
+            self.page.context.clear_cookies()
+            return True
+        if self.cell.browser != "chromium":
+            return False  # WebKit and Firefox builds expose no cache or storage clearing
+        cdp = self.page.context.new_cdp_session(self.page)
+        try:
+            cdp.send("Network.clearBrowserCache")
+            if what == "site data":
+                for origin in dict.fromkeys(origins):
+                    cdp.send(
+                        "Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"}
+                    )
+                self.page.context.clear_cookies()
+        finally:
+            cdp.detach()
+        return True
+
     def close(self) -> None:
         self.page.context.close()

@@ -108,6 +108,18 @@ def expected_failures(run: RunResult, expectations: tuple[object, ...]) -> set[t
     return out
 
 
+def expected_failures_of(
+    results: list[TestResult], expectation: object, expected: set[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """The documented failures that come from one expectation."""
+    tests = expectation.tests  # type: ignore[attr-defined]
+    return {
+        (r.test, r.cell)
+        for r in results
+        if (r.test, r.cell) in expected and any(_matches(p, r.test) for p in tests)
+    }
+
+
 def describe(pairs: set[tuple[str, str]], results: list[TestResult] | None = None) -> str:
     by_key = {(r.test, r.cell): r for r in results or []}
     lines = []
