@@ -13,7 +13,6 @@ from enum import StrEnum
 
 from compat_harness.results import Status, TestResult
 
-
 HISTORY_STEP = "An earlier visit"  # steps building the stored profile start with this
 
 
