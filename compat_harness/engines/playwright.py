@@ -130,7 +130,11 @@ class PlaywrightEngine(Engine):
             version=version,
             build=build if availability.engine == "playwright" else f"remote {availability.detail}",
             headless=headless,
-            display="headless" if headless else "headed",
+            display="remote"
+            if availability.engine != "playwright"
+            else "headless"
+            if headless
+            else "headed",
             device=cell.device.name,
             emulated=True,
             touch_events=cell.device.touch,

@@ -25,8 +25,15 @@ def browser_type_launch_args(
     browser_type_launch_args: dict[str, Any], cell_resolution: Resolution
 ) -> dict[str, Any]:
     chosen = cell_resolution.chosen
-    if chosen is None or chosen.engine != "playwright":
+    if chosen is None:
         return browser_type_launch_args
+    if chosen.engine == "playwright-server":
+        # These only travel to the server, as pytest-playwright's x-playwright-launch-options
+        # header, which the server reads as its own (camelCase) launch options; the cell's remote
+        # capabilities are launch options for the server's browser.
+        remote = cell_resolution.cell.remote
+        options = {**browser_type_launch_args, **(dict(remote.capabilities) if remote else {})}
+        return {_camel(key): value for key, value in options.items()}
     return {**browser_type_launch_args, **PlaywrightEngine.launch_args(chosen)}
 
 
@@ -36,7 +43,7 @@ def connect_options(
 ) -> dict[str, Any] | None:
     chosen = cell_resolution.chosen
     if chosen is not None and chosen.engine == "playwright-server":
-        return {"ws_endpoint": chosen.options["ws_endpoint"], "timeout": 30_000}
+        return {"endpoint": chosen.options["ws_endpoint"], "timeout": 30_000}
     return connect_options
 
 
@@ -50,3 +57,8 @@ def browser_context_args(browser_context_args: dict[str, Any], cell: Cell) -> di
 def delete_output_dir() -> None:
     """pytest-playwright empties --output in every worker at start, racing the artifacts other
     workers have already written; each run has a new folder, so there is nothing to empty."""
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
