@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -60,6 +61,7 @@ def playwright_server() -> Iterator[str]:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # the CLI runs the server as a node child: stop the whole group
     )
     try:
         _wait(
@@ -68,7 +70,7 @@ def playwright_server() -> Iterator[str]:
         )
         yield f"ws://127.0.0.1:{port}/"
     finally:
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=10)
 
 

@@ -1,0 +1,144 @@
+"""Benchmark: the harness against a bare Playwright/Selenium script doing the same navigations, in
+the same run, on the default profile against the reference app.
+
+    python -m bench.run [--repeat N]
+
+Prints wall time of each, the ratio harness/bare, the speed-up from 1 to 2 workers, peak memory of
+each run's whole process tree (browsers, drivers, the app included) and time per test per cell;
+writes the same as JSON to reports/bench-<time>.json. Targets: ratio <= 1.3, speed-up >= 1.6.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = os.sysconf("SC_PAGE_SIZE")
+TARGET_RATIO, TARGET_SPEEDUP = 1.3, 1.6
+
+
+def _tree_rss(root: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+        except OSError:
+            pass
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def _measure(cmd: list[str], env: dict[str, str]) -> tuple[float, int, subprocess.CompletedProcess[str]]:
+    """Wall time and peak memory of a command's process tree."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - start
+    sampler.join()
+    return wall, peak[0], subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def _harness(workers: int, env: dict[str, str], report_dir: Path) -> dict[str, Any]:
+    run_id = f"bench-{workers}w"
+    cmd = [sys.executable, "-m", "pytest", "bench/suite", "-p", "no:cacheprovider", "-q", "--profile=default",
+           f"--report-dir={report_dir}", f"--run-id={run_id}"]
+    if workers > 1:
+        cmd += ["-n", str(workers)]
+    wall, peak, proc = _measure(cmd, env)
+    if proc.returncode != 0:
+        raise SystemExit(f"harness run failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
+    results = json.loads((report_dir / run_id / "results.json").read_text())
+    per_cell: dict[str, list[float]] = {}
+    for r in results["results"]:
+        per_cell.setdefault(r["cell"], []).append(r["duration_s"])
+    return {"wall_s": wall, "peak_rss_mb": peak / 2**20, "per_test_s": _mean_per_cell(per_cell), "tests": len(results["results"])}
+
+
+def _bare(env: dict[str, str]) -> dict[str, Any]:
+    wall, peak, proc = _measure([sys.executable, "-m", "bench.bare"], env)
+    if proc.returncode != 0:
+        raise SystemExit(f"bare script failed:\n{proc.stderr[-3000:]}")
+    per_cell: dict[str, list[float]] = json.loads(proc.stdout)
+    return {
+        "wall_s": wall,
+        "peak_rss_mb": peak / 2**20,
+        "per_test_s": _mean_per_cell(per_cell),
+        "tests": sum(len(v) for v in per_cell.values()),
+    }
+
+
+def _mean_per_cell(per_cell: dict[str, list[float]]) -> dict[str, float]:
+    return {cell: round(statistics.mean(times), 3) for cell, times in per_cell.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=1, help="measure each side N times and keep the fastest")
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPAT_")}
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    with tempfile.TemporaryDirectory() as tmp:
+        runs: dict[str, list[dict[str, Any]]] = {"bare": [], "harness_1_worker": [], "harness_2_workers": []}
+        for _ in range(args.repeat):
+            # Interleaved, so a slow moment of the machine does not land on one side only.
+            runs["bare"].append(_bare(env))
+            runs["harness_1_worker"].append(_harness(1, env, Path(tmp)))
+            runs["harness_2_workers"].append(_harness(2, env, Path(tmp)))
+    best = {name: min(measures, key=lambda m: m["wall_s"]) for name, measures in runs.items()}
+    ratio = best["harness_1_worker"]["wall_s"] / best["bare"]["wall_s"]
+    speedup = best["harness_1_worker"]["wall_s"] / best["harness_2_workers"]["wall_s"]
+    report = {
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "repeat": args.repeat,
+        "runs": best,
+        "ratio_harness_over_bare": round(ratio, 3),
+        "speedup_2_workers": round(speedup, 3),
+        "targets": {"ratio_at_most": TARGET_RATIO, "speedup_at_least": TARGET_SPEEDUP},
+        "meets_targets": ratio <= TARGET_RATIO and speedup >= TARGET_SPEEDUP,
+    }
+    print(f"{'':<20}{'wall':>9}{'peak RSS':>11}{'tests':>7}   time per test per cell")
+    for name, m in best.items():
+        cells = ", ".join(f"{c} {t:.2f}s" for c, t in m["per_test_s"].items())
+        print(f"{name:<20}{m['wall_s']:>8.1f}s{m['peak_rss_mb']:>9.0f}MB{m['tests']:>7}   {cells}")
+    print(f"ratio harness/bare: {ratio:.2f} (target <= {TARGET_RATIO})")
+    print(f"speed-up 1 -> 2 workers: {speedup:.2f}x (target >= {TARGET_SPEEDUP})")
+    out = ROOT / "reports" / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"written: {out.relative_to(ROOT)}")
+    return 0 if report["meets_targets"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
