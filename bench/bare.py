@@ -26,9 +26,12 @@ from reference_app.launcher import start
 
 def _provision(client_url: str, portal: str) -> dict[str, Any]:
     request = urllib.request.Request(
-        client_url + "/__test__/provision", data=b"{}", method="POST", headers={"Content-Type": "application/json"}
+        client_url + "/__test__/provision",
+        data=b"{}",
+        method="POST",
+        headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request) as response:  # noqa: S310
+    with urllib.request.urlopen(request) as response:
         return dict(json.loads(response.read())[portal])
 
 
@@ -70,13 +73,17 @@ def _webdriver_cell(cell: Cell, urls: dict[str, str], times: list[float]) -> Non
             driver, _ = runtime.new_driver()
             wait = WebDriverWait(driver, 10, poll_frequency=0.05)
             driver.get(urls[portal] + "/login")
-            wait.until(ec.visibility_of_element_located((By.XPATH, f"//h1[normalize-space()='{heading}']")))
+            wait.until(
+                ec.visibility_of_element_located((By.XPATH, f"//h1[normalize-space()='{heading}']"))
+            )
             driver.find_element(By.ID, "email").send_keys(account["email"])
             driver.find_element(By.ID, "password").send_keys(account["password"])
             driver.find_element(By.XPATH, "//button[normalize-space()='Sign in']").click()
             wait.until(ec.url_to_be(urls[portal] + "/dashboard"))
             driver.get(urls[portal] + "/schedule")
-            wait.until(ec.visibility_of_element_located((By.XPATH, "//h1[normalize-space()='Schedule']")))
+            wait.until(
+                ec.visibility_of_element_located((By.XPATH, "//h1[normalize-space()='Schedule']"))
+            )
             driver.find_element(By.XPATH, "//button[normalize-space()='Sign out']").click()
             wait.until(ec.url_to_be(urls[portal] + "/login?signed_out=1"))
             runtime.quit(driver)

@@ -11,6 +11,7 @@ writes the same as JSON to reports/bench-<time>.json. Targets: ratio <= 1.3, spe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -42,18 +43,20 @@ def _tree_rss(root: int) -> int:
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        try:
+        with contextlib.suppress(OSError):
             total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
-        except OSError:
-            pass
         todo.extend(children.get(pid, []))
     return total
 
 
-def _measure(cmd: list[str], env: dict[str, str]) -> tuple[float, int, subprocess.CompletedProcess[str]]:
+def _measure(
+    cmd: list[str], env: dict[str, str]
+) -> tuple[float, int, subprocess.CompletedProcess[str]]:
     """Wall time and peak memory of a command's process tree."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     peak = [0]
 
     def sample() -> None:
@@ -71,18 +74,35 @@ def _measure(cmd: list[str], env: dict[str, str]) -> tuple[float, int, subproces
 
 def _harness(workers: int, env: dict[str, str], report_dir: Path) -> dict[str, Any]:
     run_id = f"bench-{workers}w"
-    cmd = [sys.executable, "-m", "pytest", "bench/suite", "-p", "no:cacheprovider", "-q", "--profile=default",
-           f"--report-dir={report_dir}", f"--run-id={run_id}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "bench/suite",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--profile=default",
+        f"--report-dir={report_dir}",
+        f"--run-id={run_id}",
+    ]
     if workers > 1:
         cmd += ["-n", str(workers)]
     wall, peak, proc = _measure(cmd, env)
     if proc.returncode != 0:
-        raise SystemExit(f"harness run failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
+        raise SystemExit(
+            f"harness run failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
+        )
     results = json.loads((report_dir / run_id / "results.json").read_text())
     per_cell: dict[str, list[float]] = {}
     for r in results["results"]:
         per_cell.setdefault(r["cell"], []).append(r["duration_s"])
-    return {"wall_s": wall, "peak_rss_mb": peak / 2**20, "per_test_s": _mean_per_cell(per_cell), "tests": len(results["results"])}
+    return {
+        "wall_s": wall,
+        "peak_rss_mb": peak / 2**20,
+        "per_test_s": _mean_per_cell(per_cell),
+        "tests": len(results["results"]),
+    }
 
 
 def _bare(env: dict[str, str]) -> dict[str, Any]:
@@ -103,13 +123,23 @@ def _mean_per_cell(per_cell: dict[str, list[float]]) -> dict[str, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=1, help="measure each side N times and keep the fastest")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="measure each side N times and keep the fastest"
+    )
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMPAT_")}
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = str(ROOT) + (
+        os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        runs: dict[str, list[dict[str, Any]]] = {"bare": [], "harness_1_worker": [], "harness_2_workers": []}
+        runs: dict[str, list[dict[str, Any]]] = {
+            "bare": [],
+            "harness_1_worker": [],
+            "harness_2_workers": [],
+        }
         for _ in range(args.repeat):
             # Interleaved, so a slow moment of the machine does not land on one side only.
             runs["bare"].append(_bare(env))

@@ -47,15 +47,23 @@ def _run(args: argparse.Namespace, passthrough: list[str]) -> int:
         ("--defects", args.defects),
         ("--report-dir", args.report_dir),
         ("--engine", args.engine),
+        ("--shard", args.shard),
+        ("--quarantine", args.quarantine),
+        ("--run-id", args.run_id),
     ):
         if value:
             pytest_args += [flag, value]
     if args.workers:
         pytest_args += ["-n", str(args.workers)]
     if args.retries:
-        pytest_args += ["--reruns", str(args.retries)]
-    if args.allow_destructive:
-        pytest_args.append("--allow-destructive")
+        pytest_args += ["--retries", str(args.retries)]
+    for flag, on in (
+        ("--allow-destructive", args.allow_destructive),
+        ("--fail-on-flaky", args.fail_on_flaky),
+        ("--allure", args.allure),
+    ):
+        if on:
+            pytest_args.append(flag)
     if args.journey:
         pytest_args += ["-k", " or ".join(args.journey.split(","))]
     if not args.verbose:
@@ -161,9 +169,54 @@ def _app(args: argparse.Namespace) -> int:
     return 0  # pragma: no cover
 
 
+def _trace_viewer_dir() -> Path:
+    """Playwright's own trace viewer (static files shipped with the Python package)."""
+    import playwright
+
+    return Path(playwright.__file__).parent / "driver" / "package" / "lib" / "vite" / "traceViewer"
+
+
+def _report_handler_class() -> type:
+    import http.server
+
+    class ReportHandler(http.server.SimpleHTTPRequestHandler):
+        """The run folder, plus Playwright's trace viewer at /trace-viewer/ so traces open."""
+
+        def translate_path(self, path: str) -> str:
+            if path.startswith("/trace-viewer/"):
+                rest = path.split("?", 1)[0].removeprefix("/trace-viewer/") or "index.html"
+                return str(_trace_viewer_dir() / rest)
+            return super().translate_path(path)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # quiet: the URL printed at start is what matters
+
+    return ReportHandler
+
+
+def _allure_report(run_dir: Path) -> int:
+    from compat_harness.report.allure import AllureUnavailable, generate_allure_report
+
+    try:
+        root = _project_root()
+    except SystemExit:
+        root = Path.cwd()
+    print(f"generating the Allure report of {run_dir.resolve().name} with Allure 3 (npm)...")
+    try:
+        output = generate_allure_report(run_dir, root / ".allure")
+    except AllureUnavailable as exc:
+        print(f"compat report allure: {exc}", file=sys.stderr)
+        return int(ExitCode.USAGE_ERROR)
+    print(f"{output / 'index.html'}")
+    print(f"view it with: {root / '.allure' / 'node_modules' / '.bin' / 'allure'} open {output}")
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     root = Path(args.report_dir)
     run_dir = root / (args.run or "latest")
+    if args.action == "allure":
+        return _allure_report(run_dir)
     html = run_dir / "report.html"
     if not html.exists():
         print(f"no report at {html}: run `compat run` first")
@@ -177,9 +230,7 @@ def _report(args: argparse.Namespace) -> int:
         import functools
         import http.server
 
-        handler = functools.partial(
-            http.server.SimpleHTTPRequestHandler, directory=str(run_dir.resolve())
-        )
+        handler = functools.partial(_report_handler_class(), directory=str(run_dir.resolve()))
         with http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler) as server:
             print(
                 f"serving {run_dir.resolve()} at http://127.0.0.1:{server.server_address[1]}/report.html (Ctrl-C stops)"
@@ -187,6 +238,30 @@ def _report(args: argparse.Namespace) -> int:
             with contextlib.suppress(KeyboardInterrupt):
                 server.serve_forever()
     return 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from compat_harness.plugin.settings import new_run_id
+    from compat_harness.report.merge import MergeError, merge_dirs
+    from compat_harness.report.text import terminal_summary
+
+    out = Path(args.report_dir) / (args.run_id or new_run_id())
+    try:
+        run, paths = merge_dirs([Path(d) for d in args.shards], out)
+    except MergeError as exc:
+        print(f"compat merge: {exc}", file=sys.stderr)
+        return int(ExitCode.USAGE_ERROR)
+    if args.allure and "allure" in paths:
+        code = _allure_report(out)
+        if code:
+            return code
+    for line in terminal_summary(run, paths, run.fail_on):
+        print(line)
+    missing = run.run.get("missing_shards") or []
+    if missing:
+        print(f"warning: shard(s) {', '.join(missing)} missing: the merged report is incomplete")
+        return int(ExitCode.TESTS_FAILED)
+    return int(ExitCode.TESTS_FAILED) if run.gating_failures() else int(ExitCode.OK)
 
 
 # --- parser ----------------------------------------------------------------------------------------
@@ -211,6 +286,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--retries", type=int, help="retry failed tests N times (retried passes are flaky)"
     )
+    run.add_argument(
+        "--fail-on-flaky", action="store_true", help="flaky results in gating cells fail the run"
+    )
+    run.add_argument("--shard", help="run shard I/N of the matrix (then `compat merge`)")
+    run.add_argument("--quarantine", help="quarantine file (default: matrix/quarantine.yaml)")
+    run.add_argument("--allure", action="store_true", help="write Allure results too")
+    run.add_argument("--run-id", help="id (folder name) of this run")
     run.add_argument("--report-dir", help="where reports go (default: reports)")
     run.add_argument(
         "--allow-destructive", action="store_true", help="allow booking/cancel on non-test targets"
@@ -236,11 +318,25 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("--client-port", type=int)
     app.add_argument("--provider-port", type=int)
 
-    report = sub.add_parser("report", help="find, open or serve a run's report")
-    report.add_argument("action", choices=["path", "open", "serve"], nargs="?", default="path")
+    report = sub.add_parser(
+        "report", help="find, open or serve a run's report; `allure` builds its Allure report"
+    )
+    report.add_argument(
+        "action", choices=["path", "open", "serve", "allure"], nargs="?", default="path"
+    )
     report.add_argument("run", nargs="?", help="run id (default: latest)")
     report.add_argument("--report-dir", default="reports")
     report.add_argument("--port", type=int, default=0)
+
+    merge = sub.add_parser(
+        "merge", help="merge shard runs (--shard I/N) into one run folder with every report"
+    )
+    merge.add_argument("shards", nargs="+", help="the shards' run folders (or results.json files)")
+    merge.add_argument("--report-dir", default="reports", help="where the merged run goes")
+    merge.add_argument("--run-id", help="id (folder name) of the merged run (default: new)")
+    merge.add_argument(
+        "--allure", action="store_true", help="also generate the Allure report (Allure 3, npm)"
+    )
     return parser
 
 
@@ -259,6 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "defects": lambda: _defects(args),
         "app": lambda: _app(args),
         "report": lambda: _report(args),
+        "merge": lambda: _merge(args),
     }
     return handlers[args.command]()
 

@@ -38,6 +38,32 @@ def _tiers(value: Any) -> tuple[Tier, ...]:
         ) from None
 
 
+def _count(value: Any) -> int:
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        raise pytest.UsageError(f"--retries {value!r} is not a whole number") from None
+    if count < 0:
+        raise pytest.UsageError(f"--retries {value!r} must be 0 or more")
+    return count
+
+
+def _shard(value: Any) -> tuple[int, int] | None:
+    """'i/n' (1-based) -> (i, n)."""
+    if value in (None, ""):
+        return None
+    index, sep, total = str(value).partition("/")
+    try:
+        i, n = int(index), int(total)
+    except ValueError:
+        i = n = 0
+    if not sep or n < 1 or not 1 <= i <= n:
+        raise pytest.UsageError(
+            f"--shard {value!r}: use I/N with 1 <= I <= N, e.g. --shard 2/4 for the second of four"
+        )
+    return i, n
+
+
 def _seconds(value: Any) -> float:
     try:
         seconds = float(value)
@@ -59,6 +85,8 @@ class Option:
     default: Any = None
     parse: Callable[[Any], Any] = str
     is_flag: bool = False
+    # The flag belongs to another plugin (its dest); the harness reads it rather than adding it.
+    shared_dest: str | None = None
 
     @property
     def ini(self) -> str:
@@ -122,6 +150,49 @@ OPTIONS: tuple[Option, ...] = (
         _tiers,
     ),
     Option(
+        "fail_on_flaky",
+        "--fail-on-flaky",
+        "COMPAT_FAIL_ON_FLAKY",
+        "flaky results (failed, then passed on retry) in gating cells fail the run too"
+        " (pytest-rerunfailures' flag; the exit code follows the tier policy)",
+        False,
+        _bool,
+        is_flag=True,
+        shared_dest="fail_on_flaky",
+    ),
+    Option(
+        "retries",
+        "--retries",
+        "COMPAT_RETRIES",
+        "retry a failed test N times; a test that passes on a retry is reported flaky",
+        0,
+        _count,
+    ),
+    Option(
+        "quarantine",
+        "--quarantine",
+        "COMPAT_QUARANTINE",
+        "YAML list of known-flaky journeys/tests (with expiry dates) whose failures only warn",
+        "matrix/quarantine.yaml",
+    ),
+    Option(
+        "shard",
+        "--shard",
+        "COMPAT_SHARD",
+        "run shard I of N (e.g. 2/4) of the (test, cell) items; `compat merge` joins the shards",
+        None,
+        _shard,
+    ),
+    Option(
+        "allure",
+        "--allure",
+        "COMPAT_ALLURE",
+        "write Allure results into the run folder (allure-results/); --alluredir still works",
+        False,
+        _bool,
+        is_flag=True,
+    ),
+    Option(
         "action_timeout",
         "--action-timeout",
         "COMPAT_ACTION_TIMEOUT",
@@ -176,7 +247,9 @@ class Settings:
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("compat", "browser compatibility harness")
     for opt in OPTIONS:
-        if opt.is_flag:
+        if opt.shared_dest:
+            pass
+        elif opt.is_flag:
             group.addoption(
                 opt.flag,
                 action="store_true",
@@ -200,7 +273,9 @@ def read_settings(config: pytest.Config, env: dict[str, str] | None = None) -> S
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for opt in OPTIONS:
-        raw: Any = config.getoption(f"compat_{opt.dest}", default=None)
+        raw: Any = config.getoption(opt.shared_dest or f"compat_{opt.dest}", default=None)
+        if opt.is_flag and raw is False:  # a store_true flag not given
+            raw = None
         source = "command line"
         if raw is None and opt.dest == "client_url":
             raw = config.getoption(

@@ -62,6 +62,18 @@ class TestResult:
     artifacts: dict[str, list[str]] = field(default_factory=dict)
     steps: list[dict[str, Any]] = field(default_factory=list)
     nodeid: str = ""
+    # Position in the full (unsharded) collection: every report lists results in this order, so
+    # a merge of shards and an xdist run read like a plain run.
+    order: int = 0
+    # The folder holding this test's artifacts on this cell (relative to the run folder).
+    artifact_dir: str = ""
+    # Set when a quarantine entry matches: {"reason", "until", "expired", "entry"}.
+    quarantine: dict[str, Any] | None = None
+
+    @property
+    def quarantined(self) -> bool:
+        """Matched by a quarantine entry that has not expired: its failure does not gate."""
+        return self.quarantine is not None and not self.quarantine.get("expired")
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -109,7 +121,10 @@ class RunResult:
     # --- views the reports share ---
     def totals(self) -> dict[str, int]:
         counts = Counter(r.status.value for r in self.results)
-        return {s.value: counts.get(s.value, 0) for s in Status} | {"total": len(self.results)}
+        return {s.value: counts.get(s.value, 0) for s in Status} | {
+            "total": len(self.results),
+            "quarantined": sum(r.quarantined for r in self.results),
+        }
 
     def journeys(self) -> list[str]:
         return list(dict.fromkeys(r.journey for r in self.results))
@@ -123,17 +138,60 @@ class RunResult:
     def grid(self) -> dict[tuple[str, str], TestResult]:
         return {(r.test, r.cell): r for r in self.results}
 
-    def gating_failures(self, gating_tiers: tuple[str, ...]) -> list[TestResult]:
-        """Failures (and flaky results when asked) in cells whose tier for the test's portal gates."""
-        out = []
-        for r in self.results:
-            if r.status is not Status.FAILED:
-                continue
-            cell = self.cell(r.cell)
-            tier = tier_for(cell, r.portal) if cell else "recommended"
-            if tier in gating_tiers:
-                out.append(r)
-        return out
+    @property
+    def fail_on(self) -> tuple[str, ...]:
+        """The tiers whose failures fail this run (the policy it ran with)."""
+        return tuple(self.run.get("fail_on") or ("recommended", "supported"))
+
+    @property
+    def fail_on_flaky(self) -> bool:
+        return bool(self.run.get("fail_on_flaky"))
+
+    def tier(self, result: TestResult) -> str:
+        cell = self.cell(result.cell)
+        return tier_for(cell, result.portal) if cell else "recommended"
+
+    def gating_failures(
+        self, gating_tiers: tuple[str, ...] | None = None, *, flaky: bool | None = None
+    ) -> list[TestResult]:
+        """Failures (and flaky results when the policy says so) that fail the run: in cells whose
+        tier for the test's portal gates, and not under an active quarantine."""
+        tiers = self.fail_on if gating_tiers is None else gating_tiers
+        statuses = {Status.FAILED}
+        if self.fail_on_flaky if flaky is None else flaky:
+            statuses.add(Status.FLAKY)
+        return [
+            r
+            for r in self.results
+            if r.status in statuses and not r.quarantined and self.tier(r) in tiers
+        ]
+
+    def warnings(self, gating_tiers: tuple[str, ...] | None = None) -> list[TestResult]:
+        """Failures that only warn: in not-gating tiers, or quarantined."""
+        gating = self.gating_failures(gating_tiers)
+        return [r for r in self.results if r.status is Status.FAILED and r not in gating]
+
+    def verdict(self, gating_tiers: tuple[str, ...] | None = None) -> tuple[str, str]:
+        """("failed" | "warn" | "passed", one line a person reads first)."""
+        gating = self.gating_failures(gating_tiers)
+        warnings = self.warnings(gating_tiers)
+        flaky = [r for r in gating if r.status is Status.FLAKY]
+        if gating:
+            what = f"{len(gating) - len(flaky)} failure(s)" + (
+                f" and {len(flaky)} flaky result(s) (--fail-on-flaky)" if flaky else ""
+            )
+            return "failed", f"FAILED — {what} in cells whose tier fails the run"
+        if self.run.get("interrupted"):
+            return "warn", "INTERRUPTED — partial results"
+        if warnings:
+            quarantined = sum(r.quarantined for r in warnings)
+            why = (
+                "only in not-recommended cells or quarantined"
+                if quarantined
+                else ("only in not-recommended cells")
+            )
+            return "warn", f"PASSED with warnings — {len(warnings)} failure(s) {why}"
+        return "passed", "PASSED"
 
     # --- serialisation ---
     def to_json(self) -> dict[str, Any]:

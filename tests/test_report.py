@@ -131,7 +131,8 @@ def test_markdown_and_html_show_every_status_as_text(tmp_path: Path) -> None:
     md = paths["markdown"].read_text()
     assert "| `a[provider]` | ✅ passed | ❌ failed | ⏭️ not run |" in md
     assert (
-        "❌ failed `t.py::a[provider]` on **droid** (not-recommended) at step *Sign in*: boom" in md
+        "❌ failed `t.py::a[provider]` on **droid** (not-recommended, warns only) at step *Sign in*: boom"
+        in md
     )
     html = paths["html"].read_text()
     for label in ("passed", "failed", "flaky", "not run", "not applicable"):
@@ -153,3 +154,68 @@ def test_history_compares_with_the_previous_run(tmp_path: Path) -> None:
     assert comparison.fixed == [("t.py::a[provider]", "desk")]
     html = write_reports(current, tmp_path / "run-2")["html"].read_text()
     assert "Since run run-1" in html and "1 new failure(s) · 1 fixed" in html
+
+
+def test_quarantine_files_are_checked_and_entries_expire(tmp_path: Path) -> None:
+    import datetime as dt
+
+    import pytest
+
+    from compat_harness.quarantine import QuarantineError, load_quarantine
+
+    good = tmp_path / "q.yaml"
+    good.write_text(
+        "quarantine:\n"
+        "  - journey: login_url\n    cells: [droid]\n    until: 2026-11-30\n    reason: QA-7\n"
+        "  - test: 'b[*'\n    until: '2026-01-01'\n    reason: QA-8\n"
+    )
+    quarantine = load_quarantine(good)
+    run = _run("run-1", STATUSES)
+    quarantine.apply(run.results, dt.date(2026, 11, 23))
+    marked = {
+        (r.test.rsplit("::", 1)[-1], r.cell): r.quarantine for r in run.results if r.quarantine
+    }
+    assert set(marked) == {
+        ("a[provider]", "droid"),
+        ("b[provider]", "desk"),
+        ("b[provider]", "droid"),
+    }
+    assert marked[("a[provider]", "droid")]["expired"] is False
+    assert marked[("b[provider]", "desk")]["expired"] is True
+    assert load_quarantine(tmp_path / "missing.yaml").entries == ()
+    for text, message in (
+        ("quarantine:\n  - journey: x\n    until: 2026-01-01\n", "q.yaml:2: say why in 'reason'"),
+        (
+            "quarantine:\n  - journey: x\n    test: y\n    until: 2026-01-01\n    reason: r\n",
+            "exactly one of",
+        ),
+        ("quarantine:\n  - jorney: x\n", "q.yaml:2: unknown key(s) jorney"),
+    ):
+        good.write_text(text)
+        with pytest.raises(QuarantineError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            load_quarantine(good)
+
+
+def test_merge_refuses_overlapping_or_unrelated_runs() -> None:
+    import pytest
+
+    from compat_harness.report.merge import MergeError, merge_runs
+
+    a = _run("a", {("t.py::a[provider]", "desk"): Status.PASSED})
+    b = _run("b", {("t.py::a[provider]", "desk"): Status.FAILED})
+    with pytest.raises(MergeError, match="in both a and b"):
+        merge_runs([a, b], "m")
+    b.run["cells"] = ["desk"]
+    a.run["cells"] = ["desk", "droid"]
+    with pytest.raises(MergeError, match="shards of one run share the matrix and cells"):
+        merge_runs([a, b], "m")
+
+
+def test_markdown_leads_with_the_verdict_and_the_change_since_last_run(tmp_path: Path) -> None:
+    before = dict(STATUSES)
+    before[("t.py::a[provider]", "droid")] = Status.PASSED
+    write_reports(_run("run-1", before), tmp_path / "run-1")
+    md = write_reports(_run("run-2", STATUSES), tmp_path / "run-2")["markdown"].read_text()
+    assert md.startswith("## ⚠️ Compatibility: PASSED with warnings")
+    assert "Since run `run-1`: 1 new failure(s) · 0 fixed · 0 still failing" in md
+    assert len(md.splitlines()) < 40

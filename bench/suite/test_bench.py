@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from bench.workload import REPEATS
 from compat_harness.expect import expect
 from compat_harness.matrix import Portal
 from compat_harness.pages.login import sign_in
@@ -13,8 +14,6 @@ from compat_harness.pages.shell import AppShell
 from compat_harness.session.base import Session
 from compat_harness.target import Target
 from fixtures.accounts import Account
-
-from bench.workload import REPEATS
 
 pytestmark = pytest.mark.journey("bench")
 

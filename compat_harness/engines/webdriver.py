@@ -282,6 +282,14 @@ class WebDriverRuntime:
         if (w, h) != (vp.width, vp.height):
             self._note(f"viewport is {w}x{h}, not the device's {vp}")
 
+    def capture_area(self) -> tuple[str, int, int] | None:
+        """(X display, width, height) of the screen the browser paints on, for video; None when
+        the display is not the harness's own (headed, remote)."""
+        if self._display is None or self._display.display is None:
+            return None
+        vp = self.cell.device.viewport
+        return self._display.display, vp.width * self.gdk_scale, vp.height * self.gdk_scale
+
     def _note(self, limit: str) -> None:
         if limit not in self.limits:
             self.limits.append(limit)

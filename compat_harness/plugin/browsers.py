@@ -6,14 +6,12 @@ same flags where the engine can. Suites see only the neutral ``session`` / ``new
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
+from compat_harness.artifacts import ArtifactsRecorder
 from compat_harness.engines import Resolution
 from compat_harness.engines.base import EngineInfo
 from compat_harness.engines.playwright import PlaywrightEngine
@@ -59,42 +57,6 @@ def _compat_webdriver_runtime(
     )
     yield runtime
     runtime.stop()
-
-
-def _failed(item: pytest.Item) -> bool:
-    reports = [getattr(item, f"rep_{when}", None) for when in ("setup", "call")]
-    return any(r is not None and r.failed for r in reports)
-
-
-def _keep_screenshot(config: pytest.Config, failed: bool) -> bool:
-    option = config.getoption("screenshot", default="only-on-failure")
-    return option == "on" or (failed and option == "only-on-failure")
-
-
-def _save_artifacts(
-    request: pytest.FixtureRequest, sessions: list[Session], output_path: str, *, screenshots: bool
-) -> None:
-    """The DOM of every page of a failed test; for WebDriver sessions also the screenshots
-    pytest-playwright keeps for Playwright ones (same file names and --screenshot modes)."""
-    item = request.node
-    failed = _failed(item)
-    keep = screenshots and _keep_screenshot(request.config, failed)
-    if not (keep or failed):
-        return
-    os.makedirs(output_path, exist_ok=True)
-    status = "failed" if failed else "finished"
-    for index, session in enumerate(sessions, start=1):
-        try:
-            if keep:
-                path = os.path.join(output_path, f"test-{status}-{index}.png")
-                session.screenshot(path)
-                item.user_properties.append(("compat_artifact", json.dumps(["screenshot", path])))
-            if failed:
-                path = os.path.join(output_path, f"dom-{index}.html")
-                Path(path).write_text(session.evaluate("() => document.documentElement.outerHTML"))
-                item.user_properties.append(("compat_artifact", json.dumps(["dom", path])))
-        except Exception:  # the browser may be the thing that failed; keep what we could
-            continue
 
 
 # --- the neutral session ---------------------------------------------------------------------------
@@ -153,7 +115,7 @@ def new_session(
             f"no engine for {cell.id}: {cell_resolution.reason} (install: {cell_resolution.install})"
         )
     assert cell_resolution.chosen is not None
-    sessions: list[Session] = []
+    recorder = ArtifactsRecorder(request, output_path)
     webdriver = cell_resolution.chosen.engine not in PLAYWRIGHT_ENGINES
     # Set up before this fixture yields, so pytest-playwright closes its contexts only after this
     # fixture's teardown has saved what the failed pages showed.
@@ -163,8 +125,9 @@ def new_session(
         session: Session
         if make_context is not None:
             info = _playwright_info(request, cell, cell_resolution)
-            page = make_context().new_page()
+            page = make_context(**recorder.context_args()).new_page()
             session = PlaywrightSession(page, cell, info, timeouts, compat_steps)
+            recorder.attach(session)
         else:
             runtime: WebDriverRuntime = request.getfixturevalue("_compat_webdriver_runtime")
             try:
@@ -177,15 +140,12 @@ def new_session(
             session = WebDriverSession(
                 driver, cell, info, timeouts, compat_steps, on_close=lambda: runtime.quit(driver)
             )
+            recorder.attach(session, runtime.capture_area())
         _record_engine(request, info)
-        sessions.append(session)
         return session
 
     yield factory
-    _save_artifacts(request, sessions, output_path, screenshots=webdriver)
-    for session in sessions:
-        with contextlib.suppress(Exception):  # a crashed browser cannot close; its cell failed
-            session.close()
+    recorder.finish()  # keeps the failure's artifacts, then closes every session
 
 
 @pytest.fixture

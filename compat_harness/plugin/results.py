@@ -3,6 +3,7 @@ reports written at the end of the run (also after Ctrl-C), and the exit code set
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import platform
@@ -17,7 +18,9 @@ import pytest
 
 from compat_harness.exitcodes import ExitCode
 from compat_harness.plugin.cells import plan_of
+from compat_harness.plugin.selection import ORDER_PROPERTY
 from compat_harness.plugin.settings import RunContext, run_of, settings_of
+from compat_harness.quarantine import Quarantine, QuarantineError, load_quarantine
 from compat_harness.report import write_reports
 from compat_harness.results import (
     NOT_APPLICABLE_PREFIX,
@@ -80,6 +83,7 @@ class ResultCollector:
     """Builds the run's results from test reports (in the controller under xdist)."""
 
     run: RunContext
+    quarantine: Quarantine = field(default_factory=Quarantine)
     entries: dict[str, _Entry] = field(default_factory=dict)
     engines: dict[str, dict[str, Any]] = field(default_factory=dict)
     target: dict[str, Any] | None = None
@@ -134,6 +138,8 @@ class ResultCollector:
                 self.target = json.loads(value)
             elif name == "compat_steps":
                 result.steps = json.loads(value)
+            elif name == ORDER_PROPERTY:
+                result.order = int(value)
             elif name in _ARTIFACT_KINDS or name == "compat_artifact":
                 kind, path = (
                     (_ARTIFACT_KINDS[name], value) if name in _ARTIFACT_KINDS else json.loads(value)
@@ -141,6 +147,8 @@ class ResultCollector:
                 rel = self._relative(path)
                 if rel not in result.artifacts.setdefault(kind, []):
                     result.artifacts[kind].append(rel)
+                # The first attempt's folder: a flaky test's failure is what needs looking at.
+                result.artifact_dir = result.artifact_dir or os.path.dirname(rel)
 
     def _error(self, report: pytest.TestReport, props: list[tuple[str, Any]]) -> ErrorInfo:
         error = _error(report, next((v for k, v in props if k == "compat_crash"), None))
@@ -180,10 +188,11 @@ class ResultCollector:
     def build(self, config: pytest.Config, finished: float, interrupted: bool) -> RunResult:
         plan = plan_of(config)
         settings = settings_of(config)
-        results = [e.result for e in self.entries.values()]
+        results = sorted((e.result for e in self.entries.values()), key=lambda r: r.order)
         for entry in self.entries.values():  # stopped mid-test (Ctrl-C): never reported as passed
             if not entry.settled:
                 entry.result.status, entry.result.reason = Status.NOT_RUN, "interrupted"
+        self.quarantine.apply(results, dt.date.fromtimestamp(self.run.started))
         cells = []
         for cell in plan.cells:
             cell_results = [r for r in results if r.cell == cell.id]
@@ -218,6 +227,12 @@ class ResultCollector:
             "cells": [c.id for c in plan.cells],
             "matrix": str(plan.matrix.source),
             "fail_on": [t.value for t in settings.fail_on_tiers],
+            "fail_on_flaky": bool(settings.fail_on_flaky),
+            "retries": int(getattr(config.option, "reruns", None) or 0),
+            "quarantine": self.quarantine.source or None,
+            "shard": dict(zip(("index", "total"), settings.shard, strict=True))
+            if settings.shard
+            else None,
             "git": _git(Path(config.rootpath)),
             "command": REDACTOR.redact(
                 " ".join(["pytest", *map(str, config.invocation_params.args)])
@@ -261,10 +276,11 @@ def _git(root: Path) -> dict[str, Any] | None:
 class ResultsPlugin:
     """Registered in the controller (or a plain run): collects, writes reports, sets the exit code."""
 
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, quarantine: Quarantine) -> None:
         self.config = config
-        self.collector = ResultCollector(run_of(config))
+        self.collector = ResultCollector(run_of(config), quarantine)
         self.written: tuple[RunResult, dict[str, Path]] | None = None
+        self.exitstatus: int | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.collector.add(report)
@@ -275,14 +291,23 @@ class ResultsPlugin:
             return
         interrupted = exitstatus == ExitCode.INTERRUPTED
         run_result = self.collector.build(self.config, time.time(), interrupted)
-        self.written = (run_result, write_reports(run_result, self.collector.run.dir))
-        session.exitstatus = self._exit_status(run_result, exitstatus)
+        allure = getattr(self.config.option, "allure_report_dir", None)
+        paths = write_reports(run_result, self.collector.run.dir, Path(allure) if allure else None)
+        self.written = (run_result, paths)
+        self.exitstatus = session.exitstatus = self._exit_status(run_result, exitstatus)
+
+    @pytest.hookimpl(wrapper=True, specname="pytest_sessionfinish")
+    def _last_word_on_exit_status(self, session: pytest.Session) -> Generator[None, None, None]:
+        """The tier policy has the last word: pytest-rerunfailures' own --fail-on-flaky would
+        otherwise turn any flaky result, whatever its tier, into its exit code 7."""
+        yield
+        if self.exitstatus is not None:
+            session.exitstatus = self.exitstatus
 
     def _exit_status(self, run: RunResult, exitstatus: int) -> int:
         if exitstatus not in (ExitCode.OK, ExitCode.TESTS_FAILED):
             return exitstatus
-        gating = tuple(t.value for t in settings_of(self.config).fail_on_tiers)
-        if run.gating_failures(gating) or self.collector.other_failures:
+        if run.gating_failures() or self.collector.other_failures:
             return int(ExitCode.TESTS_FAILED)
         ran = [r for r in run.results if r.status not in (Status.NOT_RUN, Status.NOT_APPLICABLE)]
         if not ran and all(c.status == "not_run" for c in run.cells):
@@ -301,9 +326,29 @@ class ResultsPlugin:
             terminalreporter.write_line(line)
 
 
+def _load_quarantine(config: pytest.Config) -> Quarantine:
+    settings = settings_of(config)
+    path = settings.resolve_path("quarantine", Path(config.rootpath))
+    try:
+        quarantine = load_quarantine(path, required=settings.sources["quarantine"] != "default")
+    except QuarantineError as exc:
+        raise pytest.UsageError(f"quarantine: {exc}") from None
+    known = plan_of(config).matrix.cells
+    for entry in quarantine.entries:
+        unknown = [c for c in entry.cells if c not in known]
+        if unknown:
+            raise pytest.UsageError(
+                f"quarantine: {path}: {entry.describe()}: no cell named {', '.join(unknown)}"
+            )
+    return quarantine
+
+
+@pytest.hookimpl(trylast=True)  # after the matrix is loaded (plugin.cells)
 def pytest_configure(config: pytest.Config) -> None:
     if run_of(config).is_controller:
-        config.pluginmanager.register(ResultsPlugin(config), "compat-results")
+        config.pluginmanager.register(
+            ResultsPlugin(config, _load_quarantine(config)), "compat-results"
+        )
 
 
 @pytest.hookimpl(wrapper=True)

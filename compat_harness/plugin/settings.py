@@ -54,6 +54,10 @@ def pytest_configure(config: pytest.Config) -> None:
         started=started,
         worker=workerinput.get("workerid") if workerinput else None,
     )
+    # Here rather than in plugin.allure: allure-pytest reads its folder in its own pytest_configure,
+    # which runs after this one (tryfirst) and needs the run folder this one decides.
+    if settings.allure and not getattr(config.option, "allure_report_dir", "x"):
+        config.option.allure_report_dir = str(report_root / run_id / "allure-results")
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -1,18 +1,21 @@
 """Reports built from one RunResult: results.json, junit.xml, summary.md and report.html in
-``reports/<run-id>/``, with ``reports/latest`` pointing at the newest run."""
+``reports/<run-id>/`` (plus Allure's environment and categories when its results are there), with
+``reports/latest`` pointing at the newest run."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from compat_harness.report.allure import write_allure_metadata
 from compat_harness.report.html import write_html
 from compat_harness.report.junit import write_junit
 from compat_harness.report.markdown import write_markdown
 from compat_harness.results import RunResult
 
 
-def write_reports(run: RunResult, run_dir: Path) -> dict[str, Path]:
+def write_reports(run: RunResult, run_dir: Path, allure_dir: Path | None = None) -> dict[str, Path]:
+    """Every report of the run; ``allure_dir`` defaults to ``<run>/allure-results`` if present."""
     run_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "results": run_dir / "results.json",
@@ -22,8 +25,12 @@ def write_reports(run: RunResult, run_dir: Path) -> dict[str, Path]:
     }
     run.write(paths["results"])
     write_junit(run, paths["junit"])
-    write_markdown(run, paths["markdown"])
+    write_markdown(run, paths["markdown"], history_root=run_dir.parent)
     write_html(run, paths["html"], history_root=run_dir.parent)
+    allure_dir = allure_dir or run_dir / "allure-results"
+    if allure_dir.is_dir():
+        write_allure_metadata(run, allure_dir)
+        paths["allure"] = allure_dir
     _point_latest(run_dir)
     return paths
 

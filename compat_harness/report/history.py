@@ -25,15 +25,18 @@ class TrendPoint:
 
 
 def earlier_runs(root: Path, current_id: str, limit: int = 20) -> list[RunResult]:
-    """Runs in ``root`` older than the current one, newest first (unreadable ones skipped)."""
+    """Runs in ``root`` other than the current one, newest first (unreadable ones and single
+    shards skipped)."""
     runs = []
     for path in root.glob("*/results.json"):
         if path.parent.name == current_id or path.parent.is_symlink():
             continue
         try:
-            runs.append(RunResult.read(path))
-        except (OSError, ValueError, KeyError):
+            run = RunResult.read(path)
+        except (OSError, ValueError, KeyError, TypeError):
             continue
+        if not run.run.get("shard"):  # a shard is part of a run, not a run to compare with
+            runs.append(run)
     runs.sort(key=lambda r: str(r.run.get("started", "")), reverse=True)
     return runs[:limit]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +30,42 @@ def _short(test: str) -> str:
     return test.rsplit("::", 1)[-1]
 
 
+ARTIFACT_LABELS = {
+    "screenshot": "Screenshot",
+    "trace": "Trace",
+    "video": "Video",
+    "console": "Console log",
+    "network": "Network log",
+    "har": "HAR",
+    "dom": "DOM snapshot",
+}
+ARTIFACT_ORDER = list(ARTIFACT_LABELS)
+
+
+def _artifact_links(artifacts: dict[str, list[str]]) -> list[dict[str, str]]:
+    """Every artifact as (kind, label, path), in the order a person looks at them."""
+    kinds = sorted(artifacts, key=lambda k: [*ARTIFACT_ORDER, k].index(k))
+    links = []
+    for kind in kinds:
+        paths = artifacts[kind]
+        for index, path in enumerate(paths, start=1):
+            label = ARTIFACT_LABELS.get(kind, kind)
+            links.append(
+                {
+                    "kind": kind,
+                    "label": f"{label} {index}" if len(paths) > 1 else label,
+                    "path": path,
+                    "name": path.rsplit("/", 1)[-1],
+                }
+            )
+    return links
+
+
 def render_html(run: RunResult, history_root: Path | None = None) -> str:
     earlier = earlier_runs(history_root, str(run.run["id"])) if history_root else []
     comparison = compare(run, earlier[0]) if earlier else None
-    gating = tuple(run.run.get("fail_on") or ("recommended", "supported"))
+    gating = run.fail_on
+    gating_failures = run.gating_failures()
     rows: list[dict[str, Any]] = []
     details: list[dict[str, Any]] = []
     grid = run.grid()
@@ -51,14 +82,16 @@ def render_html(run: RunResult, history_root: Path | None = None) -> str:
                     cells.append(None)
                     continue
                 title = title or r.title
-                anchor = f"r{len(details)}"
                 tier = tier_for(cell, r.portal)
                 entry = {
                     "r": r,
-                    "anchor": anchor,
+                    "anchor": f"r{len(details)}",
+                    "short": _short(test),
                     "tier": tier,
                     "gating": tier in gating,
+                    "fails_run": r in gating_failures,
                     "cell": cell,
+                    "links": _artifact_links(r.artifacts),
                 }
                 cells.append(entry)
                 details.append(entry)
@@ -71,22 +104,11 @@ def render_html(run: RunResult, history_root: Path | None = None) -> str:
                     "cells": cells,
                 }
             )
-    gating_failures = run.gating_failures(gating)
-    warnings = [r for r in run.results if r.status is Status.FAILED and r not in gating_failures]
-    if gating_failures:
-        verdict = (
-            "failed",
-            f"FAILED — {len(gating_failures)} failure(s) in cells whose tier fails the run",
-        )
-    elif warnings:
-        verdict = (
-            "warn",
-            f"PASSED with warnings — {len(warnings)} failure(s) only in not-recommended cells",
-        )
-    elif run.run.get("interrupted"):
-        verdict = ("warn", "INTERRUPTED — partial results")
-    else:
-        verdict = ("passed", "PASSED")
+    attention = sorted(
+        (e for e in details if e["r"].status in (Status.FAILED, Status.FLAKY)),
+        key=lambda e: (not e["fails_run"], e["r"].status is Status.FLAKY),
+    )
+    quarantine = [e for e in details if e["r"].quarantine]
     template = _ENV.get_template("report.html.j2")
     return template.render(
         run=run,
@@ -96,11 +118,14 @@ def render_html(run: RunResult, history_root: Path | None = None) -> str:
         icons=ICONS,
         rows=rows,
         details=details,
+        attention=attention,
+        quarantine=quarantine,
         journeys=run.journeys(),
-        verdict=verdict,
+        verdict=run.verdict(),
+        gating=gating,
         comparison=comparison,
+        new_failures=set(comparison.new_failures) if comparison else set(),
         trend=trend(run, earlier[:9]) if earlier else [],
-        data_json=json.dumps({"cells": [c.id for c in run.cells]}),
     )
 
 

@@ -48,8 +48,16 @@ def write_junit(run: RunResult, path: Path) -> None:
                 failure = ET.SubElement(
                     case, "failure", message=r.error.message[:500], type=r.error.type or "failure"
                 )
+                quarantine = (
+                    f" [{'quarantine expired' if r.quarantine.get('expired') else 'quarantined'}"
+                    f" until {r.quarantine['until']}: {r.quarantine['reason']}]"
+                    if r.quarantine
+                    else ""
+                )
                 failure.text = (
-                    f"[tier {tier}] step: {r.error.step}\n" if r.error.step else f"[tier {tier}]\n"
+                    f"[tier {tier}]{quarantine} step: {r.error.step}\n"
+                    if r.error.step
+                    else f"[tier {tier}]{quarantine}\n"
                 ) + r.error.details
             elif r.status in (Status.NOT_RUN, Status.NOT_APPLICABLE):
                 ET.SubElement(case, "skipped", message=f"{r.status.label}: {r.reason}"[:500])

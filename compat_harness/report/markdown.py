@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compat_harness.results import RunResult, Status, tier_for
+from compat_harness.report.history import Comparison, compare, earlier_runs
+from compat_harness.results import RunResult, Status
 
 SYMBOL = {
     Status.PASSED: "✅ passed",
@@ -15,19 +16,43 @@ SYMBOL = {
 }
 
 
-def render_markdown(run: RunResult, max_failures: int = 20) -> str:
+VERDICT_ICON = {"failed": "❌", "warn": "⚠️", "passed": "✅"}
+
+
+def render_markdown(
+    run: RunResult, max_failures: int = 20, comparison: Comparison | None = None
+) -> str:
     totals = run.totals()
     target = run.run.get("target") or {}
-    lines = [
-        f"## Compatibility matrix — run `{run.run['id']}`",
-        "",
-        f"Target: {target.get('client_url', '?')} (client), {target.get('provider_url', '?')} (provider)"
+    kind, verdict = run.verdict()
+    git = run.run.get("git") or {}
+    facts = [
+        f"run `{run.run['id']}`",
+        f"target {target.get('client_url', '?')} (client), {target.get('provider_url', '?')} (provider)"
         + (f" · defects on: {', '.join(target['defects'])}" if target.get("defects") else ""),
+    ]
+    if git.get("commit"):
+        facts.append(f"commit `{str(git['commit'])[:12]}`")
+    if run.run.get("shards"):
+        facts.append(f"merged from {len(run.run['shards'])} shards")
+    lines = [
+        f"## {VERDICT_ICON[kind]} Compatibility: {verdict}",
+        "",
+        " · ".join(facts),
         "",
         " · ".join(f"**{totals[s.value]}** {s.label}" for s in Status)
-        + f" · {totals['total']} total",
+        + f" · {totals['total']} total"
+        + (f" · {totals['quarantined']} quarantined" if totals["quarantined"] else ""),
         "",
     ]
+    if run.run.get("missing_shards"):
+        lines += [f"**Incomplete:** shard(s) {', '.join(run.run['missing_shards'])} missing.", ""]
+    if comparison is not None:
+        lines += [
+            f"Since run `{comparison.previous_id}`: {len(comparison.new_failures)} new failure(s)"
+            f" · {len(comparison.fixed)} fixed · {len(comparison.still_failing)} still failing",
+            "",
+        ]
     header = ["Journey / test", *[c.id for c in run.cells]]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     grid = run.grid()
@@ -35,7 +60,10 @@ def render_markdown(run: RunResult, max_failures: int = 20) -> str:
         row = [f"`{test.rsplit('::', 1)[-1]}`"]
         for cell in run.cells:
             r = grid.get((test, cell.id))
-            row.append(SYMBOL[r.status] if r else "")
+            mark = SYMBOL[r.status] if r else ""
+            if r and r.quarantined and r.status in (Status.FAILED, Status.FLAKY):
+                mark += " (quarantined)"
+            row.append(mark)
         lines.append("| " + " | ".join(row) + " |")
     tiers = [
         "| Cell | " + " | ".join(c.id for c in run.cells) + " |",
@@ -57,20 +85,38 @@ def render_markdown(run: RunResult, max_failures: int = 20) -> str:
     )
     lines += ["", *tiers]
     failures = [r for r in run.results if r.status in (Status.FAILED, Status.FLAKY)]
+    gating = run.gating_failures()
+    failures.sort(key=lambda r: (r not in gating, r.status is Status.FLAKY))
     if failures:
-        lines += ["", "### Failures", ""]
+        lines += ["", f"### Failures ({len(failures)})", ""]
         for r in failures[:max_failures]:
-            record = run.cell(r.cell)
-            tier = tier_for(record, r.portal) if record else "?"
+            tier = run.tier(r)
             step = f" at step *{r.error.step}*" if r.error and r.error.step else ""
-            message = (r.error.message if r.error else "").splitlines()[0][:200] if r.error else ""
+            message = (r.error.message.splitlines() or [""])[0][:200] if r.error else ""
+            note = (
+                "fails the run"
+                if r in gating
+                else f"quarantined until {r.quarantine['until']}"
+                if r.quarantined and r.quarantine
+                else "warns only"
+            )
             lines.append(
-                f"- {SYMBOL[r.status]} `{r.test}` on **{r.cell}** ({tier}){step}: {message}"
+                f"- {SYMBOL[r.status]} `{r.test}` on **{r.cell}** ({tier}, {note}){step}: {message}"
             )
         if len(failures) > max_failures:
             lines.append(f"- … and {len(failures) - max_failures} more (see report.html)")
+    expired = [r for r in run.results if r.quarantine and r.quarantine.get("expired")]
+    if expired:
+        lines += [
+            "",
+            f"Quarantine expired for {len(expired)} result(s) (they count again): "
+            + ", ".join(f"`{r.test.rsplit('::', 1)[-1]}` on {r.cell}" for r in expired[:10]),
+        ]
+    lines += ["", "Full report: `report.html` in the run folder (screenshots, traces, logs)."]
     return "\n".join(lines) + "\n"
 
 
-def write_markdown(run: RunResult, path: Path) -> None:
-    path.write_text(render_markdown(run), encoding="utf-8")
+def write_markdown(run: RunResult, path: Path, history_root: Path | None = None) -> None:
+    earlier = earlier_runs(history_root, str(run.run["id"]), limit=1) if history_root else []
+    comparison = compare(run, earlier[0]) if earlier else None
+    path.write_text(render_markdown(run, comparison=comparison), encoding="utf-8")

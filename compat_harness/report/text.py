@@ -42,11 +42,24 @@ def terminal_summary(run: RunResult, paths: dict[str, Path], gating: tuple[str, 
                 f"{cell.id}: NOT RUN — {cell.reason or 'no tests ran'}"
                 + (f" — install: {cell.install}" if cell.install else "")
             )
-    gating_failures = run.gating_failures(gating)
-    warn = [r for r in run.results if r.status is Status.FAILED and r not in gating_failures]
+    warn = run.warnings(gating)
     if warn:
-        lines.append(f"warning: {len(warn)} failure(s) in cells whose tier does not fail the run")
+        quarantined = sum(r.quarantined for r in warn)
+        lines.append(
+            f"warning: {len(warn)} failure(s) in cells whose tier does not fail the run"
+            + (f" or quarantined ({quarantined})" if quarantined else "")
+        )
+    expired = [r for r in run.results if r.quarantine and r.quarantine.get("expired")]
+    if expired:
+        lines.append(f"quarantine expired for {len(expired)} result(s): they count again")
+    flaky = [r for r in run.results if r.status is Status.FLAKY]
+    if flaky:
+        policy = "fail the run (--fail-on-flaky)" if run.fail_on_flaky else "do not fail the run"
+        lines.append(
+            f"flaky: {len(flaky)} result(s) passed only on a retry; flaky results {policy}"
+        )
     totals = run.totals()
     lines.append(" · ".join(f"{totals[s.value]} {s.label}" for s in Status))
+    lines.append(run.verdict(gating)[1])
     lines.append(f"report: {paths['html']}")
     return lines
