@@ -69,6 +69,8 @@ class TestResult:
     artifact_dir: str = ""
     # Set when a quarantine entry matches: {"reason", "until", "expired", "entry"}.
     quarantine: dict[str, Any] | None = None
+    # For paired journeys: which browser profile this run used ("incognito" or "stored").
+    profile: str | None = None
 
     @property
     def quarantined(self) -> bool:
@@ -194,6 +196,23 @@ class RunResult:
         return "passed", "PASSED"
 
     # --- serialisation ---
+    def pair_verdicts(self) -> list[dict[str, Any]]:
+        """Paired journeys: each (test, cell) pair of runs and its verdict (derived, not stored)."""
+        from compat_harness.profiles import pairs  # profiles builds on this module
+
+        return [
+            {
+                "test": p.test,
+                "cell": p.cell,
+                "incognito": p.incognito.value,
+                "stored": p.stored.value,
+                "verdict": p.verdict.value,
+                "advice": p.verdict.advice,
+                "ok": p.verdict.value == "passes in both",
+            }
+            for p in pairs(self.results)
+        ]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "schema_version": self.schema_version,
@@ -201,6 +220,7 @@ class RunResult:
             "totals": self.totals(),
             "cells": [c.to_json() for c in self.cells],
             "results": [r.to_json() for r in self.results],
+            "pairs": self.pair_verdicts(),
         }
 
     def write(self, path: Path) -> None:
@@ -210,6 +230,7 @@ class RunResult:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunResult:
+        data = {k: v for k, v in data.items() if k != "pairs"}  # derived from the results
         version = data.get("schema_version")
         if version != SCHEMA_VERSION:
             raise ValueError(

@@ -219,3 +219,22 @@ def test_markdown_leads_with_the_verdict_and_the_change_since_last_run(tmp_path:
     assert md.startswith("## ⚠️ Compatibility: PASSED with warnings")
     assert "Since run `run-1`: 1 new failure(s) · 0 fixed · 0 still failing" in md
     assert len(md.splitlines()) < 40
+
+
+def test_paired_journeys_get_their_verdict_in_every_report(tmp_path: Path) -> None:
+    pairs = {
+        ("t.py::p[incognito]", "desk"): Status.PASSED,
+        ("t.py::p[stored]", "desk"): Status.FAILED,
+        ("t.py::p[incognito]", "droid"): Status.PASSED,
+        ("t.py::p[stored]", "droid"): Status.PASSED,
+    }
+    paths = write_reports(_run("run-1", pairs), tmp_path / "run-1")
+    data = json.loads(paths["results"].read_text())
+    verdicts = {(p["test"], p["cell"]): p["verdict"] for p in data["pairs"]}
+    assert verdicts == {
+        ("t.py::p", "desk"): "fails only with stored data: clear the cache or site data",
+        ("t.py::p", "droid"): "passes in both",
+    }
+    assert RunResult.read(paths["results"]).pair_verdicts() == data["pairs"]
+    assert "1 of 2 pair(s) pass both ways" in paths["html"].read_text()
+    assert "`p` on **desk**: fails only with stored data" in paths["markdown"].read_text()

@@ -94,15 +94,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         callspec = getattr(item, "callspec", None)
         cell = callspec.params.get("cell") if callspec else None
-        if not isinstance(cell, Cell):
+        if not isinstance(cell, Cell) or callspec is None:
             continue
         marker = item.get_closest_marker("journey")
         journey = (
             marker.args[0] if marker and marker.args else None
         ) or item.path.stem.removeprefix("test_")
-        portal = (callspec.params.get("portal") if callspec else None) or (
-            marker.kwargs.get("portal") if marker else None
-        )
+        portal = callspec.params.get("portal") or (marker.kwargs.get("portal") if marker else None)
         doc = (getattr(getattr(item, "function", None), "__doc__", None) or "").strip().splitlines()
         item.user_properties.append(
             (
@@ -114,6 +112,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                         "journey": journey,
                         "portal": str(portal) if portal else None,
                         "title": doc[0] if doc else "",
+                        "profile": str(callspec.params["profile"])
+                        if "profile" in callspec.params
+                        else None,
                     }
                 ),
             )

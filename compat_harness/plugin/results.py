@@ -105,6 +105,7 @@ class ResultCollector:
                     cell=meta["cell"],
                     portal=meta["portal"],
                     title=meta["title"],
+                    profile=meta.get("profile"),
                     status=Status.PASSED,
                     nodeid=report.nodeid,
                 )
@@ -168,9 +169,9 @@ class ResultCollector:
         if entry.final_failed:
             result.status = Status.FAILED
             if result.error is not None and result.error.step is None:
-                result.error.step = next(
-                    (s["title"] for s in result.steps if s["status"] != "passed"), None
-                )
+                # Steps nest (a page object's step inside a journey's): the failing path, outer first.
+                failed = [s["title"] for s in result.steps if s["status"] != "passed"]
+                result.error.step = " › ".join(failed) or None
         elif entry.skipped is not None:
             reason = entry.skipped
             if reason.startswith(NOT_APPLICABLE_PREFIX):

@@ -126,6 +126,7 @@ def render_html(run: RunResult, history_root: Path | None = None) -> str:
         comparison=comparison,
         new_failures=set(comparison.new_failures) if comparison else set(),
         trend=trend(run, earlier[:9]) if earlier else [],
+        pairs=run.pair_verdicts(),
     )
 
 

@@ -53,6 +53,14 @@ def render_markdown(
             f" · {len(comparison.fixed)} fixed · {len(comparison.still_failing)} still failing",
             "",
         ]
+    troubled = [p for p in run.pair_verdicts() if not p["ok"]]
+    if troubled:
+        lines += ["Incognito vs stored data:", ""]
+        lines += [
+            f"- `{p['test'].rsplit('::', 1)[-1]}` on **{p['cell']}**: {p['verdict']}"
+            for p in troubled
+        ]
+        lines.append("")
     header = ["Journey / test", *[c.id for c in run.cells]]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     grid = run.grid()

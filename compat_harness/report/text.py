@@ -61,5 +61,10 @@ def terminal_summary(run: RunResult, paths: dict[str, Path], gating: tuple[str, 
     totals = run.totals()
     lines.append(" · ".join(f"{totals[s.value]} {s.label}" for s in Status))
     lines.append(run.verdict(gating)[1])
+    for pair in run.pair_verdicts():
+        if not pair["ok"]:
+            lines.append(
+                f"pair {pair['test'].rsplit('::', 1)[-1]} on {pair['cell']}: {pair['verdict']}"
+            )
     lines.append(f"report: {paths['html']}")
     return lines
