@@ -3,9 +3,9 @@ video (and, on Playwright cells, pytest-playwright's trace) in one folder per te
 
 The folder is pytest-playwright's ``output_path`` (``<--output>/<slug of the test id with its
 cell>[-retryN]``; the harness puts ``--output`` in ``reports/<run-id>/artifacts``), so Playwright's
-own screenshot, trace and video land beside what is recorded here. Modes follow pytest-playwright's
-options: ``--screenshot`` and ``--video`` (off / on / only-on-failure, retain-on-failure) apply to
-WebDriver cells here as they do to Playwright cells there; DOM, console and network logs are kept
+own trace and video land beside what is recorded here. Modes follow pytest-playwright's options:
+``--screenshot`` (taken here for every engine, once the outcome is known) and ``--video`` (off /
+on / retain-on-failure: Playwright records its own, WebDriver cells here); DOM, console and network logs are kept
 when the test failed. Each log says in its header what the engine could record and what it could
 not.
 """
@@ -85,6 +85,10 @@ return {
   })),
 };
 """
+
+
+# The --screenshot mode the user asked for (pytest-playwright's own capture is switched off).
+SCREENSHOT_MODE = pytest.StashKey[str]()
 
 
 def _keep(option: str, failed: bool) -> bool:
@@ -309,15 +313,14 @@ class ArtifactsRecorder:
     def finish(self) -> None:
         """Keep what the modes and the outcome say, close every session, drop the rest."""
         failed = _failed(self.request.node)
-        screenshots = _keep(self.config.getoption("screenshot", default="only-on-failure"), failed)
+        screenshots = _keep(self.config.stash.get(SCREENSHOT_MODE, "only-on-failure"), failed)
         keep_video = _keep(self.config.getoption("video", default="off"), failed)
         many = len(self.recordings) > 1
         try:
             for index, rec in enumerate(self.recordings, start=1):
                 suffix = f"-{index}" if many else ""
                 session = rec.session
-                if rec.kind != "playwright" and screenshots:
-                    # Playwright cells get theirs from pytest-playwright, same names and modes.
+                if screenshots:  # pytest-playwright's names and --screenshot modes, every engine
                     status = "failed" if failed else "finished"
                     self._save("screenshot", f"test-{status}-{index}.png", session.screenshot)
                 if failed:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from compat_harness.artifacts import ArtifactsRecorder
+from compat_harness.artifacts import SCREENSHOT_MODE, ArtifactsRecorder
 from compat_harness.engines import Resolution
 from compat_harness.engines.base import EngineInfo
 from compat_harness.engines.playwright import PlaywrightEngine
@@ -36,9 +36,15 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(playwright_fixtures, "compat-playwright-fixtures")
     args = config.invocation_params.args
     given = {a.split("=")[0] for a in args if isinstance(a, str)}
-    # A failed cell keeps a screenshot unless the user says otherwise.
-    if "--screenshot" not in given and config.getoption("screenshot", default=None) == "off":
-        config.option.screenshot = "only-on-failure"
+    # A failed cell keeps a screenshot unless the user says otherwise. The harness's recorder takes
+    # them, for every engine, once the outcome is known: pytest-playwright would capture every page
+    # of every test at context close and discard the passing ones (40-90 ms a test, measured).
+    mode = config.getoption("screenshot", default=None) or "off"
+    if "--screenshot" not in given and mode == "off":
+        mode = "only-on-failure"
+    config.stash[SCREENSHOT_MODE] = mode
+    if hasattr(config.option, "screenshot"):
+        config.option.screenshot = "off"
     # Artifacts live inside the run's report folder, so the report links them.
     if "--output" not in given and hasattr(config.option, "output"):
         config.option.output = str(run_of(config).dir / "artifacts")
