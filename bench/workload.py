@@ -3,7 +3,7 @@ in, open the Schedule, sign out. Shared so the harness suite and the bare script
 
 from __future__ import annotations
 
-REPEATS = 6  # tests per portal per cell
+REPEATS = 12  # tests per portal per cell
 PORTAL_TEXT = {
     "client": ("Sign in to Haven", "haven_client_session"),
     "provider": ("Provider sign in", "haven_provider_session"),

@@ -19,6 +19,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 deps_hash=$(sha256sum pyproject.toml | cut -c1-16)
+# Browsers are redone when the dependencies or this script's package lists change.
+browsers_hash=$(cat pyproject.toml "$0" | sha256sum | cut -c1-16)
 if [ "$(cat "$STAMPS/python-deps" 2>/dev/null)" != "$deps_hash" ]; then
   say "installing Python dependencies"
   "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
@@ -64,7 +66,7 @@ PYEOF
 
 if [ "${COMPAT_SKIP_BROWSERS:-}" = 1 ]; then
   say "COMPAT_SKIP_BROWSERS=1: not installing browsers"
-elif [ -f "$STAMPS/browsers" ] && [ "$(cat "$STAMPS/browsers")" = "$deps_hash" ]; then
+elif [ -f "$STAMPS/browsers" ] && [ "$(cat "$STAMPS/browsers")" = "$browsers_hash" ]; then
   :  # done before for these dependencies
 else
   if timeout 600 "$VENV/bin/python" -m playwright install chromium webkit >"$STAMPS/playwright-install.log" 2>&1 \
@@ -76,11 +78,13 @@ else
   else
     say "Playwright's browser download is not available here (see $STAMPS/playwright-install.log);"
     say "using the system's Chromium and WebKitGTK instead"
-    apt_install chromium webkit2gtk-driver xvfb xauth ffmpeg fonts-dejavu-core fonts-liberation
+    # chromium-headless-shell: the old-headless build Playwright itself uses for headless runs
+    # (the full browser in headless mode renders its own UI too: about twice the CPU).
+    apt_install chromium chromium-headless-shell webkit2gtk-driver xvfb xauth ffmpeg fonts-dejavu-core fonts-liberation
   fi
   # Playwright records video with its own ffmpeg build; where it could not be downloaded, the
   # system's ffmpeg (with libvpx) does the same job when placed where Playwright looks.
   "$VENV/bin/python" -m compat_harness.engines.ffmpeg_link || true
-  echo "$deps_hash" > "$STAMPS/browsers"
+  echo "$browsers_hash" > "$STAMPS/browsers"
 fi
 say "ready"

@@ -5,9 +5,13 @@ replaces, so pytest-playwright's own options (--headed, --video, --base-url...) 
 
 from __future__ import annotations
 
+import contextlib
+import json
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser
 
 from compat_harness.engines import Resolution
 from compat_harness.engines.playwright import PlaywrightEngine, context_args
@@ -34,7 +38,10 @@ def browser_type_launch_args(
         remote = cell_resolution.cell.remote
         options = {**browser_type_launch_args, **(dict(remote.capabilities) if remote else {})}
         return {_camel(key): value for key, value in options.items()}
-    return {**browser_type_launch_args, **PlaywrightEngine.launch_args(chosen)}
+    headless = (
+        browser_type_launch_args.get("headless", True) is not False
+    )  # pytest-playwright's --headed
+    return {**browser_type_launch_args, **PlaywrightEngine.launch_args(chosen, headless=headless)}
 
 
 @pytest.fixture(scope="session")
@@ -62,3 +69,32 @@ def delete_output_dir() -> None:
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
+
+
+@pytest.fixture(scope="session")
+def _compat_browser_pool() -> Iterator[dict[str, Browser]]:
+    """Browsers launched in this worker, by browser and launch options; closed at the end."""
+    pool: dict[str, Browser] = {}
+    yield pool
+    for browser in pool.values():
+        with contextlib.suppress(Exception):  # a crashed browser is already gone
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser(
+    launch_browser: Callable[..., Browser],
+    browser_name: str,
+    browser_type_launch_args: dict[str, Any],
+    connect_options: dict[str, Any] | None,
+    _compat_browser_pool: dict[str, Browser],
+) -> Browser:
+    """pytest-playwright's browser, but one per engine and worker, started once: cells that share a
+    browser and launch options (desktop and Android Chromium) share the process; contexts differ."""
+    key = json.dumps(
+        [browser_name, browser_type_launch_args, connect_options], sort_keys=True, default=str
+    )
+    browser = _compat_browser_pool.get(key)
+    if browser is None or not browser.is_connected():
+        browser = _compat_browser_pool[key] = launch_browser()
+    return browser
