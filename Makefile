@@ -12,7 +12,7 @@ run: setup
 
 ## Set up and run the harness's self-tests.
 test: setup
-	@$(PY) -m pytest tests
+	@$(PY) -m pytest tests -n 2
 
 lint: setup
 	@$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(PY) -m mypy

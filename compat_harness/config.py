@@ -211,6 +211,15 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "secrets_file", "--secrets-file", "COMPAT_SECRETS_FILE", "file with test account secrets"
     ),
+    Option(
+        "remote",
+        "--remote",
+        "COMPAT_REMOTE",
+        "run cells on remote browsers: CELL=URL, comma separated (ws:// a Playwright server, "
+        "http(s):// a WebDriver endpoint: Selenium Grid, Appium, a cloud grid)",
+        (),
+        _csv,
+    ),
 )
 
 

@@ -7,6 +7,8 @@ file, the line and the fix, and nothing runs while any remains.
 from __future__ import annotations
 
 import difflib
+import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -332,16 +334,22 @@ class _Validator:
             )
             if remote_raw is not None:
                 self.keys(remote_raw, _REMOTE_KEYS, f"cell '{cell_id}' remote")
-                if not str(remote_raw.get("url", "")).startswith(
-                    ("http://", "https://", "ws://", "wss://")
-                ):
+                url = os.path.expandvars(str(remote_raw.get("url", "")))
+                missing = re.findall(r"\$\{?(\w+)", url)
+                if missing:
+                    self.problem(
+                        remote_raw.key_lines.get("url", remote_raw.line),
+                        f"cell '{cell_id}': remote url needs ${missing[0]}, which is not set",
+                        f"export {missing[0]}=... (grid URLs and their tokens come from the environment)",
+                    )
+                elif not url.startswith(("http://", "https://", "ws://", "wss://")):
                     self.problem(
                         remote_raw.line,
                         f"cell '{cell_id}': remote url {remote_raw.get('url')!r} is not a URL",
                         "use http(s):// for WebDriver or ws(s):// for a Playwright server",
                     )
                 remote = Remote(
-                    url=str(remote_raw.get("url", "")),
+                    url=url,
                     capabilities=dict(remote_raw.get("capabilities") or {}),
                     username_env=remote_raw.get("username_env"),
                     password_env=remote_raw.get("password_env"),

@@ -110,12 +110,14 @@ cells:
   chrome-desktop: {{device: Desktop 1440, browser: chromium, engines: [playwright], tier: recommended}}
   ios-webkit: {{device: iPhone 14, browser: webkit, engines: [webkitgtk], tier: supported}}
   chrome-via-server:
+    # Local in the file; --remote on the command line points it at the server (the CLI path),
+    # keeping these launch options for the server's browser.
     device: Desktop 1440
     browser: chromium
-    engines: [playwright-server]
+    engines: [playwright]
     tier: recommended
     remote:
-      url: {playwright_server}
+      url: ws://set-on-the-command-line/
       capabilities: {{executable_path: "{system_chromium()}", args: [{chromium_args}]}}
   ios-via-grid:
     device: iPhone 14
@@ -134,7 +136,14 @@ profiles:
 """
     )
     run = run_suites(
-        ["suites/test_login_url.py", f"--matrix={matrix}", "--profile=all", "-k", JOURNEYS],
+        [
+            "suites/test_login_url.py",
+            f"--matrix={matrix}",
+            f"--remote=chrome-via-server={playwright_server}",
+            "--profile=all",
+            "-k",
+            JOURNEYS,
+        ],
         tmp_path / "r",
     )
     statuses = {(r.test, r.cell): r.status for r in run.run.results}

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from compat_harness.expect import expect
 from compat_harness.matrix import Portal
-from compat_harness.session.base import Locator, Session
+from compat_harness.session.base import HarnessTimeout, Locator, Session
 from compat_harness.target import Target
 
 
@@ -114,13 +114,40 @@ class LoginPage:
         with self.session.step(f"Sign in on the {self.portal} portal"):
             self.email.fill(email)
             self.password.fill(password)
+            # Marks this document, so a login page seen afterwards is known to be a new one.
+            self.session.evaluate("() => { window.__compatSubmitted = true; }")
             self.submit.click()
 
     def expect_signed_in(self, path: str = "/dashboard") -> None:
+        """Wait to land on ``path``; fail at once, saying so, if the portal sends the browser back to
+        its login page instead (it accepted the password but the session cookie did not stick)."""
+        wanted = re.compile("^" + re.escape(self.target.url(self.portal, path)) + r"(\?|$)")
+        login = re.compile("^" + re.escape(self.target.url(self.portal, "/login")) + r"\?next=")
+
+        def landed() -> str | None:
+            url = self.session.url
+            if wanted.search(url):
+                return "signed in"
+            if login.search(url) and not self.session.evaluate("() => !!window.__compatSubmitted"):
+                return "bounced"
+            return None
+
         with self.session.step("Land signed in"):
-            expect(self.session).to_have_url(
-                re.compile("^" + re.escape(self.target.url(self.portal, path)) + r"(\?|$)")
-            )
+            try:
+                outcome = self.session.wait_until(
+                    landed, self.session.timeouts.expect, f"URL {wanted.pattern}"
+                )
+            except HarnessTimeout as exc:
+                raise AssertionError(
+                    f"not signed in: still at {self.session.url} ({exc})"
+                ) from None
+            if outcome == "bounced":
+                names = sorted(c["name"] for c in self.session.cookies())
+                raise AssertionError(
+                    f"signed in, but {self.portal} portal sent the browser back to its login page "
+                    f"({self.session.url}): the session cookie {self.text.cookie} was not kept "
+                    f"(cookies this browser holds: {', '.join(names) or 'none'})"
+                )
 
 
 def sign_in(

@@ -3,6 +3,7 @@ that uses a browser, and each cell's engine is resolved once per process."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from compat_harness.engines import Resolution, resolve
-from compat_harness.matrix import Cell, Matrix, MatrixError, load_matrix
+from compat_harness.matrix import Cell, Matrix, MatrixError, Remote, load_matrix
 from compat_harness.plugin.settings import settings_of
 
 PLAN = pytest.StashKey["CellPlan"]()
@@ -56,10 +57,40 @@ def pytest_configure(config: pytest.Config) -> None:
     browsers = config.getoption("browser", default=None) or []
     if browsers:  # pytest-playwright's --browser narrows the matrix to cells on those engines
         cells = [c for c in cells if c.browser in browsers]
+    for item in settings.remote:
+        if item.partition("=")[0] not in matrix.cells:
+            raise pytest.UsageError(f"--remote {item}: no cell named {item.partition('=')[0]!r}")
+    cells = [_remote_override(cell, settings.remote) for cell in cells]
     for cell_id, engine in settings.engine_overrides.items():
         if cell_id is not None and cell_id not in matrix.cells:
             raise pytest.UsageError(f"--engine {cell_id}={engine}: no cell named {cell_id!r}")
     config.stash[PLAN] = CellPlan(matrix, cells, settings.engine_overrides)
+
+
+# What a WebDriver endpoint calls each browser (W3C browserName).
+_WEBDRIVER_BROWSER = {"chromium": "chrome", "webkit": "safari", "firefox": "firefox"}
+
+
+def _remote_override(cell: Cell, overrides: tuple[str, ...]) -> Cell:
+    """--remote CELL=URL: the cell runs on that Playwright server or WebDriver endpoint."""
+    for item in overrides:
+        cell_id, sep, url = item.partition("=")
+        if not sep or not url.startswith(("ws://", "wss://", "http://", "https://")):
+            raise pytest.UsageError(
+                f"--remote {item!r}: write CELL=URL with a ws:// (Playwright server) or http(s):// "
+                "(WebDriver) URL"
+            )
+        if cell_id != cell.id:
+            continue
+        server = url.startswith(("ws://", "wss://"))
+        capabilities = dict(cell.remote.capabilities) if cell.remote else {}
+        if not server:
+            capabilities.setdefault("browserName", _WEBDRIVER_BROWSER[cell.browser])
+        engine = "playwright-server" if server else "webdriver"
+        return dataclasses.replace(
+            cell, remote=Remote(url=url, capabilities=capabilities), engines=(engine,)
+        )
+    return cell
 
 
 def plan_of(config: pytest.Config) -> CellPlan:
