@@ -58,38 +58,44 @@ def test_reschedule_ahead_of_time_is_free(
         assert schedule.credits() == credits
 
 
-@pytest.mark.scenario(now=THREE_DAYS_BEFORE)
+@pytest.mark.parametrize(
+    ("reason", "credits_back"),
+    [
+        pytest.param(
+            "Feeling better",
+            1,
+            marks=pytest.mark.scenario(now=THREE_DAYS_BEFORE),
+            id="3-days-ahead",
+        ),
+        pytest.param(
+            "Schedule conflict",
+            1,
+            marks=pytest.mark.scenario(now=EXACTLY_24H_BEFORE),
+            id="exactly-24h-ahead",
+        ),
+    ],
+)
 def test_cancel_with_a_reason_returns_the_credit(
-    session: Session, target: Target, booked: dict[str, Any], client_account: Account
+    session: Session,
+    target: Target,
+    booked: dict[str, Any],
+    client_account: Account,
+    reason: str,
+    credits_back: int,
 ) -> None:
-    """Canceling ahead of time asks for a reason and gives the credit back."""
+    """Canceling at least 24 hours ahead (exactly 24 h included) asks for a reason, shows no
+    warning and gives the credit back."""
     schedule = _schedule(session, target, client_account)
     credits = schedule.credits()
     schedule.open_change(WHEN, "Cancel session")
     change = ChangeSessionPage(session)
     expect(change.late_warning).to_have_count(0)
-    change.cancel("Feeling better")
+    change.cancel(reason)
     with session.step("Canceled, credit returned"):
         expect(schedule.notice).to_contain_text("Session canceled.")
         expect(schedule.notice).to_contain_text("Your session credit has been returned.")
         expect(schedule.item(WHEN)).to_contain_text("Canceled")
-        assert schedule.credits() == credits + 1
-
-
-@pytest.mark.scenario(now=EXACTLY_24H_BEFORE)
-def test_a_change_exactly_24_hours_ahead_is_still_free(
-    session: Session, target: Target, booked: dict[str, Any], client_account: Account
-) -> None:
-    """At exactly 24 hours before the start the change is still free."""
-    schedule = _schedule(session, target, client_account)
-    credits = schedule.credits()
-    schedule.open_change(WHEN, "Cancel session")
-    change = ChangeSessionPage(session)
-    expect(change.late_warning).to_have_count(0)
-    change.cancel("Schedule conflict")
-    with session.step("Credit returned"):
-        expect(schedule.notice).to_contain_text("Your session credit has been returned.")
-        assert schedule.credits() == credits + 1
+        assert schedule.credits() == credits + credits_back
 
 
 @pytest.mark.scenario(now=HOURS_23_5_BEFORE)

@@ -499,55 +499,21 @@ def build_client_router() -> APIRouter:
 
     @router.get("/schedule/new/review")
     async def review(request: Request) -> Response:
-        ctx = ctx_of(request)
         user = require_user(request)
-        room_id, session_type, length, start = _review_values(request.query_params)
-        room = _member_room(ctx, user, room_id)
-        guard = _booking_guard(request, user, room)
-        if guard is not None:
-            return guard
-        error = _booking_error(request, user, room, session_type, length, start)
-        if error:
-            return _details_page(
-                request,
-                user,
-                room,
-                session_type=session_type,
-                length=length,
-                day_text=None,
-                start=start,
-                error=error,
-                status_code=422,
-            )
-        assert start is not None
-        assert length is not None
-        return _review_page(request, user, room, session_type, length, start)
+        checked = _checked_booking(request, user, request.query_params)
+        if isinstance(checked, Response):
+            return checked
+        return _review_page(request, user, *checked)
 
     @router.post("/schedule/new/book")
     async def book(request: Request) -> Response:
         ctx = ctx_of(request)
         user = require_user(request)
         form = await request.form()
-        room_id, session_type, length, start = _review_values(form)
-        room = _member_room(ctx, user, room_id)
-        guard = _booking_guard(request, user, room)
-        if guard is not None:
-            return guard
-        error = _booking_error(request, user, room, session_type, length, start)
-        if error:
-            return _details_page(
-                request,
-                user,
-                room,
-                session_type=session_type,
-                length=length,
-                day_text=None,
-                start=start,
-                error=error,
-                status_code=422,
-            )
-        assert start is not None
-        assert length is not None
+        checked = _checked_booking(request, user, form)
+        if isinstance(checked, Response):
+            return checked
+        room, session_type, length, start = checked
         if form.get("policy") != "yes":
             return _review_page(
                 request,
@@ -839,6 +805,33 @@ def _choose_room_page(
         error=error,
         status_code=status_code,
     )
+
+
+def _checked_booking(
+    request: Request, user: User, values: Any
+) -> Response | tuple[Room, str, int, datetime]:
+    """The review and book steps' shared checks: the room's guard, then the chosen type, length
+    and time; a page to show instead when something is wrong."""
+    room_id, session_type, length, start = _review_values(values)
+    room = _member_room(ctx_of(request), user, room_id)
+    guard = _booking_guard(request, user, room)
+    if guard is not None:
+        return guard
+    error = _booking_error(request, user, room, session_type, length, start)
+    if error:
+        return _details_page(
+            request,
+            user,
+            room,
+            session_type=session_type,
+            length=length,
+            day_text=None,
+            start=start,
+            error=error,
+            status_code=422,
+        )
+    assert start is not None and length is not None
+    return room, session_type, length, start
 
 
 def _booking_guard(request: Request, user: User, room: Room) -> Response | None:
