@@ -205,9 +205,6 @@ class Locator(ABC):
     def is_checked(self) -> bool: ...
 
     @abstractmethod
-    def all_texts(self) -> list[str]: ...
-
-    @abstractmethod
     def options(self) -> list[str]:
         """The option texts of a <select>."""
 
@@ -228,14 +225,6 @@ class Locator(ABC):
 
     def check(self) -> None:
         self.set_checked(True)
-
-    def wait_visible(self, timeout: float | None = None) -> Locator:
-        self.session.wait_until(
-            self.is_visible,
-            timeout if timeout is not None else self.session.timeouts.action,
-            f"{self.query.describe()} to be visible",
-        )
-        return self
 
 
 class Session(ABC):

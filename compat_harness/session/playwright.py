@@ -59,8 +59,6 @@ class PlaywrightLocator(Locator):
         with _translated(f"reading {self.query.describe()}"):
             return self._pw().inner_text(timeout=self._ms)
 
-    def all_texts(self) -> list[str]:
-        return self._pw().all_inner_texts()
 
     def input_value(self) -> str:
         with _translated(f"reading {self.query.describe()}"):

@@ -132,8 +132,6 @@ class WebDriverLocator(Locator):
         el = self._one(actionable=False)
         return str(self.session.driver.execute_script("return arguments[0].innerText;", el))
 
-    def all_texts(self) -> list[str]:
-        return list(self._call("return els.map(e => e.innerText);"))
 
     def input_value(self) -> str:
         return str(self._one(actionable=False).get_property("value"))
