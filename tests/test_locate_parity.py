@@ -110,7 +110,7 @@ def _post(url: str, body: dict[str, Any]) -> Any:
         method="POST",
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request) as response:  # noqa: S310
+    with urllib.request.urlopen(request) as response:
         return json.loads(response.read())
 
 
