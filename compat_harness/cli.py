@@ -75,45 +75,32 @@ def _run(args: argparse.Namespace, passthrough: list[str]) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from compat_harness.engines import resolve
-    from compat_harness.target import Verdict, check_health
+    from compat_harness.support.doctor import doctor
 
-    path = Path(args.matrix)
+    def setting(value: str | None, env: str) -> tuple[str | None, str]:
+        if value:
+            return value, "command line"
+        if os.environ.get(env):
+            return os.environ[env], f"env {env}"
+        return None, "default"
+
+    matrix_path, matrix_source = setting(args.matrix, "COMPAT_MATRIX")
+    path = Path(matrix_path or DEFAULT_MATRIX)
     try:
         matrix = load_matrix(path)
     except MatrixError as exc:
         print(f"matrix: {exc}")
         return int(ExitCode.USAGE_ERROR)
-    print(f"compat doctor · matrix {path}")
-    print()
-    print("Cells (engine preference → what runs here):")
-    missing = 0
-    for cell in matrix.cells.values():
-        res = resolve(cell)
-        if res.ok and res.chosen:
-            note = f" (fell back: {res.tried[0].reason})" if res.fell_back else ""
-            print(f"  ✓ {cell.id:<16} {res.chosen.engine}: {res.chosen.detail}{note}")
-        else:
-            missing += 1
-            print(f"  ✗ {cell.id:<16} cannot run: {res.reason}")
-            if res.install:
-                print(f"    {'':<16} install: {res.install}")
-    print()
-    print("Target:")
-    if args.client_url and args.provider_url:
-        health = check_health(args.client_url, args.provider_url, args.control_url)
-        for line in health.details.values():
-            print(f"  {line}")
-        print(f"  verdict: {health.message}")
-        if health.verdict is not Verdict.UP:
-            return int(
-                ExitCode.TARGET_DOWN
-                if health.verdict is Verdict.TARGET_DOWN
-                else ExitCode.NETWORK_DOWN
-            )
-    else:
-        print("  embedded reference app (started by each run; `compat app` starts it by hand)")
-    return 0 if not missing else int(ExitCode.NO_ENGINE) if missing == len(matrix.cells) else 0
+    text, code = doctor(
+        matrix,
+        (str(path), matrix_source),
+        setting(args.client_url, "COMPAT_CLIENT_URL"),
+        setting(args.provider_url, "COMPAT_PROVIDER_URL"),
+        setting(args.control_url, "COMPAT_CONTROL_URL"),
+        markdown=args.markdown,
+    )
+    print(text, end="")
+    return code
 
 
 # --- repro -----------------------------------------------------------------------------------------
@@ -375,10 +362,11 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser(
         "doctor", help="which cells can run here, what to install, is the target up"
     )
-    doctor.add_argument("--matrix", default=DEFAULT_MATRIX)
-    doctor.add_argument("--client-url")
-    doctor.add_argument("--provider-url")
-    doctor.add_argument("--control-url")
+    doctor.add_argument("--matrix", help=f"matrix file (default: {DEFAULT_MATRIX})")
+    doctor.add_argument("--client-url", help="client portal URL to check")
+    doctor.add_argument("--provider-url", help="provider portal URL to check")
+    doctor.add_argument("--control-url", help="a site outside the target that should answer")
+    doctor.add_argument("--markdown", action="store_true", help="Markdown, for a ticket or chat")
 
     repro = sub.add_parser(
         "repro",

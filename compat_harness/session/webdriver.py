@@ -69,6 +69,10 @@ for (const r of rects) {
 }
 document.documentElement.appendChild(layer);
 """
+_AFTER_PAINT_JS = """
+const done = arguments[arguments.length - 1];
+requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => done(true), 0)));
+"""
 # True when the mask layer painted for ``token`` is still in the page (then removes it).
 _MASK_CHECK_JS = """
 const layer = document.getElementById('__compat_mask');
@@ -285,6 +289,8 @@ class WebDriverSession(Session):
             try:
                 before = self._mask_rects(mask)
                 self.driver.execute_script(_MASK_JS, before, token)
+                # WebKitGTK's screenshot is the last painted frame: wait until the mask is painted.
+                self.driver.execute_async_script(_AFTER_PAINT_JS)
                 self.driver.save_screenshot(path)
                 still = self.driver.execute_script(_MASK_CHECK_JS, token)
                 after = self._mask_rects(mask)

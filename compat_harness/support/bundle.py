@@ -61,6 +61,7 @@ class ReproContext:
     finished: float = 0.0
     verdicts: list[JourneyVerdict] = field(default_factory=list)
     overall: Verdict = Verdict.INCONCLUSIVE
+    advice: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def ticket_text(ctx: ReproContext, entries: list[RunEntry], bundle_name: str) ->
             lines += [f"    {n}" for n in verdict.notes]
         lines.append("")
     lines += [f"VERDICT: {ctx.overall.headline}", "", "What to do:"]
-    lines += [f"- {a}" for a in ctx.overall.advice]
+    lines += [f"- {a}" for a in ctx.advice]
     lines += [
         "",
         f"Re-run: {ctx.command}",
@@ -224,7 +225,7 @@ def build_bundle(
         ok=ctx.overall is Verdict.WORKS,
         headline=ctx.overall.headline,
         verdicts=ctx.verdicts,
-        advice=ctx.overall.advice,
+        advice=ctx.advice,
         description=ctx.description,
         device_label=ctx.device_label,
         target=ctx.target,

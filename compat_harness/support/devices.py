@@ -163,7 +163,7 @@ def match_device(description: str) -> DeviceMatch:
         if browser in _CHROMIUM_BASED and browser != "Chrome":
             notes.append(f"{browser} is built on Chromium, the engine this cell runs")
         if kind == "chromebook":
-            notes.append("a Chromebook runs desktop Chrome: tested desktop Chrome at laptop size")
+            notes.append("a Chromebook runs desktop Chrome: tested desktop Chrome")
     return DeviceMatch(description, kind, browser, cells, tuple(notes))
 
 

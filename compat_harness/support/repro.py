@@ -29,7 +29,7 @@ from compat_harness.results import RunResult, TestResult
 from compat_harness.support.bundle import CellUsed, ReproContext, RunEntry, build_bundle, clean
 from compat_harness.support.devices import DeviceError, match_device
 from compat_harness.support.journeys import Journey, JourneyError, find_journeys
-from compat_harness.support.verdict import JourneyVerdict, Verdict, judge, overall
+from compat_harness.support.verdict import JourneyVerdict, Verdict, advice_for, judge, overall
 from compat_harness.target import TargetError, check_health, probe_mode, validate_url
 from compat_harness.target import Verdict as Health
 
@@ -375,6 +375,7 @@ def _run(args: ReproArgs, root: Path) -> int:
         )
     entries, ctx.verdicts = _judge(run, journeys, device_cell, baseline)
     ctx.overall = overall(ctx.verdicts)
+    ctx.advice = advice_for(ctx.overall, match.kind, args.portal)
     ctx.finished = time.time()
     index, archive = build_bundle(ctx, run, run_dir, entries, root / args.out)
     _print_block(ctx, entries, index, archive, run_dir)
@@ -467,7 +468,7 @@ def _print_block(
             _say(f"    {note}")
     _say()
     _say("What to do:")
-    for advice in ctx.overall.advice:
+    for advice in ctx.advice:
         _say(f"  - {advice}")
     _say()
     _say(f"Bundle:  {archive}")

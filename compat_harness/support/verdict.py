@@ -79,8 +79,7 @@ _ADVICE: dict[Verdict, tuple[str, ...]] = {
         "It works on the recommended setup (a computer, macOS or Windows, with Google Chrome) "
         "but not on this device: a compatibility issue to report to engineering with this "
         "bundle.",
-        "Until it is fixed, the person can use Chrome on a computer; on a phone, iOS gives the "
-        "best experience. Android browsers are not recommended for providers.",
+        "Until it is fixed, the person can use Chrome on a computer.",
         "Keep the device's operating system and browser up to date.",
     ),
     Verdict.PRODUCT_BUG: (
@@ -182,3 +181,22 @@ def overall(verdicts: list[JourneyVerdict]) -> Verdict:
     """The most serious of the journeys' verdicts."""
     found = {v.verdict for v in verdicts}
     return next((v for v in _SEVERITY if v in found), Verdict.INCONCLUSIVE)
+
+
+def advice_for(verdict: Verdict, device_kind: str, portal: str) -> tuple[str, ...]:
+    """The verdict's advice, with the line about the person's kind of device where it helps."""
+    lines = list(verdict.advice)
+    if verdict is Verdict.DEVICE_ONLY and "android" in device_kind:
+        lines.append(
+            "On a phone, iOS gives the best experience"
+            + (
+                "; an Android browser is not recommended for providers (the provider app is iOS only)."
+                if portal == "provider"
+                else "."
+            )
+        )
+    if verdict is Verdict.WORKS and portal == "provider":
+        lines.insert(
+            0, "Providers: make sure the address is the provider login page, not the client one."
+        )
+    return tuple(lines)
