@@ -80,7 +80,8 @@ class DeviceMatch:
     @property
     def label(self) -> str:
         said = f"{self.browser} on " if self.browser else ""
-        return f"{said}{'an' if self.kind in ('iphone', 'ipad') else 'a'} {_KIND_LABEL[self.kind]}"
+        noun = _KIND_LABEL[self.kind]
+        return f"{said}{'an' if noun[0].lower() in 'aeiou' else 'a'} {noun}"
 
     def cell_in(self, cells: Mapping[str, Cell]) -> str:
         """The closest of the candidate cells that the matrix has."""
