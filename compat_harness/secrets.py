@@ -21,9 +21,11 @@ class Redactor:
     """Values to hide, and the text with them replaced by ``mask`` (also their URL-encoded
     forms, as they appear in query strings and form bodies)."""
 
-    def __init__(self, mask: str = MASK, *, ignore_case: bool = False) -> None:
+    def __init__(self, mask: str = MASK, *, ignore_case: bool = False, words: bool = False) -> None:
         self.mask = mask
         self._flags = re.IGNORECASE if ignore_case else 0
+        # Whole words only: a name like "Chen" is not hidden inside "kitchen".
+        self._edges = (r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])") if words else ("", "")
         self._values: set[str] = set()
         self._forms: set[str] = set()
         self._lock = threading.Lock()
@@ -51,7 +53,10 @@ class Redactor:
         with self._lock:
             if self._pattern is None:
                 ordered = sorted(self._forms, key=len, reverse=True)
-                self._pattern = re.compile("|".join(re.escape(v) for v in ordered), self._flags)
+                alternatives = "|".join(re.escape(v) for v in ordered)
+                self._pattern = re.compile(
+                    f"{self._edges[0]}(?:{alternatives}){self._edges[1]}", self._flags
+                )
             pattern = self._pattern
         return pattern.sub(self.mask, text)
 
@@ -59,16 +64,15 @@ class Redactor:
         """Whether raw bytes (a file) hold any value or its URL-encoded form."""
         if not self._values:
             return False
-        haystack = data.lower() if self._flags else data
-        return any(
-            (form.lower() if self._flags else form).encode() in haystack for form in self._forms
-        )
+        # UTF-8 for values with non-ASCII characters; Latin-1 reads any byte (binary files).
+        texts = (data.decode("utf-8", "replace"), data.decode("latin-1"))
+        return any(self.redact(text) != text for text in texts)
 
 
 REDACTOR = Redactor()
 # Personal data the harness itself knows (the test accounts' names and emails): masked from the
 # text of support bundles, as the screenshots are (see compat_harness.support.masking).
-PERSONAL = Redactor("[personal data]", ignore_case=True)
+PERSONAL = Redactor("[personal data]", ignore_case=True, words=True)
 
 
 def load_secrets_file(path: str | Path) -> dict[str, str]:

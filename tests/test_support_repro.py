@@ -41,10 +41,12 @@ def _repro(
     *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("COMPAT_", "PYTEST_"))}
+    # Failing journeys wait out these; the reference app answers in milliseconds.
+    fast = {"COMPAT_EXPECT_TIMEOUT": "3", "COMPAT_ACTION_TIMEOUT": "5"}
     return subprocess.run(
         [sys.executable, "-m", "compat_harness", "repro", *args],
         cwd=cwd,
-        env={**base, **(env or {})},
+        env={**base, **fast, **(env or {})},
         capture_output=True,
         text=True,
         timeout=600,
