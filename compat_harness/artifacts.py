@@ -30,8 +30,9 @@ from typing import Any
 
 import pytest
 
+from compat_harness.masking import Masking, masked_screenshot
 from compat_harness.secrets import REDACTOR
-from compat_harness.session.base import Session
+from compat_harness.session.base import Session, Step, StepLog
 
 # WebDriver commands after which the page may be a new document (the capture script is gone).
 _NAVIGATING = {
@@ -119,13 +120,62 @@ class _Recording:
 class ArtifactsRecorder:
     """Records every session a test opens and, at its end, keeps what the modes say."""
 
-    def __init__(self, request: pytest.FixtureRequest, output_path: str) -> None:
+    def __init__(
+        self, request: pytest.FixtureRequest, output_path: str, *, keep_logs: bool = False
+    ) -> None:
         self.request = request
         self.config = request.config
         self.output = Path(output_path)
         self.recordings: list[_Recording] = []
+        self.keep_logs = keep_logs  # console and network logs also when the test passed
         self._tmp = Path(tempfile.mkdtemp(prefix="compat-artifacts-"))
         self._next_har: Path | None = None
+        self._masking = Masking()
+        self._run_dir = self.output
+        self._shots = 0
+        # (session, start of the step shot, when it was shot, its path)
+        self._last_shot: tuple[Session, float, float, str] | None = None
+        self._notes: list[str] = []
+
+    # --- step screenshots (support bundles) -----------------------------------------------------
+    def screenshot_steps(self, steps: StepLog, masking: Masking, run_dir: Path) -> None:
+        """Keep a masked screenshot of the page at the end of every step (passed or failed)."""
+        self._masking = masking
+        self._run_dir = run_dir
+        steps.on_end.append(self._step_screenshot)
+
+    def _step_screenshot(self, step: Step, session: Session | None) -> None:
+        if session is None or not any(r.session is session for r in self.recordings):
+            return
+        now = time.monotonic()
+        last = self._last_shot
+        if (
+            last is not None
+            and last[0] is session
+            and last[1] >= step.started
+            and now - last[2] < 0.05
+            and step.status == "passed"
+        ):
+            # An outer step ending right after its last inner step: the page is the same.
+            step.screenshot = last[3]
+            return
+        self._shots += 1
+        slug = "".join(c if c.isalnum() else "-" for c in step.title.lower()).strip("-")[:50]
+        path = self.output / "steps" / f"{self._shots:02d}-{slug}.png"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            masked_screenshot(session, str(path), self._masking)
+        except Exception as exc:  # never an unmasked picture: no picture, and say why
+            step.screenshot = None
+            path.unlink(missing_ok=True)
+            self._notes.append(f"no screenshot of step {step.title!r}: {str(exc).splitlines()[0]}")
+            return
+        rel = os.path.relpath(path, self._run_dir)
+        step.screenshot = rel
+        self._last_shot = (session, step.started, time.monotonic(), rel)
+        self.request.node.user_properties.append(
+            ("compat_artifact", json.dumps(["step", str(path)]))
+        )
 
     # --- set-up -----------------------------------------------------------------------------------
     def context_args(self) -> dict[str, Any]:
@@ -328,7 +378,7 @@ class ArtifactsRecorder:
                 if rec.kind == "webdriver":
                     driver = getattr(session, "driver", None)
                     self._harvest(rec, getattr(driver, "execute", None), lambda: True)
-                if failed and rec.kind in ("playwright", "webdriver"):
+                if (failed or self.keep_logs) and rec.kind in ("playwright", "webdriver"):
                     self._save(
                         "console",
                         f"console{suffix}.txt",
@@ -349,8 +399,13 @@ class ArtifactsRecorder:
                     self._save("har", f"network{suffix}.har", partial(_write_har, har))
                 if keep_video and video is not None and video.exists():
                     self._save("video", f"video{suffix}.webm", partial(shutil.move, video))
+            if self._notes:
+                self._save("note", "steps/notes.txt", self._write_notes)
         finally:
             shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def _write_notes(self, path: str) -> None:
+        Path(path).write_text(REDACTOR.redact("\n".join(self._notes)) + "\n", encoding="utf-8")
 
     def _save(self, kind: str, name: str, write: Callable[[str], object]) -> None:
         path = self.output / name
@@ -448,3 +503,60 @@ def _write_har(source: Path, target: str) -> None:
             text = text.replace(form, "***")
     Path(target).write_text(REDACTOR.redact(text), encoding="utf-8")
     os.remove(source)
+
+
+# --- secrets in files written by others (pytest-playwright's traces) -------------------------------
+
+_TEXT_SUFFIXES = {".txt", ".html", ".har", ".json", ".trace", ".network", ".stacks", ".md", ".xml"}
+SCRUB_NOTE = "REDACTED-BY-COMPAT.txt"
+
+
+def scrub_secrets(path: Path) -> str | None:
+    """Make sure a kept file holds no secret value: text is redacted, a zip (a Playwright trace)
+    has its members redacted (binary members holding one are dropped), any other file holding
+    one is deleted. Returns a note of what was done, None when the file was clean."""
+    if not REDACTOR.values() or not path.is_file():
+        return None
+    if path.suffix == ".zip":
+        return _scrub_zip(path)
+    data = path.read_bytes()
+    if not REDACTOR.found_in(data):
+        return None
+    if path.suffix in _TEXT_SUFFIXES:
+        path.write_text(REDACTOR.redact(data.decode("utf-8", "replace")), encoding="utf-8")
+        return f"{path.name}: secret values replaced by {REDACTOR.mask}"
+    path.unlink()
+    return f"{path.name}: deleted, it held a secret value"
+
+
+def _scrub_zip(path: Path) -> str | None:
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        members = [(info, source.read(info)) for info in source.infolist()]
+    changed: list[str] = []
+    out: list[tuple[zipfile.ZipInfo, bytes]] = []
+    for info, data in members:
+        if not REDACTOR.found_in(data):
+            out.append((info, data))
+            continue
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            changed.append(f"{info.filename} (dropped)")
+            continue
+        out.append((info, REDACTOR.redact(text).encode("utf-8")))
+        changed.append(info.filename)
+    if not changed:
+        return None
+    note = (
+        "The harness replaced secret values (test account passwords) in these members of this "
+        f"archive with {REDACTOR.mask} before keeping it:\n" + "\n".join(changed) + "\n"
+    )
+    tmp = path.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in out:
+            target.writestr(info, data)
+        target.writestr(SCRUB_NOTE, note)
+    os.replace(tmp, path)
+    return f"{path.name}: secret values replaced by {REDACTOR.mask} in {', '.join(changed)}"

@@ -75,45 +75,105 @@ def _run(args: argparse.Namespace, passthrough: list[str]) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from compat_harness.engines import resolve
-    from compat_harness.target import Verdict, check_health
+    from compat_harness.support.doctor import doctor
 
-    path = Path(args.matrix)
+    def setting(value: str | None, env: str) -> tuple[str | None, str]:
+        if value:
+            return value, "command line"
+        if os.environ.get(env):
+            return os.environ[env], f"env {env}"
+        return None, "default"
+
+    matrix_path, matrix_source = setting(args.matrix, "COMPAT_MATRIX")
+    path = Path(matrix_path or DEFAULT_MATRIX)
     try:
         matrix = load_matrix(path)
     except MatrixError as exc:
         print(f"matrix: {exc}")
         return int(ExitCode.USAGE_ERROR)
-    print(f"compat doctor · matrix {path}")
-    print()
-    print("Cells (engine preference → what runs here):")
-    missing = 0
-    for cell in matrix.cells.values():
-        res = resolve(cell)
-        if res.ok and res.chosen:
-            note = f" (fell back: {res.tried[0].reason})" if res.fell_back else ""
-            print(f"  ✓ {cell.id:<16} {res.chosen.engine}: {res.chosen.detail}{note}")
-        else:
-            missing += 1
-            print(f"  ✗ {cell.id:<16} cannot run: {res.reason}")
-            if res.install:
-                print(f"    {'':<16} install: {res.install}")
-    print()
-    print("Target:")
-    if args.client_url and args.provider_url:
-        health = check_health(args.client_url, args.provider_url, args.control_url)
-        for line in health.details.values():
-            print(f"  {line}")
-        print(f"  verdict: {health.message}")
-        if health.verdict is not Verdict.UP:
-            return int(
-                ExitCode.TARGET_DOWN
-                if health.verdict is Verdict.TARGET_DOWN
-                else ExitCode.NETWORK_DOWN
+    text, code = doctor(
+        matrix,
+        (str(path), matrix_source),
+        setting(args.client_url, "COMPAT_CLIENT_URL"),
+        setting(args.provider_url, "COMPAT_PROVIDER_URL"),
+        setting(args.control_url, "COMPAT_CONTROL_URL"),
+        markdown=args.markdown,
+    )
+    print(text, end="")
+    return code
+
+
+# --- repro -----------------------------------------------------------------------------------------
+
+
+def _repro(args: argparse.Namespace) -> int:
+    from compat_harness.support.repro import ReproArgs, run_repro
+
+    if args.list:
+        return _repro_list(args)
+    if not args.device or not args.journey:
+        print(
+            'compat repro: give --device "how the person describes it" and --journey NAME '
+            "(`compat repro --list` shows both)",
+            file=sys.stderr,
+        )
+        return int(ExitCode.USAGE_ERROR)
+    root = _project_root()
+    os.chdir(root)
+    repro_args = ReproArgs(
+        device=args.device,
+        journey=args.journey,
+        portal=args.portal,
+        client_url=args.client_url,
+        provider_url=args.provider_url,
+        control_url=args.control_url,
+        defects=args.defects,
+        allow_destructive=args.allow_destructive,
+        out=args.out,
+        report_dir=args.report_dir,
+        matrix=args.matrix,
+        secrets_file=args.secrets_file,
+        mask=args.mask,
+        mask_file=args.mask_file,
+        verbose=args.verbose,
+    )
+    return run_repro(repro_args, root)
+
+
+def _repro_list(args: argparse.Namespace) -> int:
+    from compat_harness.support.devices import EXAMPLES, match_device, understood
+    from compat_harness.support.journeys import ALIASES, JOURNEYS
+
+    print("Journeys (--journey NAME[,NAME]):")
+    for j in JOURNEYS:
+        flags = [
+            f
+            for f, on in (
+                ("both portals: --portal", j.both_portals),
+                ("creates data", j.destructive),
             )
-    else:
-        print("  embedded reference app (started by each run; `compat app` starts it by hand)")
-    return 0 if not missing else int(ExitCode.NO_ENGINE) if missing == len(matrix.cells) else 0
+            if on
+        ]
+        print(f"  {j.name:<19} {j.title}{f' [{chr(59).join(flags)}]' if flags else ''}")
+        for test in j.tests:
+            print(f"  {'':<19} → {test}")
+    print("  aliases: " + ", ".join(f"{a} = {n}" for a, n in ALIASES.items()))
+    print()
+    print('Devices (--device "as the person says it"): ' + understood())
+    try:
+        cells = load_matrix(Path(args.matrix)).cells
+    except MatrixError:
+        cells = {}
+    for example in EXAMPLES:
+        match = match_device(example)
+        cell = match.cell_in(cells) if cells else match.cells[0]
+        print(f"  {example!r:<26} → {cell}" + (f"  ({match.notes[0]})" if match.notes else ""))
+    print()
+    print(
+        "Every journey runs on the device's cell and on chrome-desktop (the recommended desktop),"
+    )
+    print("each in a fresh profile and in one with stored data from an earlier visit.")
+    return 0
 
 
 # --- small commands --------------------------------------------------------------------------------
@@ -302,10 +362,47 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser(
         "doctor", help="which cells can run here, what to install, is the target up"
     )
-    doctor.add_argument("--matrix", default=DEFAULT_MATRIX)
-    doctor.add_argument("--client-url")
-    doctor.add_argument("--provider-url")
-    doctor.add_argument("--control-url")
+    doctor.add_argument("--matrix", help=f"matrix file (default: {DEFAULT_MATRIX})")
+    doctor.add_argument("--client-url", help="client portal URL to check")
+    doctor.add_argument("--provider-url", help="provider portal URL to check")
+    doctor.add_argument("--control-url", help="a site outside the target that should answer")
+    doctor.add_argument("--markdown", action="store_true", help="Markdown, for a ticket or chat")
+
+    repro = sub.add_parser(
+        "repro",
+        help="reproduce a reported problem on the closest device: verdict, advice, ticket bundle",
+        description="Run a journey on the device a person describes and on the recommended "
+        "desktop, in a fresh and a stored-data profile; print a plain-language verdict and "
+        "write a bundle (zip + HTML page) to attach to the ticket. Exit codes: 0 works, "
+        "1 reproduced a failure, 4 usage, 10 target down, 11 network down, 12 no engine.",
+    )
+    repro.add_argument("--device", help='as the person describes it, e.g. "iPhone, iOS 17, Safari"')
+    repro.add_argument("--journey", help="journey name(s), comma separated (see --list)")
+    repro.add_argument("--list", action="store_true", help="list journeys and how devices map")
+    repro.add_argument(
+        "--portal",
+        choices=["client", "provider"],
+        default="client",
+        help="for journeys on both portals",
+    )
+    repro.add_argument("--client-url", help="client portal URL (default: embedded reference app)")
+    repro.add_argument("--provider-url", help="provider portal URL")
+    repro.add_argument(
+        "--control-url", help="a site that should answer, to tell target from network down"
+    )
+    repro.add_argument("--defects", help="reference app only: switch catalogued defects on")
+    repro.add_argument(
+        "--allow-destructive",
+        action="store_true",
+        help="allow journeys that create data on a non-test target",
+    )
+    repro.add_argument("--secrets-file", help="test account credentials (KEY=value lines)")
+    repro.add_argument("--mask", help="extra CSS selectors to mask in screenshots (comma list)")
+    repro.add_argument("--mask-file", help="masking YAML (default: matrix/masking.yaml)")
+    repro.add_argument("--out", default="reports/support", help="where bundles go")
+    repro.add_argument("--report-dir", default="reports", help="where the run's full report goes")
+    repro.add_argument("--matrix", default=DEFAULT_MATRIX)
+    repro.add_argument("-v", "--verbose", action="store_true", help="show pytest's output")
 
     matrix = sub.add_parser("matrix", help="validate and list the matrix's cells and profiles")
     matrix.add_argument("--matrix", default=DEFAULT_MATRIX)
@@ -350,6 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {
         "run": lambda: _run(args, passthrough),
         "doctor": lambda: _doctor(args),
+        "repro": lambda: _repro(args),
         "matrix": lambda: _matrix(args),
         "devices": lambda: _devices(args),
         "defects": lambda: _defects(args),

@@ -74,6 +74,13 @@ def _seconds(value: Any) -> float:
     return seconds
 
 
+def _portal(value: Any) -> str:
+    portal = str(value).strip().lower()
+    if portal not in ("client", "provider"):
+        raise pytest.UsageError(f"--portal {value!r}: use client or provider")
+    return portal
+
+
 @dataclass(frozen=True)
 class Option:
     """One setting: its command-line flag, environment variable, ini key and default."""
@@ -217,6 +224,57 @@ OPTIONS: tuple[Option, ...] = (
         "COMPAT_REMOTE",
         "run cells on remote browsers: CELL=URL, comma separated (ws:// a Playwright server, "
         "http(s):// a WebDriver endpoint: Selenium Grid, Appium, a cloud grid)",
+        (),
+        _csv,
+    ),
+    Option(
+        "both_profiles",
+        "--both-profiles",
+        "COMPAT_BOTH_PROFILES",
+        "run every selected journey twice: in a fresh profile and in one carrying an earlier "
+        "visit's stored data (as @pytest.mark.paired journeys always do)",
+        False,
+        _bool,
+        is_flag=True,
+    ),
+    Option(
+        "portal",
+        "--portal",
+        "COMPAT_PORTAL",
+        "only this portal's runs (client or provider) of journeys that run on both portals",
+        None,
+        _portal,
+    ),
+    Option(
+        "step_screenshots",
+        "--step-screenshots",
+        "COMPAT_STEP_SCREENSHOTS",
+        "a masked screenshot (personal data painted over) at the end of every step",
+        False,
+        _bool,
+        is_flag=True,
+    ),
+    Option(
+        "keep_logs",
+        "--keep-logs",
+        "COMPAT_KEEP_LOGS",
+        "keep console and network logs of every test, not only of failed ones",
+        False,
+        _bool,
+        is_flag=True,
+    ),
+    Option(
+        "mask_file",
+        "--mask-file",
+        "COMPAT_MASK_FILE",
+        "YAML list of extra CSS selectors to mask in step screenshots",
+        "matrix/masking.yaml",
+    ),
+    Option(
+        "mask",
+        "--mask",
+        "COMPAT_MASK",
+        "extra CSS selectors to mask in step screenshots (comma list)",
         (),
         _csv,
     ),

@@ -193,6 +193,12 @@ class TestHooks:
     def provision(self, **spec: Any) -> dict[str, Any]:
         return dict(self._call("POST", "/__test__/provision", spec))
 
+    def delete_scenario(self, scenario: str) -> dict[str, int]:
+        """Delete everything the scenario created (accounts, rooms, bookings, messages, emails)."""
+        from urllib.parse import quote
+
+        return dict(self._call("DELETE", f"/__test__/scenarios/{quote(scenario)}")["deleted"])
+
     def set_clock(self, scenario: str, now: str) -> str:
         return str(self._call("POST", "/__test__/clock", {"scenario": scenario, "now": now})["now"])
 

@@ -82,6 +82,8 @@ def provision(
     client_email: str | None = None,
     provider_email: str | None = None,
     password: str | None = None,
+    client_name: tuple[str, str] = CLIENT_NAME,
+    provider_name: tuple[str, str] | None = None,
 ) -> Scenario:
     """Create a scenario with unique users (ValueError for unknown types, plans or zones)."""
     if room_type not in domain.ROOM_TYPES:
@@ -111,11 +113,13 @@ def provision(
         )
         return Account(user, secret)
 
-    provider_name = PSYCHIATRIST_NAME if room_type == "psychiatry" else THERAPIST_NAME
+    provider_name = provider_name or (
+        PSYCHIATRIST_NAME if room_type == "psychiatry" else THERAPIST_NAME
+    )
     provider = account(
         "provider", provider_email or _unique_email("p"), provider_name, provider_timezone
     )
-    client = account("client", client_email or _unique_email("c"), CLIENT_NAME, client_timezone)
+    client = account("client", client_email or _unique_email("c"), client_name, client_timezone)
     partner = None
     if room_type == "couples":
         partner = account("client", _unique_email("c"), PARTNER_NAME, client_timezone)

@@ -12,7 +12,7 @@ import json
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -401,6 +401,40 @@ class Store:
             "SELECT * FROM users WHERE scenario_id = ? ORDER BY id", (scenario_id,)
         )
         return [_user(row) for row in rows]
+
+    def delete_scenario(self, scenario_id: str) -> dict[str, int]:
+        """Delete a scenario and everything it created (users, rooms, sessions, messages, notes,
+        credits, sign-ins, emails to its users); returns how many rows of each went."""
+        users = "SELECT id FROM users WHERE scenario_id = :s"
+        rooms = "SELECT id FROM rooms WHERE scenario_id = :s"
+        # Children first: the foreign keys are enforced.
+        steps = (
+            (
+                "emails",
+                "DELETE FROM outbox WHERE to_addr IN (SELECT email FROM users WHERE scenario_id = :s)",
+            ),
+            ("credit entries", f"DELETE FROM credit_ledger WHERE client_id IN ({users})"),
+            ("sign-ins", f"DELETE FROM auth_sessions WHERE user_id IN ({users})"),
+            (
+                "messages",
+                f"DELETE FROM messages WHERE room_id IN ({rooms}) OR sender_id IN ({users})",
+            ),
+            ("availability notes", f"DELETE FROM availability_notes WHERE room_id IN ({rooms})"),
+            (
+                "sessions",
+                f"DELETE FROM sessions WHERE room_id IN ({rooms}) OR client_id IN ({users}) OR provider_id IN ({users})",
+            ),
+            ("room members", f"DELETE FROM room_members WHERE room_id IN ({rooms})"),
+            ("rooms", "DELETE FROM rooms WHERE scenario_id = :s"),
+            ("availability", f"DELETE FROM availability WHERE provider_id IN ({users})"),
+            ("users", "DELETE FROM users WHERE scenario_id = :s"),
+            ("scenarios", "DELETE FROM scenarios WHERE id = :s"),
+        )
+        deleted: dict[str, int] = {}
+        with self.transaction() as tx:
+            for name, sql in steps:
+                deleted[name] = tx.execute(sql, {"s": scenario_id}).rowcount
+        return deleted
 
     def scenario_rooms(self, scenario_id: str) -> list[Room]:
         """The rooms of a scenario."""
@@ -862,7 +896,9 @@ class _Tx:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
-    def execute(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
+    def execute(
+        self, sql: str, params: Sequence[object] | Mapping[str, object] = ()
+    ) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
 
     def execute_script(self, script: str) -> None:

@@ -81,6 +81,14 @@ def build_test_router() -> APIRouter:
             raise HTTPException(422, str(exc)) from exc
         return json_response(scenario.as_json(store), status_code=201)
 
+    @router.delete("/scenarios/{scenario_id}")
+    async def delete_scenario(request: Request, scenario_id: str) -> Response:
+        """Delete what a scenario created, so a test leaves no bookings or accounts behind."""
+        store = ctx_of(request).store
+        _scenario(request, scenario_id)
+        deleted = store.delete_scenario(scenario_id)
+        return json_response({"scenario": scenario_id, "deleted": deleted})
+
     @router.post("/clock")
     async def clock(request: Request, body: ClockRequest) -> Response:
         store = ctx_of(request).store

@@ -87,4 +87,10 @@ else
   "$VENV/bin/python" -m compat_harness.engines.ffmpeg_link || true
   echo "$browsers_hash" > "$STAMPS/browsers"
 fi
+# --- Self-test tools --------------------------------------------------------------------------
+# tesseract reads the support bundle's screenshots back as text, so the self-tests can prove that
+# masked personal data is not visible in them (apt_install checks first, so this is quick once done).
+if [ "${COMPAT_SKIP_SYSTEM_PACKAGES:-}" != 1 ]; then
+  apt_install tesseract-ocr tesseract-ocr-eng
+fi
 say "ready"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from compat_harness.engines import Resolution
 from compat_harness.engines.base import EngineInfo
 from compat_harness.engines.playwright import PlaywrightEngine
 from compat_harness.engines.webdriver import BrowserStartError, WebDriverRuntime
+from compat_harness.masking import Masking, MaskingError, load_masking
 from compat_harness.matrix import Cell
 from compat_harness.outcomes import not_run
 from compat_harness.plugin.settings import run_of, settings_of
@@ -34,6 +36,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if not config.pluginmanager.is_registered(playwright_fixtures):
         config.pluginmanager.register(playwright_fixtures, "compat-playwright-fixtures")
+    if settings_of(config).step_screenshots:
+        _masking(config)  # a bad masking file stops the run before anything starts
     args = config.invocation_params.args
     given = {a.split("=")[0] for a in args if isinstance(a, str)}
     # A failed cell keeps a screenshot unless the user says otherwise. The harness's recorder takes
@@ -121,7 +125,12 @@ def new_session(
             f"no engine for {cell.id}: {cell_resolution.reason} (install: {cell_resolution.install})"
         )
     assert cell_resolution.chosen is not None
-    recorder = ArtifactsRecorder(request, output_path)
+    settings = settings_of(request.config)
+    recorder = ArtifactsRecorder(request, output_path, keep_logs=settings.keep_logs)
+    if settings.step_screenshots:
+        recorder.screenshot_steps(
+            compat_steps, _masking(request.config), run_of(request.config).dir
+        )
     webdriver = cell_resolution.chosen.engine not in PLAYWRIGHT_ENGINES
     # Set up before this fixture yields, so pytest-playwright closes its contexts only after this
     # fixture's teardown has saved what the failed pages showed.
@@ -152,6 +161,21 @@ def new_session(
 
     yield factory
     recorder.finish()  # keeps the failure's artifacts, then closes every session
+
+
+_MASKING = pytest.StashKey[Masking]()
+
+
+def _masking(config: pytest.Config) -> Masking:
+    """The masking file and --mask selectors, read once per process."""
+    if _MASKING not in config.stash:
+        settings = settings_of(config)
+        path = settings.resolve_path("mask_file", Path(config.rootpath))
+        try:
+            config.stash[_MASKING] = load_masking(path, settings.mask)
+        except MaskingError as exc:
+            raise pytest.UsageError(f"masking: {exc}") from None
+    return config.stash[_MASKING]
 
 
 @pytest.fixture

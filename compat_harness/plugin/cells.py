@@ -122,6 +122,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     seed = config.getoption("shuffle", default=None)
     if seed is not None:
         _shuffle_within_cells(items, seed)
+    only = settings_of(config).portal
+    if only:  # --portal: one portal's runs of the journeys parametrized over both
+        other = [i for i in items if _portal_param(i) not in (None, only)]
+        if other:
+            config.hook.pytest_deselected(items=other)
+            items[:] = [i for i in items if i not in other]
     for item in items:
         callspec = getattr(item, "callspec", None)
         cell = callspec.params.get("cell") if callspec else None
@@ -150,6 +156,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 ),
             )
         )
+
+
+def _portal_param(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    portal = callspec.params.get("portal") if callspec else None
+    return str(portal) if portal is not None else None
 
 
 def _shuffle_within_cells(items: list[pytest.Item], seed: int) -> None:

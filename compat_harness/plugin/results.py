@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from compat_harness.artifacts import scrub_secrets
 from compat_harness.exitcodes import ExitCode
 from compat_harness.plugin.cells import plan_of
 from compat_harness.plugin.selection import ORDER_PROPERTY
@@ -352,14 +353,19 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
-@pytest.hookimpl(wrapper=True)
+# tryfirst: the outermost wrapper, so this runs after pytest-playwright has moved the test's trace,
+# screenshots and video into place (in its own wrapper), and can check them too.
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, Any, Any]:
-    """Redact secrets from the report where it is made, before it travels or is written."""
+    """Redact secrets from the report where it is made, before it travels or is written; at the
+    end of the test, also from every file it kept (a trace records what was typed)."""
     report: pytest.TestReport = yield
     if not REDACTOR.values():
         return report
+    if report.when == "teardown":
+        _scrub_kept_files(item, report)
     if report.longrepr is not None and not report.skipped:
         text = report.longreprtext
         clean = REDACTOR.redact(text)
@@ -371,3 +377,27 @@ def pytest_runtest_makereport(
     report.sections = [(title, REDACTOR.redact(text)) for title, text in report.sections]
     report.user_properties = [(k, REDACTOR.redact(str(v))) for k, v in report.user_properties]
     return report
+
+
+def _scrub_kept_files(item: pytest.Item, report: pytest.TestReport) -> None:
+    """Every artifact this test kept is checked for secret values; what was done is noted beside
+    them (``secrets-redacted.txt``) and in the report's sections."""
+    paths: list[Path] = []
+    for name, value in _props(report):
+        if name in _ARTIFACT_KINDS:
+            paths.append(Path(value))
+        elif name == "compat_artifact":
+            paths.append(Path(json.loads(value)[1]))
+    base = item.config.invocation_params.dir
+    notes: list[tuple[Path, str]] = []
+    for path in dict.fromkeys(p if p.is_absolute() else base / p for p in paths):
+        note = scrub_secrets(path)
+        if note:
+            notes.append((path.parent, note))
+    for folder in dict.fromkeys(f for f, _ in notes):
+        note_file = folder / "secrets-redacted.txt"
+        lines = [n for f, n in notes if f == folder]
+        with note_file.open("a", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+        report.user_properties.append(("compat_artifact", json.dumps(["note", str(note_file)])))
+        report.sections.append(("compat: secrets in artifacts", "\n".join(lines)))

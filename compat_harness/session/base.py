@@ -108,15 +108,22 @@ class Step:
     ended: float | None = None
     status: Literal["passed", "failed", "running"] = "running"
     error: str | None = None
+    screenshot: str | None = None  # relative to the run folder, when step screenshots are on
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "title": self.title,
             "started": self.started,
             "duration_s": round((self.ended or self.started) - self.started, 3),
             "status": self.status,
             "error": self.error,
         }
+        if self.screenshot:
+            data["screenshot"] = self.screenshot
+        return data
+
+
+StepEnd = Callable[[Step, "Session | None"], None]
 
 
 @dataclass
@@ -127,9 +134,12 @@ class StepLog:
     listeners: list[Callable[[str], contextlib.AbstractContextManager[Any]]] = field(
         default_factory=list
     )
+    # Called when a step ends (passed or failed), with the session it ran in if known: e.g. a
+    # screenshot of what the step left on screen.
+    on_end: list[StepEnd] = field(default_factory=list)
 
     @contextlib.contextmanager
-    def step(self, title: str) -> Iterator[Step]:
+    def step(self, title: str, session: Session | None = None) -> Iterator[Step]:
         step = Step(title=title, started=time.time())
         self.steps.append(step)
         with contextlib.ExitStack() as stack:
@@ -144,6 +154,8 @@ class StepLog:
                 step.status = "passed"
             finally:
                 step.ended = time.time()
+                for callback in self.on_end:
+                    callback(step, session)
 
 
 class Locator(ABC):
@@ -253,7 +265,7 @@ class Session(ABC):
         return self.locator(Query("css", selector))
 
     def step(self, title: str) -> contextlib.AbstractContextManager[Step]:
-        return self.steps.step(title)
+        return self.steps.step(title, self)
 
     # --- navigation and reading (engine) ---
     @abstractmethod

@@ -59,7 +59,6 @@ class PlaywrightLocator(Locator):
         with _translated(f"reading {self.query.describe()}"):
             return self._pw().inner_text(timeout=self._ms)
 
-
     def input_value(self) -> str:
         with _translated(f"reading {self.query.describe()}"):
             return self._pw().input_value(timeout=self._ms)

@@ -7,6 +7,8 @@ retry while the page is still changing, so suites behave as they do on Playwrigh
 from __future__ import annotations
 
 import functools
+import os
+import uuid
 from collections.abc import Callable
 from importlib.resources import files
 from typing import Any, cast
@@ -54,9 +56,11 @@ el.dispatchEvent(new Event('change', {bubbles: true}));
 return el.value;
 """
 _MASK_JS = """
-const rects = arguments[0];
+const [rects, token] = arguments;
+document.getElementById('__compat_mask')?.remove();
 const layer = document.createElement('div');
 layer.id = '__compat_mask';
+layer.dataset.token = token;
 layer.style.cssText = 'position:fixed;inset:0;pointer-events:none;z-index:2147483647';
 for (const r of rects) {
   const d = document.createElement('div');
@@ -64,6 +68,17 @@ for (const r of rects) {
   layer.appendChild(d);
 }
 document.documentElement.appendChild(layer);
+"""
+_AFTER_PAINT_JS = """
+const done = arguments[arguments.length - 1];
+requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => done(true), 0)));
+"""
+# True when the mask layer painted for ``token`` is still in the page (then removes it).
+_MASK_CHECK_JS = """
+const layer = document.getElementById('__compat_mask');
+const same = !!layer && layer.dataset.token === arguments[0];
+layer?.remove();
+return same;
 """
 
 
@@ -131,7 +146,6 @@ class WebDriverLocator(Locator):
     def inner_text(self) -> str:
         el = self._one(actionable=False)
         return str(self.session.driver.execute_script("return arguments[0].innerText;", el))
-
 
     def input_value(self) -> str:
         return str(self._one(actionable=False).get_property("value"))
@@ -256,20 +270,44 @@ class WebDriverSession(Session):
         return result.get("value")
 
     def screenshot(self, path: str, *, mask: list[Locator] | None = None) -> None:
+        if not mask:
+            self.driver.save_screenshot(path)
+            return
+        # The mask is painted into the page, so a page that changes meanwhile (a navigation that
+        # was still going on, a list its script draws) could show unmasked data: the picture is
+        # kept only if the same masked document, with the same masked boxes, was there after it.
+        for _ in range(5):
+            self.wait_until(
+                lambda: self.driver.execute_script("return document.readyState") == "complete",
+                self.timeouts.navigation,
+                "the page to finish loading before a masked screenshot",
+            )
+            token = uuid.uuid4().hex
+            try:
+                before = self._mask_rects(mask)
+                self.driver.execute_script(_MASK_JS, before, token)
+                # WebKitGTK's screenshot is the last painted frame: wait until the mask is painted.
+                self.driver.execute_async_script(_AFTER_PAINT_JS)
+                self.driver.save_screenshot(path)
+                still = self.driver.execute_script(_MASK_CHECK_JS, token)
+                after = self._mask_rects(mask)
+            except WebDriverException:
+                continue  # the document went away mid-way: try again
+            if still and after == before:
+                return
+        if os.path.exists(path):
+            os.remove(path)
+        raise RuntimeError("the page kept changing: no masked screenshot could be taken")
+
+    def _mask_rects(self, mask: list[Locator]) -> list[dict[str, float]]:
         rects: list[dict[str, float]] = []
-        for locator in mask or []:
+        for locator in mask:
             assert isinstance(locator, WebDriverLocator)
             rects += locator._call(
                 "return els.map(e => { const r = e.getBoundingClientRect();"
                 " return {x: r.x, y: r.y, width: r.width, height: r.height}; });"
             )
-        if rects:
-            self.driver.execute_script(_MASK_JS, rects)
-        try:
-            self.driver.save_screenshot(path)
-        finally:
-            if rects:
-                self.driver.execute_script("document.getElementById('__compat_mask')?.remove();")
+        return rects
 
     def cookies(self) -> list[dict[str, Any]]:
         return [

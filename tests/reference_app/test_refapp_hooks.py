@@ -163,3 +163,27 @@ def test_production_mode_has_no_test_hooks(
     for browser in (production.client, production.provider):
         assert browser.request(method, path, json={}).status_code == 404
     assert production.client.get("/healthz").json()["mode"] == "production"
+
+
+def test_deleting_a_scenario_removes_everything_it_created(app: RefApp) -> None:
+    body = app.client.post("/__test__/provision", json={"credits": 2}).json()
+    scenario = body["scenario"]
+    booked = app.client.post(
+        "/__test__/sessions",
+        json={"scenario": scenario, "start": "2030-01-07T15:00:00Z", "status": "pending"},
+    )
+    assert booked.status_code == 201
+    response = app.client.delete(f"/__test__/scenarios/{scenario}")
+    assert response.status_code == 200
+    deleted = response.json()["deleted"]
+    assert deleted["users"] == 2 and deleted["sessions"] == 1 and deleted["rooms"] == 1
+    assert app.store.user(body["client"]["id"]) is None
+    assert app.store.session(booked.json()["id"]) is None
+    assert app.client.delete(f"/__test__/scenarios/{scenario}").status_code == 404
+    other = app.client.post("/__test__/provision").json()  # other scenarios are untouched
+    assert app.store.user(other["client"]["id"]) is not None
+
+
+def test_deleting_a_scenario_is_refused_in_production_mode(make_app: Callable[..., RefApp]) -> None:
+    production = make_app(mode="production")
+    assert production.client.delete("/__test__/scenarios/s-x").status_code == 404

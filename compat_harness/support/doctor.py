@@ -1,0 +1,270 @@
+"""``compat doctor``: what can run here, in a form support can paste into a ticket or a chat.
+
+Engines and their versions, each cell of the matrix (what runs it here, or why not and the exact
+command that fixes it), what that means for the devices people report, the target and a control
+URL (target down vs network down), and where each setting came from (never a secret's value).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compat_harness.engines import resolve
+from compat_harness.engines.playwright import bundled_executables, system_chromium
+from compat_harness.engines.webdriver import WEBKITGTK_INSTALL, find_minibrowser
+from compat_harness.exitcodes import ExitCode
+from compat_harness.matrix import Matrix
+from compat_harness.target import Verdict, check_health
+
+
+@dataclass
+class Section:
+    title: str
+    rows: list[tuple[str, str, str]] = field(default_factory=list)  # (mark, name, text)
+    fixes: list[str] = field(default_factory=list)  # commands to run
+
+    def ok(self, name: str, text: str) -> None:
+        self.rows.append(("ok", name, text))
+
+    def bad(self, name: str, text: str, fix: str = "") -> None:
+        self.rows.append(("missing", name, text))
+        if fix and fix not in self.fixes:
+            self.fixes.append(fix)
+
+    def info(self, name: str, text: str) -> None:
+        self.rows.append(("info", name, text))
+
+
+def _version(cmd: list[str]) -> str:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=15, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else ""
+
+
+def _debian_version(package: str) -> str:
+    if not shutil.which("dpkg-query"):
+        return ""
+    return _version(["dpkg-query", "-W", "-f=${Version}", package])
+
+
+def engines_section() -> Section:
+    s = Section("Engines")
+    try:
+        s.ok("Playwright", f"Python package {importlib.metadata.version('playwright')}")
+    except importlib.metadata.PackageNotFoundError:
+        s.bad("Playwright", "not installed", "pip install playwright")
+    builds = bundled_executables()
+    for name in ("chromium", "webkit", "firefox"):
+        if builds.get(name):
+            s.ok(f"Playwright {name}", f"build installed ({builds[name]})")
+        else:
+            s.info(
+                f"Playwright {name}", "build not installed (cannot be downloaded on every network)"
+            )
+    chromium = system_chromium()
+    if chromium:
+        s.ok("system Chromium", _version([chromium, "--version"]) or chromium)
+    elif not builds.get("chromium"):
+        s.bad("Chromium", "neither Playwright's nor the system's", "sudo apt-get install chromium")
+    driver = os.environ.get("COMPAT_WEBKIT_DRIVER") or shutil.which("WebKitWebDriver")
+    driver = driver if driver and os.path.exists(driver) else None
+    browser = find_minibrowser()
+    if driver and browser:
+        version = _debian_version("webkit2gtk-driver")
+        s.ok(
+            "WebKitGTK",
+            f"WebKitWebDriver {driver}, MiniBrowser {browser}"
+            + (f" ({version})" if version else ""),
+        )
+    else:
+        missing = " and ".join(
+            n for n, p in (("WebKitWebDriver", driver), ("MiniBrowser", browser)) if not p
+        )
+        s.bad("WebKitGTK", f"{missing} not found: WebKit cells cannot run here", WEBKITGTK_INSTALL)
+    xvfb = shutil.which("Xvfb")
+    if xvfb:
+        s.ok("Xvfb", xvfb)
+    else:
+        s.bad("Xvfb", "not found: WebKitGTK needs a virtual display", "sudo apt-get install xvfb")
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg:
+        s.ok("ffmpeg", f"{ffmpeg} (video of WebDriver cells)")
+    else:
+        s.info("ffmpeg", "not found: no video recording (optional: sudo apt-get install ffmpeg)")
+    return s
+
+
+def cells_section(matrix: Matrix) -> tuple[Section, int]:
+    s = Section("Cells")
+    missing = 0
+    for cell in matrix.cells.values():
+        res = resolve(cell)
+        if res.ok and res.chosen:
+            note = f" (first choice unavailable: {res.tried[0].reason})" if res.fell_back else ""
+            s.ok(cell.id, f"{cell.device.name} · {res.chosen.engine}: {res.chosen.detail}{note}")
+        else:
+            missing += 1
+            s.bad(cell.id, f"{cell.device.name} · cannot run: {res.reason}", res.install)
+    return s, missing
+
+
+def devices_section(matrix: Matrix) -> Section:
+    """What the cells mean for the devices people report (compat repro)."""
+    s = Section("Reported devices (compat repro)")
+    groups = (
+        ("iPhone / iPad / Mac Safari", ("ios-webkit", "ipad-webkit", "desktop-webkit")),
+        ("Android phones", ("android-chrome", "small-android")),
+        ("Windows / Mac / Chromebook with Chrome or Edge", ("chrome-desktop",)),
+        ("Firefox", ("firefox-desktop",)),
+    )
+    for label, ids in groups:
+        cells = [matrix.cells[i] for i in ids if i in matrix.cells]
+        if not cells:
+            continue
+        running = [c.id for c in cells if resolve(c).ok]
+        if running:
+            s.ok(label, f"runs here ({', '.join(running)})")
+        else:
+            s.bad(
+                label,
+                "its engine is missing: repro falls back to Chromium with the device's screen and "
+                "user agent, so engine-specific faults cannot show",
+            )
+    return s
+
+
+def target_section(
+    client: str | None, provider: str | None, control: str | None
+) -> tuple[Section, int]:
+    s = Section("Target")
+    code = 0
+    if not client or not provider:
+        from reference_app.launcher import AppStartError, start
+
+        started = time.monotonic()
+        try:
+            with start(mode="test") as app:
+                s.ok(
+                    "embedded reference app",
+                    f"starts and answers ({app.info.client_url}, {time.monotonic() - started:.1f} s)",
+                )
+        except AppStartError as exc:
+            s.bad(
+                "embedded reference app",
+                f"does not start: {str(exc).splitlines()[0]}",
+                "pip install -e .",
+            )
+            code = int(ExitCode.TARGET_DOWN)
+    else:
+        health = check_health(client, provider, control)
+        for name, line in health.details.items():
+            (s.ok if line.endswith("answers") else s.bad)(name, line)
+        if health.verdict is Verdict.UP and control:
+            problem = check_health(control, control, None).verdict is not Verdict.UP
+            (s.bad if problem else s.ok)(
+                "control", f"{control}: {'no answer' if problem else 'answers'}"
+            )
+        s.info("verdict", health.message)
+        if health.verdict is Verdict.TARGET_DOWN:
+            code = int(ExitCode.TARGET_DOWN)
+        elif health.verdict is Verdict.NETWORK_DOWN:
+            code = int(ExitCode.NETWORK_DOWN)
+    if not control:
+        s.info(
+            "control URL",
+            "none given: --control-url (or COMPAT_CONTROL_URL) tells target down from network down",
+        )
+    return s, code
+
+
+def config_section(sources: dict[str, tuple[str, str]]) -> Section:
+    s = Section("Configuration (command line > environment > default)")
+    for name, (value, source) in sources.items():
+        s.info(name, f"{value} ({source})")
+    for var in (
+        "COMPAT_CLIENT_EMAIL",
+        "COMPAT_CLIENT_PASSWORD",
+        "COMPAT_PROVIDER_EMAIL",
+        "COMPAT_PROVIDER_PASSWORD",
+    ):
+        s.info(var, "set (value not shown)" if os.environ.get(var) else "not set")
+    return s
+
+
+def header() -> list[str]:
+    try:
+        version = importlib.metadata.version("compat-harness")
+    except importlib.metadata.PackageNotFoundError:
+        version = "?"
+    return [
+        f"compat doctor · {time.strftime('%Y-%m-%d %H:%M %Z')}",
+        f"harness {version} · Python {platform.python_version()} · {platform.platform(terse=True)}",
+    ]
+
+
+_MARK = {"ok": "✓", "missing": "✗", "info": "·"}
+
+
+def render_text(head: list[str], sections: list[Section]) -> str:
+    lines = [*head]
+    for s in sections:
+        lines += ["", f"{s.title}:"]
+        width = max((len(r[1]) for r in s.rows), default=0)
+        lines += [f"  {_MARK[m]} {name:<{width}}  {text}" for m, name, text in s.rows]
+        for fix in s.fixes:  # " | " separates alternatives: each is a command on its own
+            first, *others = fix.split(" | ")
+            lines.append(f"  fix: {first}")
+            lines += [f"   or: {alt}" for alt in others]
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(head: list[str], sections: list[Section]) -> str:
+    lines = [f"### {head[0]}", "", head[1]]
+    for s in sections:
+        lines += ["", f"#### {s.title}", "", "| | | |", "|---|---|---|"]
+        lines += [f"| {_MARK[m]} | {name} | {text.replace('|', '/')} |" for m, name, text in s.rows]
+        if s.fixes:
+            alternatives = [" # or: ".join(f.split(" | ")) for f in s.fixes]
+            lines += ["", "Fix:", "", "```sh", *alternatives, "```"]
+    return "\n".join(lines) + "\n"
+
+
+def doctor(
+    matrix: Matrix,
+    matrix_source: tuple[str, str],
+    client: tuple[str | None, str],
+    provider: tuple[str | None, str],
+    control: tuple[str | None, str],
+    *,
+    markdown: bool = False,
+) -> tuple[str, int]:
+    """The report and the exit code (0; 12 when no cell can run; 10/11 target/network down)."""
+    cells, missing = cells_section(matrix)
+    target, target_code = target_section(client[0], provider[0], control[0])
+    mask = Path("matrix/masking.yaml")
+    sources = {
+        "matrix": matrix_source,
+        "client URL": (client[0] or "embedded reference app", client[1]),
+        "provider URL": (provider[0] or "embedded reference app", provider[1]),
+        "control URL": (control[0] or "none", control[1]),
+        "secrets file": (
+            os.environ.get("COMPAT_SECRETS_FILE") or "none",
+            "env COMPAT_SECRETS_FILE" if os.environ.get("COMPAT_SECRETS_FILE") else "default",
+        ),
+        "masking file": (str(mask) if mask.exists() else "none", "default"),
+    }
+    sections = [engines_section(), cells, devices_section(matrix), target, config_section(sources)]
+    text = (render_markdown if markdown else render_text)(header(), sections)
+    if target_code:
+        return text, target_code
+    code = int(ExitCode.NO_ENGINE) if missing == len(matrix.cells) else 0
+    return text, code

@@ -1,0 +1,477 @@
+"""``compat repro``: replay a reported problem the way support needs it.
+
+The person's device description picks the closest cell; the journey runs there and on the
+recommended desktop (chrome-desktop), each in a fresh profile and in one with stored data from an
+earlier visit, as one ordinary harness run (``reports/<repro-id>/``). The results become a verdict
+with the help center's advice, and a bundle to attach to the ticket.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shlex
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from compat_harness.engines import resolve
+from compat_harness.exitcodes import ExitCode
+from compat_harness.matrix import Cell, Matrix, MatrixError, Portal, Tier, load_matrix
+from compat_harness.profiles import Pair, Profile, pairs
+from compat_harness.results import RunResult, TestResult
+from compat_harness.support.bundle import CellUsed, ReproContext, RunEntry, build_bundle, clean
+from compat_harness.support.devices import DeviceError, match_device
+from compat_harness.support.journeys import Journey, JourneyError, find_journeys
+from compat_harness.support.verdict import JourneyVerdict, Verdict, advice_for, judge, overall
+from compat_harness.target import TargetError, check_health, probe_mode, validate_url
+from compat_harness.target import Verdict as Health
+
+BASELINE = "chrome-desktop"
+
+
+@dataclass(frozen=True)
+class ReproArgs:
+    device: str
+    journey: str
+    portal: str = "client"
+    client_url: str | None = None
+    provider_url: str | None = None
+    control_url: str | None = None
+    defects: str | None = None
+    allow_destructive: bool = False
+    out: str = "reports/support"
+    report_dir: str = "reports"
+    matrix: str = "matrix/default.yaml"
+    secrets_file: str | None = None
+    mask: str | None = None
+    mask_file: str | None = None
+    verbose: bool = False
+
+
+class ReproError(Exception):
+    """Something support must fix before a repro can run; ``code`` is the exit code."""
+
+    def __init__(self, message: str, code: int = int(ExitCode.USAGE_ERROR)) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def command_line(args: ReproArgs) -> str:
+    """The exact command that runs this repro again."""
+    parts = ["compat", "repro", "--device", args.device, "--journey", args.journey]
+    if args.portal != "client":
+        parts += ["--portal", args.portal]
+    for flag, value in (
+        ("--client-url", args.client_url),
+        ("--provider-url", args.provider_url),
+        ("--control-url", args.control_url),
+        ("--defects", args.defects),
+        ("--secrets-file", args.secrets_file),
+        ("--mask", args.mask),
+        ("--mask-file", args.mask_file),
+    ):
+        if value:
+            parts += [flag, value]
+    if args.allow_destructive:
+        parts.append("--allow-destructive")
+    return shlex.join(parts)
+
+
+def baseline_cell(matrix: Matrix, portal: str) -> Cell:
+    """chrome-desktop, else the first desktop cell recommended for the portal."""
+    if BASELINE in matrix.cells:
+        return matrix.cells[BASELINE]
+    for cell in matrix.cells.values():
+        if not cell.device.mobile and cell.tiers.get(Portal(portal)) is Tier.RECOMMENDED:
+            return cell
+    raise ReproError("the matrix has no recommended desktop cell to compare with")
+
+
+def closeness(cell: Cell, engine: dict[str, Any] | None, substitute_for: Cell | None) -> list[str]:
+    """How the cell as it ran here differs from the real device, in plain words."""
+    notes: list[str] = []
+    if substitute_for is not None:
+        notes.append(
+            f"{substitute_for.browser} cannot run here, so {substitute_for.device.name}'s screen, "
+            f"touch and user agent ran on {cell.browser}: layout and touch faults show, faults of "
+            f"{substitute_for.browser}'s own engine cannot"
+        )
+    if engine is None:
+        return notes
+    name, device = engine.get("engine"), cell.device
+    if name == "webkitgtk":
+        real = "Safari on iOS" if device.mobile else "Safari on macOS"
+        notes.append(
+            f"WebKitGTK (Apple's WebKit engine, Linux port) instead of {real}; the device's "
+            "screen size, pixel ratio and user agent are emulated"
+        )
+    elif cell.browser == "webkit":
+        notes.append("Playwright's WebKit build instead of Safari; the device is emulated")
+    elif cell.browser == "chromium" and device.mobile:
+        notes.append(
+            f"desktop Chromium emulating {device.name} (screen, touch, user agent) instead of "
+            "Chrome on the phone itself"
+        )
+    elif cell.browser == "chromium":
+        notes.append("Chromium, the open-source base of Google Chrome (same engine)")
+    elif cell.browser == "firefox":
+        notes.append("Playwright's Firefox build (same engine as Firefox)")
+    return notes
+
+
+def _substitute(cell: Cell) -> Cell:
+    """The same device on Chromium, when the cell's own engine is missing here."""
+    return replace(
+        cell, id=f"{cell.id}-on-chromium", browser="chromium", engines=("playwright",), remote=None
+    )
+
+
+def _write_matrix(cells: list[Cell], path: Path) -> None:
+    """A matrix file with exactly these cells (their devices written out in full)."""
+    devices: dict[str, Any] = {}
+    entries: dict[str, Any] = {}
+    for cell in cells:
+        d = cell.device
+        devices[d.name] = {
+            "viewport": str(d.viewport),
+            "scale": d.scale,
+            "touch": d.touch,
+            "mobile": d.mobile,
+            "platform": d.platform,
+            "locale": d.locale,
+            **({"user_agent": d.user_agent} if d.user_agent else {}),
+            **({"timezone": d.timezone} if d.timezone else {}),
+        }
+        entries[cell.id] = {
+            "device": d.name,
+            "browser": cell.browser,
+            "engines": list(cell.engines),
+            "tier": {p.value: t.value for p, t in cell.tiers.items()},
+        }
+    data = {
+        "version": 1,
+        "devices": devices,
+        "cells": entries,
+        "profiles": {"default": [c.id for c in cells]},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# Written by `compat repro`: the cells this repro ran.\n"
+        + yaml.safe_dump(data, sort_keys=False),
+        encoding="utf-8",
+    )
+
+
+@contextlib.contextmanager
+def _output_to(log: Path) -> Iterator[None]:
+    """pytest's and the browsers' own output go to a log file; support reads the verdict."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with log.open("w", encoding="utf-8") as out:
+        os.dup2(out.fileno(), 1)
+        os.dup2(out.fileno(), 2)
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                yield
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def _say(text: str = "") -> None:
+    print(clean(text), flush=True)
+
+
+def run_repro(args: ReproArgs, root: Path) -> int:
+    """Run the repro, print the verdict block, write the bundle; returns the exit code."""
+    try:
+        return _run(args, root)
+    except ReproError as exc:
+        _say(f"compat repro: {exc}")
+        return exc.code
+
+
+def _target_checks(args: ReproArgs, journeys: list[Journey]) -> str:
+    """Health and safety of a given target, before any browser starts; returns its description."""
+    if not args.client_url:
+        defects = f" · defects: {args.defects}" if args.defects else ""
+        return f"embedded reference app (test mode){defects}"
+    if args.defects:
+        raise ReproError(
+            "--defects switches faults on in the embedded reference app only; drop it or the URLs"
+        )
+    if not args.provider_url:
+        raise ReproError(
+            "give both --client-url and --provider-url (or neither, for the reference app)"
+        )
+    try:
+        for value, what in (
+            (args.client_url, "--client-url"),
+            (args.provider_url, "--provider-url"),
+        ):
+            validate_url(value, what)
+        if args.control_url:
+            validate_url(args.control_url, "--control-url")
+    except TargetError as exc:
+        raise ReproError(str(exc)) from None
+    health = check_health(args.client_url, args.provider_url, args.control_url)
+    if health.verdict is not Health.UP:
+        verdict = (
+            Verdict.NETWORK_DOWN if health.verdict is Health.NETWORK_DOWN else Verdict.TARGET_DOWN
+        )
+        lines = [f"VERDICT: {verdict.headline}", f"  {health.message}", "", "What to do:"]
+        lines += [f"  - {a}" for a in verdict.advice]
+        if not args.control_url:
+            lines.append(
+                "  (pass --control-url https://a-site-that-should-answer to tell target down from network down)"
+            )
+        raise ReproError("\n".join(lines), verdict.exit_code)
+    mode, version = probe_mode(args.client_url)
+    destructive = [j.name for j in journeys if j.destructive]
+    if destructive and mode != "test" and not args.allow_destructive:
+        raise ReproError(
+            f"{', '.join(destructive)} would create or change data (bookings) on {args.client_url}, "
+            f"which is not a test target (mode {mode!r}). Choose a read-only journey (sign-in, "
+            "login-page, sign-out, deep-link, layout...) or pass --allow-destructive if this "
+            "environment may be changed"
+        )
+    if destructive and mode != "test":
+        _say(
+            "warning: this target has no test hooks, so what the journey creates cannot be cleaned "
+            "up automatically; remove it by hand"
+        )
+    return f"{args.client_url} and {args.provider_url} (mode {mode}, version {version or '?'})"
+
+
+def _run(args: ReproArgs, root: Path) -> int:
+    started = time.time()
+    try:
+        match = match_device(args.device)
+        journeys = find_journeys(args.journey)
+    except (DeviceError, JourneyError) as exc:
+        raise ReproError(str(exc)) from None
+    if args.portal not in ("client", "provider"):
+        raise ReproError(f"--portal {args.portal!r}: use client or provider")
+    try:
+        matrix = load_matrix(root / args.matrix)
+    except MatrixError as exc:
+        raise ReproError(f"matrix: {exc}") from None
+    try:
+        device_cell = matrix.cells[match.cell_in(matrix.cells)]
+    except DeviceError as exc:
+        raise ReproError(str(exc)) from None
+    baseline = baseline_cell(matrix, args.portal)
+    if not resolve(baseline).ok:
+        raise ReproError(
+            f"the baseline cell {baseline.id} cannot run here: {resolve(baseline).reason} "
+            f"(install: {resolve(baseline).install}); `compat doctor` says more",
+            int(ExitCode.NO_ENGINE),
+        )
+    substitute_for: Cell | None = None
+    resolution = resolve(device_cell)
+    if not resolution.ok:
+        substitute_for, device_cell = device_cell, _substitute(device_cell)
+        _say(
+            f"note: {substitute_for.id} cannot run here ({resolution.reason}); install: {resolution.install}"
+        )
+        _say(
+            f"      running {substitute_for.device.name} on Chromium instead (closest available engine)"
+        )
+    target = _target_checks(args, journeys)
+
+    repro_id = "repro-" + time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+    report_dir = root / args.report_dir
+    run_dir = report_dir / repro_id
+    cells = [device_cell] if device_cell.id == baseline.id else [device_cell, baseline]
+    matrix_file = run_dir / "repro-matrix.yaml"
+    _write_matrix(cells, matrix_file)
+    profiles = "a fresh profile and one with stored data"
+    _say(f"compat repro {repro_id}")
+    _say(f'  reported: "{args.device}" → {match.label} → cell {device_cell.id}')
+    _say(
+        f"  running {', '.join(j.name for j in journeys)} on {' and '.join(c.id for c in cells)}, "
+        f"each in {profiles}…"
+    )
+    pytest_args = [
+        *[t for j in journeys for t in j.tests],
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        f"--matrix={matrix_file}",
+        f"--cells={','.join(c.id for c in cells)}",
+        f"--report-dir={report_dir}",
+        f"--run-id={repro_id}",
+        f"--portal={args.portal}",
+        "--both-profiles",
+        "--step-screenshots",
+        "--keep-logs",
+        "--tracing=on",
+        "--fail-on=recommended,supported,not-recommended",
+    ]
+    for flag, value in (
+        ("--client-url", args.client_url),
+        ("--provider-url", args.provider_url),
+        ("--control-url", args.control_url),
+        ("--defects", args.defects),
+        ("--secrets-file", args.secrets_file),
+        ("--mask", args.mask),
+        ("--mask-file", args.mask_file),
+    ):
+        if value:
+            pytest_args.append(f"{flag}={value}")
+    if args.allow_destructive:
+        pytest_args.append("--allow-destructive")
+    code = _pytest(pytest_args, run_dir, verbose=args.verbose)
+    results_file = run_dir / "results.json"
+    if code in (ExitCode.TARGET_DOWN, ExitCode.NETWORK_DOWN):
+        verdict = Verdict.TARGET_DOWN if code == ExitCode.TARGET_DOWN else Verdict.NETWORK_DOWN
+        _say(f"VERDICT: {verdict.headline}")
+        return verdict.exit_code
+    if not results_file.exists():
+        raise ReproError(
+            f"the run stopped before any result (pytest exit {code}); its output is in "
+            f"{run_dir / 'repro-output.txt'}",
+            int(code) if code else int(ExitCode.INTERNAL_ERROR),
+        )
+    run = RunResult.read(results_file)
+    ctx = ReproContext(
+        id=repro_id,
+        description=args.device,
+        device_label=match.label,
+        match_notes=match.notes,
+        journeys=journeys,
+        portal=args.portal,
+        cells=[],
+        target=target,
+        command=command_line(args),
+        started=started,
+    )
+    for cell in cells:
+        record = run.cell(cell.id)
+        engine = record.engine if record else None
+        ctx.cells.append(
+            CellUsed(
+                id=cell.id,
+                role="device" if cell is device_cell else "baseline",
+                device=cell.device.summary(),
+                engine=engine,
+                closeness=tuple(
+                    closeness(cell, engine, substitute_for if cell is device_cell else None)
+                ),
+            )
+        )
+    entries, ctx.verdicts = _judge(run, journeys, device_cell, baseline)
+    ctx.overall = overall(ctx.verdicts)
+    ctx.advice = advice_for(ctx.overall, match.kind, args.portal)
+    ctx.finished = time.time()
+    index, archive = build_bundle(ctx, run, run_dir, entries, root / args.out)
+    _print_block(ctx, entries, index, archive, run_dir)
+    return ctx.overall.exit_code
+
+
+def _pytest(pytest_args: list[str], run_dir: Path, *, verbose: bool) -> int:
+    import pytest
+
+    if verbose:
+        return int(pytest.main(pytest_args))
+    log = run_dir.parent / f".{run_dir.name}-output.txt"
+    try:
+        with _output_to(log):
+            code = int(pytest.main(["-q", *pytest_args]))
+    finally:
+        if run_dir.is_dir() and log.exists():
+            log.replace(run_dir / "repro-output.txt")
+    return code
+
+
+def _matches(result: TestResult, journey: Journey) -> bool:
+    return any(result.test.startswith(t + "[") or result.test == t for t in journey.tests)
+
+
+def _judge(
+    run: RunResult, journeys: list[Journey], device: Cell, baseline: Cell
+) -> tuple[list[RunEntry], list[JourneyVerdict]]:
+    found = pairs(run.results)
+    entries: list[RunEntry] = []
+    verdicts: list[JourneyVerdict] = []
+    for journey in journeys:
+        mine = [r for r in run.results if _matches(r, journey)]
+        for cell in dict.fromkeys([device.id, baseline.id]):
+            for profile in Profile:
+                result = next(
+                    (
+                        r
+                        for r in mine
+                        if r.cell == cell
+                        and f"{profile.value}" in r.test.rpartition("[")[2].rstrip("]").split("-")
+                    ),
+                    None,
+                )
+                entries.append(RunEntry(journey, cell, profile, result))
+
+        base = None if device.id == baseline.id else _pair_of(found, journey, baseline.id)
+        verdicts.append(judge(journey.name, _pair_of(found, journey, device.id), base))
+    return entries, verdicts
+
+
+def _pair_of(found: list[Pair], journey: Journey, cell_id: str) -> Pair | None:
+    return next(
+        (
+            p
+            for p in found
+            if p.cell == cell_id and any(p.test.startswith(t) for t in journey.tests)
+        ),
+        None,
+    )
+
+
+def _print_block(
+    ctx: ReproContext, entries: list[RunEntry], index: Path, archive: Path, run_dir: Path
+) -> None:
+    from compat_harness.support.bundle import _status_line, engine_line
+
+    _say()
+    for cell in ctx.cells:
+        label = "tested on" if cell.role == "device" else "compared with"
+        _say(f"  {label:<13} {engine_line(cell)}")
+        for note in cell.closeness:
+            _say(f"  {'':<13} ~ {note}")
+        for limit in (cell.engine or {}).get("limits", []):
+            _say(f"  {'':<13} limit: {limit}")
+    for note in ctx.match_notes:
+        _say(f"  {'note':<13} {note}")
+    _say(f"  {'target':<13} {ctx.target}")
+    _say()
+    for journey in ctx.journeys:
+        _say(f"  {journey.name} ({ctx.portal} portal): {journey.title}")
+        for entry in entries:
+            if entry.journey is journey:
+                _say(f"    {_status_line(entry)}")
+    _say()
+    _say(f"VERDICT: {ctx.overall.headline}")
+    for v in ctx.verdicts:
+        _say(f"  {v.journey}: {v.verdict.headline} ({v.why})")
+        for note in v.notes:
+            _say(f"    {note}")
+    _say()
+    _say("What to do:")
+    for advice in ctx.advice:
+        _say(f"  - {advice}")
+    _say()
+    _say(f"Bundle:  {archive}")
+    _say(f"         {index}")
+    _say(f"Report:  {run_dir / 'report.html'}")
+    _say(f"Re-run:  {ctx.command}")

@@ -1,0 +1,202 @@
+"""The repro verdict: a journey run on the person's device and on the recommended desktop, each in
+a fresh and a stored-data profile, read as one plain-language answer with the help-center advice
+that applies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from compat_harness.exitcodes import ExitCode
+from compat_harness.profiles import Pair
+from compat_harness.results import Status
+
+
+class Verdict(StrEnum):
+    WORKS = "works"
+    PRODUCT_BUG = "fails everywhere"
+    DEVICE_ONLY = "fails only on this device"
+    STORED_DATA = "fails only with stored data"
+    INCONCLUSIVE = "inconclusive"
+    TARGET_DOWN = "target down"
+    NETWORK_DOWN = "network down"
+
+    @property
+    def headline(self) -> str:
+        return _HEADLINES[self]
+
+    @property
+    def exit_code(self) -> int:
+        if self is Verdict.WORKS:
+            return int(ExitCode.OK)
+        if self is Verdict.TARGET_DOWN:
+            return int(ExitCode.TARGET_DOWN)
+        if self is Verdict.NETWORK_DOWN:
+            return int(ExitCode.NETWORK_DOWN)
+        return int(ExitCode.TESTS_FAILED)
+
+    @property
+    def advice(self) -> tuple[str, ...]:
+        return _ADVICE[self]
+
+
+_HEADLINES = {
+    Verdict.WORKS: "works: could not reproduce the problem here",
+    Verdict.PRODUCT_BUG: "fails everywhere → product bug",
+    Verdict.DEVICE_ONLY: "fails only on this device → compatibility issue",
+    Verdict.STORED_DATA: "fails only with stored data → clear the cache, or sign out and back in",
+    Verdict.INCONCLUSIVE: "inconclusive: the runs did not finish the way a verdict needs",
+    Verdict.TARGET_DOWN: "target down: the site does not answer (other sites do)",
+    Verdict.NETWORK_DOWN: "network down: neither the site nor the control site answers from here",
+}
+
+# The help center's troubleshooting, in the harness's own words, per verdict.
+_ADVICE: dict[Verdict, tuple[str, ...]] = {
+    Verdict.WORKS: (
+        "Check the address: providers sign in on the provider login page, clients on the client "
+        "login page (each login page links to the other).",
+        "Try a private (incognito) window: if it works there, data stored in the browser is the "
+        "cause; then clear the browser's cache.",
+        "Fully quit and reopen the browser, and restart the device; doing this every few days "
+        "(at least weekly) prevents many problems, especially after site updates.",
+        "Check the internet connection: do other websites load? If not, restart the router or "
+        "modem, or contact the internet provider.",
+        "Keep the operating system and the browser up to date.",
+        "Ask for a screenshot of what they see, with any personal health information blocked out.",
+    ),
+    Verdict.STORED_DATA: (
+        "It works in a fresh (incognito) profile: data the browser kept from earlier visits is "
+        "the cause.",
+        "Sign out and back in first: signing in again clears and refreshes the app's own cached "
+        "data (for example a dashboard that does not refresh or still lists a canceled client).",
+        "Then clear the browser's cache only. Cookies and saved passwords are different data: "
+        "clearing them signs the person out and loses saved logins.",
+        "If that is not enough, clear the site's data for the portal, then sign in again.",
+        "Fully quit and reopen the browser regularly (at least weekly), especially after site "
+        "updates.",
+    ),
+    Verdict.DEVICE_ONLY: (
+        "It works on the recommended setup (a computer, macOS or Windows, with Google Chrome) "
+        "but not on this device: a compatibility issue to report to engineering with this "
+        "bundle.",
+        "Until it is fixed, the person can use Chrome on a computer.",
+        "Keep the device's operating system and browser up to date.",
+    ),
+    Verdict.PRODUCT_BUG: (
+        "It fails in a fresh profile and on the recommended desktop Chrome as well: clearing "
+        "data or changing device will not help.",
+        "Escalate as a product bug with this bundle; tell the person it is being worked on.",
+    ),
+    Verdict.INCONCLUSIVE: (
+        "Re-run the command below; if it stays inconclusive, attach this bundle and the reasons "
+        "shown for each run.",
+    ),
+    Verdict.TARGET_DOWN: (
+        "The environment itself is down or unreachable: check the URLs and the environment's "
+        "status, and escalate to engineering. Nothing on the person's device will fix it.",
+    ),
+    Verdict.NETWORK_DOWN: (
+        "This machine's network (or proxy or VPN) is down: fix it and re-run.",
+        "If the person reports the same: other websites should load first; restart the router or "
+        "modem, and contact the internet provider if that does not help.",
+    ),
+}
+_SEVERITY = (
+    Verdict.NETWORK_DOWN,
+    Verdict.TARGET_DOWN,
+    Verdict.PRODUCT_BUG,
+    Verdict.DEVICE_ONLY,
+    Verdict.STORED_DATA,
+    Verdict.INCONCLUSIVE,
+    Verdict.WORKS,
+)
+_PASSING = (Status.PASSED, Status.FLAKY)
+
+
+@dataclass(frozen=True)
+class JourneyVerdict:
+    journey: str
+    verdict: Verdict
+    why: str
+    notes: tuple[str, ...] = field(default=())
+
+
+def _passes(pair: Pair) -> bool:
+    return pair.incognito in _PASSING and pair.stored in _PASSING
+
+
+def _complete(pair: Pair | None) -> bool:
+    ran = (*_PASSING, Status.FAILED)
+    return pair is not None and pair.incognito in ran and pair.stored in ran
+
+
+def judge(journey: str, device: Pair | None, baseline: Pair | None) -> JourneyVerdict:
+    """One journey's verdict from its pair of runs on the device's cell and on the baseline
+    (``baseline`` None when the device is the baseline itself)."""
+    if device is None or not _complete(device):
+        return JourneyVerdict(
+            journey, Verdict.INCONCLUSIVE, "the run on the device's cell did not finish"
+        )
+    if _passes(device):
+        notes: tuple[str, ...] = ()
+        if baseline is not None and _complete(baseline) and not _passes(baseline):
+            notes = ("it fails on the recommended desktop cell, though: worth a look by QA",)
+        return JourneyVerdict(journey, Verdict.WORKS, "passes in both profiles", notes)
+    if device.incognito in _PASSING:
+        if device.stored_failed_in_history:
+            return JourneyVerdict(
+                journey,
+                Verdict.INCONCLUSIVE,
+                "a fresh visit works, but the earlier visit that fills the stored profile failed",
+            )
+        return JourneyVerdict(
+            journey, Verdict.STORED_DATA, "passes in a fresh profile, fails with stored data"
+        )
+    fresh_only = device.stored in _PASSING
+    where = "in a fresh profile only" if fresh_only else "in both profiles"
+    if baseline is None:
+        return JourneyVerdict(
+            journey, Verdict.PRODUCT_BUG, f"fails {where} on the recommended desktop cell"
+        )
+    if not _complete(baseline):
+        return JourneyVerdict(
+            journey,
+            Verdict.INCONCLUSIVE,
+            f"fails {where} on the device; the recommended desktop run did not finish",
+        )
+    if baseline.incognito in _PASSING:
+        also = baseline.stored not in _PASSING
+        return JourneyVerdict(
+            journey,
+            Verdict.DEVICE_ONLY,
+            f"fails {where} on the device, passes on the recommended desktop",
+            ("on the desktop cell it also fails with stored data",) if also else (),
+        )
+    return JourneyVerdict(
+        journey, Verdict.PRODUCT_BUG, f"fails {where} on the device and on the recommended desktop"
+    )
+
+
+def overall(verdicts: list[JourneyVerdict]) -> Verdict:
+    """The most serious of the journeys' verdicts."""
+    found = {v.verdict for v in verdicts}
+    return next((v for v in _SEVERITY if v in found), Verdict.INCONCLUSIVE)
+
+
+def advice_for(verdict: Verdict, device_kind: str, portal: str) -> tuple[str, ...]:
+    """The verdict's advice, with the line about the person's kind of device where it helps."""
+    lines = list(verdict.advice)
+    if verdict is Verdict.DEVICE_ONLY and "android" in device_kind:
+        lines.append(
+            "On a phone, iOS gives the best experience"
+            + (
+                "; an Android browser is not recommended for providers (the provider app is iOS only)."
+                if portal == "provider"
+                else "."
+            )
+        )
+    if verdict is Verdict.WORKS and portal == "provider":
+        lines.insert(
+            0, "Providers: make sure the address is the provider login page, not the client one."
+        )
+    return tuple(lines)
