@@ -74,7 +74,9 @@ else
     say "Playwright's own Chromium and WebKit are installed"
     as_root "$VENV/bin/python" -m playwright install-deps chromium webkit >/dev/null 2>&1 \
       || say "could not install the browsers' system libraries; run: sudo $VENV/bin/playwright install-deps"
-    apt_install xvfb ffmpeg
+    # WebKitGTK's driver too: the webkitgtk engine stays a fallback, and the self-tests use it as
+    # the remote WebDriver endpoint they start on loopback.
+    apt_install xvfb ffmpeg webkit2gtk-driver
   else
     say "Playwright's browser download is not available here (see $STAMPS/playwright-install.log);"
     say "using the system's Chromium and WebKitGTK instead"
