@@ -111,10 +111,10 @@ def _repro(args: argparse.Namespace) -> int:
 
     if args.list:
         return _repro_list(args)
-    if not args.device or not args.journey:
+    if not args.device or not (args.journey or args.steps):
         print(
             'compat repro: give --device "how the person describes it" and --journey NAME '
-            "(`compat repro --list` shows both)",
+            "or --steps FILE (`compat repro --list` shows journeys and devices)",
             file=sys.stderr,
         )
         return int(ExitCode.USAGE_ERROR)
@@ -122,7 +122,8 @@ def _repro(args: argparse.Namespace) -> int:
     os.chdir(root)
     repro_args = ReproArgs(
         device=args.device,
-        journey=args.journey,
+        journey=args.journey or "steps",
+        steps=args.steps,
         portal=args.portal,
         client_url=args.client_url,
         provider_url=args.provider_url,
@@ -378,6 +379,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     repro.add_argument("--device", help='as the person describes it, e.g. "iPhone, iOS 17, Safari"')
     repro.add_argument("--journey", help="journey name(s), comma separated (see --list)")
+    repro.add_argument(
+        "--steps",
+        help="a YAML list of steps the person took, replayed instead of a named journey "
+        "(open, sign in, click, fill, select, check, see, url)",
+    )
     repro.add_argument("--list", action="store_true", help="list journeys and how devices map")
     repro.add_argument(
         "--portal",

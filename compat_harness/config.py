@@ -278,6 +278,13 @@ OPTIONS: tuple[Option, ...] = (
         (),
         _csv,
     ),
+    Option(
+        "steps",
+        "--steps",
+        "COMPAT_STEPS",
+        "a YAML list of steps to replay as a journey (suites/test_steps.py; "
+        "format: compat_harness/support/steps.py)",
+    ),
 )
 
 

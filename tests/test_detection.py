@@ -36,7 +36,12 @@ def _suite_files(defect: Defect) -> list[str]:
 
 
 def test_clean_app_passes_every_journey_on_every_default_cell(tmp_path: Path) -> None:
-    run = run_suites(["suites", "--shuffle", "7"], tmp_path)
+    # Shuffled and on two workers: journeys must not depend on order or share state. Nothing is
+    # expected to fail here, so the timeouts only guard against a loaded machine.
+    run = run_suites(
+        ["suites", "--shuffle", "7", "-n", "2", "--expect-timeout", "10", "--action-timeout", "15"],
+        tmp_path,
+    )
     for cell_id in DEFAULT_CELLS:
         cell = run.cell(cell_id)
         assert cell.status == "ran" and cell.engine, (

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import re
 import sqlite3
 import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from compat_harness.exitcodes import ExitCode
 from reference_app import scenarios
 from reference_app.launcher import RunningApp, start
 from reference_app.store import Store
+from tests.support.commands import repro
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,23 +34,6 @@ PROVIDER = ("Bartholomew", "Fairweather")
 MESSAGE = "Pelican harmonica tangerine"
 PASSWORD = "Sup3r-secret-Passw0rd-771"
 MARKERS = (FIRST, LAST, EMAIL, PROVIDER[0], PROVIDER[1], MESSAGE, "tangerine")
-
-
-def _repro(
-    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("COMPAT_", "PYTEST_"))}
-    # Failing journeys wait out these; the reference app answers in milliseconds.
-    fast = {"COMPAT_EXPECT_TIMEOUT": "3", "COMPAT_ACTION_TIMEOUT": "5"}
-    return subprocess.run(
-        [sys.executable, "-m", "compat_harness", "repro", *args],
-        cwd=cwd,
-        env={**base, **fast, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 def _marked_db(path: Path) -> None:
@@ -90,7 +72,7 @@ def ios_repro(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Produced]:
     # Production mode: no test hooks, the accounts come from the environment and the secrets
     # file as they would for a real environment; the defect breaks sign-in on WebKit only.
     with start(defects=("login-ua-data",), mode="production", db=tmp / "app.db") as app:
-        proc = _repro(
+        proc = repro(
             "--device",
             "iPhone, iOS 17, Safari",
             "--journey",
@@ -240,7 +222,7 @@ def test_no_secret_in_any_file_the_run_produced(ios_repro: Produced) -> None:
 
 
 def test_a_failure_only_with_stored_data_says_clear_the_cache(tmp_path: Path) -> None:
-    proc = _repro(
+    proc = repro(
         "--device",
         "Windows 11 Chrome",
         "--journey",
@@ -260,7 +242,7 @@ def test_a_failure_only_with_stored_data_says_clear_the_cache(tmp_path: Path) ->
 
 
 def test_a_failure_on_chromium_everywhere_is_a_product_bug(tmp_path: Path) -> None:
-    proc = _repro(
+    proc = repro(
         "--device",
         "Samsung Galaxy",
         "--journey",
@@ -278,7 +260,7 @@ def test_a_failure_on_chromium_everywhere_is_a_product_bug(tmp_path: Path) -> No
 def test_a_repro_leaves_no_booking_behind_on_a_test_target(tmp_path: Path) -> None:
     db = tmp_path / "app.db"
     with start(mode="test", db=db) as app:
-        proc = _repro(
+        proc = repro(
             "--device",
             "Windows Chrome",
             "--journey",
@@ -302,21 +284,21 @@ def test_a_repro_leaves_no_booking_behind_on_a_test_target(tmp_path: Path) -> No
 
 
 def test_usage_target_and_safety_errors_are_plain(tmp_path: Path) -> None:
-    gibberish = _repro("--device", "my toaster", "--journey", "sign-in")
+    gibberish = repro("--device", "my toaster", "--journey", "sign-in")
     assert gibberish.returncode == ExitCode.USAGE_ERROR
     assert "cannot tell a device or browser from 'my toaster'" in gibberish.stdout
     assert "iPhone, iOS 17, Safari" in gibberish.stdout
-    bad_journey = _repro("--device", "iPhone", "--journey", "sing-in")
+    bad_journey = repro("--device", "iPhone", "--journey", "sing-in")
     assert (
         bad_journey.returncode == ExitCode.USAGE_ERROR
         and "did you mean 'sign-in'" in bad_journey.stdout
     )
     dead = "http://127.0.0.1:9"
-    down = _repro(
+    down = repro(
         "--device", "iPhone", "--journey", "sign-in", "--client-url", dead, "--provider-url", dead
     )
     assert down.returncode == ExitCode.TARGET_DOWN and "target down" in down.stdout
-    net = _repro(
+    net = repro(
         "--device",
         "iPhone",
         "--journey",
@@ -330,7 +312,7 @@ def test_usage_target_and_safety_errors_are_plain(tmp_path: Path) -> None:
     )
     assert net.returncode == ExitCode.NETWORK_DOWN and "network down" in net.stdout
     with start(mode="production") as app:
-        refused = _repro(
+        refused = repro(
             "--device",
             "iPhone",
             "--journey",

@@ -12,6 +12,9 @@ ORDER_PROPERTY = "compat_order"
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "steps_journey: replays --steps (left out of runs without it)"
+    )
     retries = settings_of(config).retries
     # pytest-rerunfailures reads its option at run time, in every xdist worker alike; an explicit
     # --reruns wins.
@@ -19,9 +22,34 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.reruns = retries
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The steps journey takes its portal (and whether it may change data) from --steps."""
+    if metafunc.definition.get_closest_marker("steps_journey") is None:
+        return
+    path = settings_of(metafunc.config).steps
+    if not path:
+        metafunc.parametrize("portal", [], ids=[])  # deselected below; never runs without steps
+        return
+    from compat_harness.support.steps import StepsError, load_steps
+
+    try:
+        steps = load_steps(path)
+    except StepsError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if steps.may_change_data:
+        metafunc.definition.add_marker(pytest.mark.destructive)
+    metafunc.parametrize("portal", [steps.portal], ids=[steps.portal.value])
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """After every other filter (-k, -m, --browser): number the items, then keep this shard's."""
+    """After every other filter (-k, -m, --browser): drop the steps journey when there are no
+    steps to replay, number the items, then keep this shard's."""
+    if not settings_of(config).steps:
+        dropped = [item for item in items if item.get_closest_marker("steps_journey") is not None]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [item for item in items if item not in dropped]
     for index, item in enumerate(items):
         item.user_properties.append((ORDER_PROPERTY, index))
     shard = settings_of(config).shard

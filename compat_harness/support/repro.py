@@ -53,6 +53,7 @@ class ReproArgs:
     mask: str | None = None
     mask_file: str | None = None
     verbose: bool = False
+    steps: str | None = None  # a steps file replayed instead of a named journey
 
 
 class ReproError(Exception):
@@ -65,7 +66,8 @@ class ReproError(Exception):
 
 def command_line(args: ReproArgs) -> str:
     """The exact command that runs this repro again."""
-    parts = ["compat", "repro", "--device", args.device, "--journey", args.journey]
+    parts = ["compat", "repro", "--device", args.device]
+    parts += ["--steps", args.steps] if args.steps else ["--journey", args.journey]
     if args.portal != "client":
         parts += ["--portal", args.portal]
     for flag, value in (
@@ -255,11 +257,32 @@ def _target_checks(args: ReproArgs, journeys: list[Journey]) -> str:
     return f"{args.client_url} and {args.provider_url} (mode {mode}, version {version or '?'})"
 
 
+def _steps_journey(args: ReproArgs) -> tuple[ReproArgs, list[Journey]]:
+    """A steps file as the journey: its portal decides the baseline and the accounts."""
+    from compat_harness.support.steps import StepsError, load_steps
+
+    assert args.steps is not None
+    try:
+        steps = load_steps(args.steps)
+    except StepsError as exc:
+        raise ReproError(str(exc)) from None
+    journey = Journey(
+        "steps",
+        f"the steps in {Path(args.steps).name}",
+        ("suites/test_steps.py::test_reported_steps",),
+        destructive=steps.may_change_data,
+    )
+    return replace(args, portal=steps.portal.value, journey="steps"), [journey]
+
+
 def _run(args: ReproArgs, root: Path) -> int:
     started = time.time()
     try:
         match = match_device(args.device)
-        journeys = find_journeys(args.journey)
+        if args.steps:
+            args, journeys = _steps_journey(args)
+        else:
+            journeys = find_journeys(args.journey)
     except (DeviceError, JourneyError) as exc:
         raise ReproError(str(exc)) from None
     if args.portal not in ("client", "provider"):
@@ -314,6 +337,7 @@ def _run(args: ReproArgs, root: Path) -> int:
         f"--cells={','.join(c.id for c in cells)}",
         f"--report-dir={report_dir}",
         f"--run-id={repro_id}",
+        *([f"--steps={Path(args.steps).resolve()}"] if args.steps else []),
         f"--portal={args.portal}",
         "--both-profiles",
         "--step-screenshots",
