@@ -111,3 +111,20 @@ def test_on_this_machine_ios_webkit_runs_on_a_webkit_engine() -> None:
         pytest.skip(f"no WebKit engine here: {res.reason}")
     assert res.chosen is not None
     assert res.chosen.engine == "webkitgtk" or pw.bundled_executables().get("webkit")
+
+
+def test_webkitgtk_environment_carries_the_device_and_keeps_a_users_gl_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cell = MATRIX.cells["ios-webkit"]
+    availability = Availability("webkitgtk", True, options={"driver": "d", "browser": "b"})
+    monkeypatch.setenv("DISPLAY", ":99")  # headed on an existing display: no Xvfb started
+    monkeypatch.delenv("LP_NUM_THREADS", raising=False)
+    env = wd.WebDriverRuntime(cell, availability, headed=True)._local_env()
+    assert env["DISPLAY"] == ":99"
+    assert env["GDK_SCALE"] == "3"  # iPhone 14's pixel ratio
+    assert env["LANG"] == env["LC_ALL"] == cell.device.locale.replace("-", "_") + ".UTF-8"
+    assert env["LP_NUM_THREADS"] == "0"  # one llvmpipe thread: measured cheaper under Xvfb
+    monkeypatch.setenv("LP_NUM_THREADS", "4")
+    env = wd.WebDriverRuntime(cell, availability, headed=True)._local_env()
+    assert env["LP_NUM_THREADS"] == "4"
