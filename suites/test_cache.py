@@ -92,6 +92,9 @@ def test_clearing_cookies_signs_out(
 ) -> None:
     """Clearing cookies signs the person out: the saved login is gone."""
     sign_in(session, target, Portal.CLIENT, client_account.email, client_account.password)
+    # Cleared while the dashboard still fetches its data, the old page sends itself to the login
+    # page and races the navigation below (seen once, on Chromium, in a self-test run).
+    wait_for_dashboard(session)
     _clear(session, target, Clear.COOKIES)
     with session.step("The dashboard asks to sign in again"):
         session.goto(target.url(Portal.CLIENT, "/dashboard"))

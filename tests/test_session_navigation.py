@@ -1,0 +1,87 @@
+"""Navigation means the same on every engine: a page that sends itself elsewhere from its script
+before it finishes loading (as a signed-out dashboard sends to the login page) lands where a person
+would land, instead of failing the step on one engine and passing on another."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from compat_harness.engines import resolve
+from compat_harness.engines.playwright import PlaywrightEngine, context_args
+from compat_harness.engines.webdriver import WebDriverRuntime
+from compat_harness.expect import expect
+from compat_harness.matrix import load_matrix
+from compat_harness.session.base import Session, StepLog, Timeouts
+from compat_harness.session.playwright import PlaywrightSession
+from compat_harness.session.webdriver import WebDriverSession
+
+MATRIX = load_matrix(Path(__file__).resolve().parents[1] / "matrix" / "default.yaml")
+PAGES = {
+    # The script leaves at once; the slow image keeps the first page's load event from firing.
+    "/leaves": b"<!doctype html><script>location.assign('/arrived')</script>"
+    b"<img src='/slow.png' alt=''>",
+    "/arrived": b"<!doctype html><title>Arrived</title><h1>Arrived</h1>",
+}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path == "/slow.png":
+            time.sleep(2)
+        body = PAGES.get(self.path, b"")
+        self.send_response(200 if body or self.path == "/slow.png" else 404)
+        self.send_header("Content-Type", "text/html" if body else "image/png")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(params=["chrome-desktop", "ios-webkit"])
+def session(request: pytest.FixtureRequest) -> Iterator[Session]:
+    cell = MATRIX.cells[request.param]
+    chosen = resolve(cell).chosen
+    assert chosen is not None, f"{cell.id} cannot run here: {resolve(cell).reason}"
+    timeouts = Timeouts(navigation=10)
+    if chosen.engine == "webkitgtk":
+        runtime = WebDriverRuntime(cell, chosen)
+        driver, info = runtime.new_driver()
+        webdriver_session = WebDriverSession(
+            driver, cell, info, timeouts, StepLog(), lambda: runtime.quit(driver)
+        )
+        yield webdriver_session
+        webdriver_session.close()
+        runtime.stop()
+        return
+    with sync_playwright() as p:
+        browser = getattr(p, cell.browser).launch(**PlaywrightEngine.launch_args(chosen))
+        page = browser.new_context(**context_args(cell)).new_page()
+        info = PlaywrightEngine.describe(cell, chosen, browser.version, True)
+        yield PlaywrightSession(page, cell, info, timeouts, StepLog())
+        browser.close()
+
+
+def test_a_redirect_from_script_before_load_lands_on_its_page(
+    session: Session, base_url: str
+) -> None:
+    session.goto(base_url + "/leaves")
+    expect(session.role("heading", "Arrived", exact=True)).to_be_visible()
+    assert session.url == base_url + "/arrived"
