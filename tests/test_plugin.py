@@ -153,6 +153,12 @@ def test_bad_matrix_and_flags_stop_before_anything_runs(pytester: pytest.Pyteste
     result = _run(pytester, "--client-url", "not a url", "--provider-url", "http://x")
     assert result.ret == ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*'not a url' is not an http(s) URL*"])
+    result = _run(pytester, "--defects", "login-button-offscreen")
+    assert result.ret == ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--defects: unknown defect(s): login-button-offscreen; known defects: login-ua-data*"]
+    )
+    assert not (pytester.path / "reports").exists()
 
 
 def test_a_retried_pass_is_flaky_not_passed(pytester: pytest.Pytester) -> None:

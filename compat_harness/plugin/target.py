@@ -21,6 +21,7 @@ from compat_harness.target import (
     reference_app,
     validate_url,
 )
+from reference_app.defects import UnknownDefectError, parse_defects
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -46,6 +47,10 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             "--defects switches faults on in the embedded reference app only; drop it or drop the URLs"
         )
+    try:
+        parse_defects(settings.defects)
+    except UnknownDefectError as exc:
+        raise pytest.UsageError(f"--defects: {exc} (`compat defects` describes each)") from None
 
 
 @pytest.hookimpl(tryfirst=True)
