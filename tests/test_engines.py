@@ -76,6 +76,11 @@ def test_playwright_chromium_falls_back_to_the_system_chromium(
     monkeypatch.setattr(pw, "system_chromium", lambda: None)
     avail = PlaywrightEngine().check(cell)
     assert not avail.ok and "playwright install --with-deps chromium" in avail.install
+    monkeypatch.setenv("COMPAT_CHROMIUM_PATH", "/nowhere/chromium")
+    assert (
+        PlaywrightEngine().check(cell).reason
+        == "COMPAT_CHROMIUM_PATH=/nowhere/chromium does not exist"
+    )
 
 
 def test_playwright_never_stands_in_a_chromium_for_webkit(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,6 +99,13 @@ def test_webkitgtk_needs_its_driver_and_says_which_package(monkeypatch: pytest.M
     avail = WebKitGTKEngine().check(MATRIX.cells["ios-webkit"])
     assert not avail.ok and avail.install == "sudo apt-get install webkit2gtk-driver xvfb"
     assert not WebKitGTKEngine().check(MATRIX.cells["chrome-desktop"]).ok
+    monkeypatch.setenv("COMPAT_WEBKIT_DRIVER", "/nowhere/WebKitWebDriver")
+    avail = WebKitGTKEngine().check(MATRIX.cells["ios-webkit"])
+    assert not avail.ok and "COMPAT_WEBKIT_DRIVER=/nowhere/WebKitWebDriver" in avail.reason
+    monkeypatch.setenv("COMPAT_WEBKIT_DRIVER", "/bin/true")  # any executable stands in here
+    monkeypatch.setenv("COMPAT_MINIBROWSER", "/nowhere/MiniBrowser")
+    avail = WebKitGTKEngine().check(MATRIX.cells["ios-webkit"])
+    assert avail.reason == "COMPAT_MINIBROWSER=/nowhere/MiniBrowser does not exist"
 
 
 def test_device_emulation_for_playwright_contexts() -> None:

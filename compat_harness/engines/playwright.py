@@ -117,8 +117,11 @@ class PlaywrightEngine(Engine):
                         "args": list(SYSTEM_CHROMIUM_ARGS),
                     },
                 )
+            explicit = os.environ.get("COMPAT_CHROMIUM_PATH")
             return self.unavailable(
-                "neither Playwright's Chromium nor a system Chromium is installed",
+                f"COMPAT_CHROMIUM_PATH={explicit} does not exist"
+                if explicit
+                else "neither Playwright's Chromium nor a system Chromium is installed",
                 f"{install}  (or: sudo apt-get install chromium)",
             )
         if cell.browser == "webkit":

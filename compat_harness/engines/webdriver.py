@@ -67,11 +67,22 @@ class WebKitGTKEngine(Engine):
             return self.unavailable(f"webkitgtk runs WebKit cells, not {cell.browser}")
         if problem := _selenium_missing():
             return self.unavailable(problem, "pip install selenium")
-        driver = os.environ.get("COMPAT_WEBKIT_DRIVER") or shutil.which("WebKitWebDriver")
+        explicit = os.environ.get("COMPAT_WEBKIT_DRIVER")
+        if explicit and not os.access(explicit, os.X_OK):
+            return self.unavailable(
+                f"COMPAT_WEBKIT_DRIVER={explicit} is not an executable file",
+                "point COMPAT_WEBKIT_DRIVER at WebKitWebDriver, or unset it",
+            )
+        driver = explicit or shutil.which("WebKitWebDriver")
         browser = find_minibrowser()
         if not driver or not browser:
-            missing = "WebKitWebDriver" if not driver else "MiniBrowser"
-            return self.unavailable(f"WebKitGTK's {missing} is not installed", WEBKITGTK_INSTALL)
+            if not driver:
+                why = "WebKitGTK's WebKitWebDriver is not installed"
+            elif os.environ.get("COMPAT_MINIBROWSER"):
+                why = f"COMPAT_MINIBROWSER={os.environ['COMPAT_MINIBROWSER']} does not exist"
+            else:
+                why = "WebKitGTK's MiniBrowser is not installed"
+            return self.unavailable(why, WEBKITGTK_INSTALL)
         if not VirtualDisplay.available() and not os.environ.get("DISPLAY"):
             return self.unavailable(
                 "no display and no Xvfb to make one", "sudo apt-get install xvfb"
