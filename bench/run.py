@@ -3,8 +3,9 @@ the same run, on the default profile against the reference app.
 
     python -m bench.run [--repeat N]
 
-Prints wall time of each, the ratio harness/bare, the speed-up from 1 to 2 workers, peak memory of
-each run's whole process tree (browsers, drivers, the app included) and time per test per cell;
+Prints wall time of each, the ratio harness/bare, the speed-up from 1 to 2 workers, CPU time and
+peak memory of each run's whole process tree (browsers, drivers, the app included; CPU also by
+process, and how many cores it kept busy on average) and time per test per cell;
 writes the same as JSON to reports/bench-<time>.json. Targets: ratio <= 1.3, speed-up >= 1.6.
 """
 
@@ -28,9 +29,13 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 TARGET_RATIO, TARGET_SPEEDUP = 1.3, 1.6
 
 
-def _tree_rss(root: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes."""
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _tree(root: int) -> list[tuple[int, str, int, int]]:
+    """(pid, name, CPU ticks, resident bytes) of a process and all its descendants."""
     children: dict[int, list[int]] = {}
+    stats: dict[int, tuple[str, int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -38,38 +43,65 @@ def _tree_rss(root: int) -> int:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [root]
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        stats[int(entry)] = (name, int(fields[11]) + int(fields[12]))  # utime + stime
+    found, todo = [], [root]
     while todo:
         pid = todo.pop()
-        with contextlib.suppress(OSError):
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+        if pid in stats:
+            rss = 0
+            with contextlib.suppress(OSError):
+                rss = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+            found.append((pid, *stats[pid], rss))
         todo.extend(children.get(pid, []))
-    return total
+    return found
 
 
 def _measure(
     cmd: list[str], env: dict[str, str]
-) -> tuple[float, int, subprocess.CompletedProcess[str]]:
-    """Wall time and peak memory of a command's process tree."""
+) -> tuple[float, int, dict[str, float], subprocess.CompletedProcess[str]]:
+    """Wall time, peak memory and CPU seconds by process name of a command's process tree.
+
+    CPU is sampled every 0.1 s, so a process that lives shorter than that is missed (its parent
+    does not count it either: children's times are only added to a parent that waits for them).
+    """
     start = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     peak = [0]
+    cpu: dict[int, tuple[str, int]] = {}  # pid -> (name, last CPU ticks seen)
 
     def sample() -> None:
         while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss(proc.pid))
-            time.sleep(0.2)
+            tree = _tree(proc.pid)
+            peak[0] = max(peak[0], sum(rss for *_, rss in tree))
+            cpu.update({pid: (name, ticks) for pid, name, ticks, _ in tree})
+            time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     out, err = proc.communicate()
     wall = time.perf_counter() - start
     sampler.join()
-    return wall, peak[0], subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    by_name: dict[str, float] = {}
+    for name, ticks in cpu.values():
+        by_name[name] = by_name.get(name, 0.0) + ticks / TICK
+    return wall, peak[0], by_name, subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def _usage(wall: float, peak: int, cpu: dict[str, float]) -> dict[str, Any]:
+    total = sum(cpu.values())
+    top = sorted(cpu.items(), key=lambda item: -item[1])[:6]
+    return {
+        "wall_s": wall,
+        "peak_rss_mb": peak / 2**20,
+        "cpu_s": round(total, 1),
+        "cores_busy": round(total / wall, 2),
+        "cpu_by_process_s": {name: round(seconds, 1) for name, seconds in top},
+    }
 
 
 def _harness(workers: int, env: dict[str, str], report_dir: Path) -> dict[str, Any]:
@@ -88,7 +120,7 @@ def _harness(workers: int, env: dict[str, str], report_dir: Path) -> dict[str, A
     ]
     if workers > 1:
         cmd += ["-n", str(workers)]
-    wall, peak, proc = _measure(cmd, env)
+    wall, peak, cpu, proc = _measure(cmd, env)
     if proc.returncode != 0:
         raise SystemExit(
             f"harness run failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
@@ -98,21 +130,19 @@ def _harness(workers: int, env: dict[str, str], report_dir: Path) -> dict[str, A
     for r in results["results"]:
         per_cell.setdefault(r["cell"], []).append(r["duration_s"])
     return {
-        "wall_s": wall,
-        "peak_rss_mb": peak / 2**20,
+        **_usage(wall, peak, cpu),
         "per_test_s": _mean_per_cell(per_cell),
         "tests": len(results["results"]),
     }
 
 
 def _bare(env: dict[str, str]) -> dict[str, Any]:
-    wall, peak, proc = _measure([sys.executable, "-m", "bench.bare"], env)
+    wall, peak, cpu, proc = _measure([sys.executable, "-m", "bench.bare"], env)
     if proc.returncode != 0:
         raise SystemExit(f"bare script failed:\n{proc.stderr[-3000:]}")
     per_cell: dict[str, list[float]] = json.loads(proc.stdout)
     return {
-        "wall_s": wall,
-        "peak_rss_mb": peak / 2**20,
+        **_usage(wall, peak, cpu),
         "per_test_s": _mean_per_cell(per_cell),
         "tests": sum(len(v) for v in per_cell.values()),
     }
@@ -157,10 +187,19 @@ def main() -> int:
         "targets": {"ratio_at_most": TARGET_RATIO, "speedup_at_least": TARGET_SPEEDUP},
         "meets_targets": ratio <= TARGET_RATIO and speedup >= TARGET_SPEEDUP,
     }
-    print(f"{'':<20}{'wall':>9}{'peak RSS':>11}{'tests':>7}   time per test per cell")
+    print(
+        f"{'':<20}{'wall':>9}{'CPU':>9}{'cores':>7}{'peak RSS':>11}{'tests':>7}"
+        "   time per test per cell"
+    )
     for name, m in best.items():
         cells = ", ".join(f"{c} {t:.2f}s" for c, t in m["per_test_s"].items())
-        print(f"{name:<20}{m['wall_s']:>8.1f}s{m['peak_rss_mb']:>9.0f}MB{m['tests']:>7}   {cells}")
+        print(
+            f"{name:<20}{m['wall_s']:>8.1f}s{m['cpu_s']:>8.1f}s{m['cores_busy']:>7.2f}"
+            f"{m['peak_rss_mb']:>9.0f}MB{m['tests']:>7}   {cells}"
+        )
+    for name, m in best.items():
+        where = ", ".join(f"{p} {s:.1f}s" for p, s in m["cpu_by_process_s"].items())
+        print(f"CPU of {name}: {where}")
     print(f"ratio harness/bare: {ratio:.2f} (target <= {TARGET_RATIO})")
     print(f"speed-up 1 -> 2 workers: {speedup:.2f}x (target >= {TARGET_SPEEDUP})")
     out = ROOT / "reports" / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
