@@ -19,6 +19,7 @@ from compat_harness.results import Status
 from compat_harness.secrets import PERSONAL, REDACTOR
 from compat_harness.support.devices import DeviceError, match_device
 from compat_harness.support.journeys import JOURNEYS, JourneyError, find_journeys
+from compat_harness.support.repro import ReproArgs, command_line
 from compat_harness.support.trace import sanitize_trace
 from compat_harness.support.verdict import Verdict, judge, overall
 
@@ -243,3 +244,24 @@ def test_the_masking_file(tmp_path: Path) -> None:
     bad.write_text("selectors: [1, '']\n")
     with pytest.raises(MaskingError, match="list of CSS selector strings"):
         load_masking(bad)
+
+
+def test_the_rerun_command_carries_every_option_given() -> None:
+    args = ReproArgs(
+        device="iPhone, iOS 17, Safari",
+        journey="book",
+        portal="provider",
+        client_url="https://c.example",
+        provider_url="https://p.example",
+        defects="touch-submit",
+        mask=".note, .name",
+        allow_destructive=True,
+    )
+    assert command_line(args) == (
+        "compat repro --device 'iPhone, iOS 17, Safari' --journey book --portal provider "
+        "--client-url https://c.example --provider-url https://p.example --defects touch-submit "
+        "--mask '.note, .name' --allow-destructive"
+    )
+    assert command_line(ReproArgs(device="Android Chrome", journey="sign-in")) == (
+        "compat repro --device 'Android Chrome' --journey sign-in"
+    )

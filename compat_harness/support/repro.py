@@ -70,7 +70,14 @@ def command_line(args: ReproArgs) -> str:
     parts += ["--steps", args.steps] if args.steps else ["--journey", args.journey]
     if args.portal != "client":
         parts += ["--portal", args.portal]
-    for flag, value in (
+    for flag, value in _passed_on(args):
+        parts += [flag, value] if value else [flag]
+    return shlex.join(parts)
+
+
+def _passed_on(args: ReproArgs) -> list[tuple[str, str]]:
+    """The target, defect, secrets, masking and safety options given, as the run's flags."""
+    given = [
         ("--client-url", args.client_url),
         ("--provider-url", args.provider_url),
         ("--control-url", args.control_url),
@@ -78,12 +85,9 @@ def command_line(args: ReproArgs) -> str:
         ("--secrets-file", args.secrets_file),
         ("--mask", args.mask),
         ("--mask-file", args.mask_file),
-    ):
-        if value:
-            parts += [flag, value]
-    if args.allow_destructive:
-        parts.append("--allow-destructive")
-    return shlex.join(parts)
+    ]
+    flags = [(flag, value) for flag, value in given if value]
+    return flags + ([("--allow-destructive", "")] if args.allow_destructive else [])
 
 
 def baseline_cell(matrix: Matrix, portal: str) -> Cell:
@@ -345,19 +349,7 @@ def _run(args: ReproArgs, root: Path) -> int:
         "--tracing=on",
         "--fail-on=recommended,supported,not-recommended",
     ]
-    for flag, value in (
-        ("--client-url", args.client_url),
-        ("--provider-url", args.provider_url),
-        ("--control-url", args.control_url),
-        ("--defects", args.defects),
-        ("--secrets-file", args.secrets_file),
-        ("--mask", args.mask),
-        ("--mask-file", args.mask_file),
-    ):
-        if value:
-            pytest_args.append(f"{flag}={value}")
-    if args.allow_destructive:
-        pytest_args.append("--allow-destructive")
+    pytest_args += [f"{flag}={value}" if value else flag for flag, value in _passed_on(args)]
     code = _pytest(pytest_args, run_dir, verbose=args.verbose)
     results_file = run_dir / "results.json"
     if code in (ExitCode.TARGET_DOWN, ExitCode.NETWORK_DOWN):
