@@ -39,6 +39,20 @@ def _schedule(session: Session, target: Target, account: Account) -> SchedulePag
     return SchedulePage(session, target).open()
 
 
+def _late_change(
+    session: Session, target: Target, account: Account, action: str
+) -> tuple[SchedulePage, int, ChangeSessionPage]:
+    """Open ``action`` on the booked session inside 24 hours and see the warning; returns the
+    schedule, the credits before the change, and the change page."""
+    schedule = _schedule(session, target, account)
+    credits = schedule.credits()
+    schedule.open_change(WHEN, action)
+    change = ChangeSessionPage(session)
+    with session.step("The 24-hour warning"):
+        expect(change.late_warning).to_have_text(LATE_WARNING)
+    return schedule, credits, change
+
+
 @pytest.mark.scenario(now=THREE_DAYS_BEFORE)
 def test_reschedule_ahead_of_time_is_free(
     session: Session, target: Target, booked: dict[str, Any], client_account: Account
@@ -103,12 +117,7 @@ def test_late_cancel_warns_then_forfeits_the_credit(
     session: Session, target: Target, booked: dict[str, Any], client_account: Account
 ) -> None:
     """23.5 hours ahead: the page warns that the credit will be lost, and going ahead loses it."""
-    schedule = _schedule(session, target, client_account)
-    credits = schedule.credits()
-    schedule.open_change(WHEN, "Cancel session")
-    change = ChangeSessionPage(session)
-    with session.step("The 24-hour warning"):
-        expect(change.late_warning).to_have_text(LATE_WARNING)
+    schedule, credits, change = _late_change(session, target, client_account, "Cancel session")
     change.cancel("Schedule conflict", accept_forfeit=True)
     with session.step("Canceled, credit forfeited"):
         expect(schedule.notice).to_contain_text(
@@ -122,12 +131,7 @@ def test_late_reschedule_warns_and_costs_a_credit(
     session: Session, target: Target, booked: dict[str, Any], client_account: Account
 ) -> None:
     """Rescheduling inside 24 hours warns, then loses the held credit and holds a new one."""
-    schedule = _schedule(session, target, client_account)
-    credits = schedule.credits()
-    schedule.open_change(WHEN, "Reschedule")
-    change = ChangeSessionPage(session)
-    with session.step("The 24-hour warning"):
-        expect(change.late_warning).to_have_text(LATE_WARNING)
+    schedule, credits, change = _late_change(session, target, client_account, "Reschedule")
     change.reschedule("2027-02-05", "2:00 PM EST", accept_forfeit=True)
     with session.step("Rescheduled, one credit spent"):
         expect(schedule.notice).to_contain_text("Session rescheduled.")

@@ -417,28 +417,13 @@ def build_client_router() -> APIRouter:
 
     @router.post("/schedule/new/details")
     async def details_submit(request: Request) -> Response:
-        ctx = ctx_of(request)
         user = require_user(request)
         form = await request.form()
-        room_id, session_type, length, start = _review_values(form)
-        room = _member_room(ctx, user, room_id)
-        guard = _booking_guard(request, user, room)
-        if guard is not None:
-            return guard
-        error = _booking_error(request, user, room, session_type, length, start)
-        if error:
-            return _details_page(
-                request,
-                user,
-                room,
-                session_type=session_type,
-                length=length,
-                day_text=str(form.get("date", "")) or None,
-                start=start,
-                error=error,
-                status_code=422,
-            )
-        assert start is not None
+        # The details page shows back what was typed when the date cannot be read.
+        checked = _checked_booking(request, user, form, day_text=str(form.get("date", "")) or None)
+        if isinstance(checked, Response):
+            return checked
+        room, session_type, length, start = checked
         query = urlencode(
             {
                 "room": room.id,
@@ -808,10 +793,10 @@ def _choose_room_page(
 
 
 def _checked_booking(
-    request: Request, user: User, values: Any
+    request: Request, user: User, values: Any, *, day_text: str | None = None
 ) -> Response | tuple[Room, str, int, datetime]:
-    """The review and book steps' shared checks: the room's guard, then the chosen type, length
-    and time; a page to show instead when something is wrong."""
+    """The details, review and book steps' shared checks: the room's guard, then the chosen type,
+    length and time; a page to show instead when something is wrong."""
     room_id, session_type, length, start = _review_values(values)
     room = _member_room(ctx_of(request), user, room_id)
     guard = _booking_guard(request, user, room)
@@ -825,7 +810,7 @@ def _checked_booking(
             room,
             session_type=session_type,
             length=length,
-            day_text=None,
+            day_text=day_text,
             start=start,
             error=error,
             status_code=422,

@@ -349,3 +349,13 @@ def test_booking_uses_the_scenario_clock(app: RefApp) -> None:
         },
     )
     assert too_early.status_code == 422
+
+
+def test_details_without_a_time_come_back_on_the_day_that_was_chosen(app: RefApp) -> None:
+    scenario = app.provision()
+    client = app.sign_in(scenario["client"])
+    values = {"room": scenario["room"]["id"], "type": "video", "length": 45, "date": "2026-12-02"}
+    page = client.post("/schedule/new/details", data=values)
+    assert page.status_code == 422
+    assert "Please choose a time." in text_of(page.text)
+    assert re.search(r'<input[^>]*name="date"[^>]*value="2026-12-02"', page.text), page.text
