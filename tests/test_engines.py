@@ -140,3 +140,19 @@ def test_webkitgtk_environment_carries_the_device_and_keeps_a_users_gl_threads(
     monkeypatch.setenv("LP_NUM_THREADS", "4")
     env = wd.WebDriverRuntime(cell, availability, headed=True)._local_env()
     assert env["LP_NUM_THREADS"] == "4"
+
+
+def test_webkitgtk_paints_without_compositing_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    cell = MATRIX.cells["ios-webkit"]
+    availability = Availability("webkitgtk", True, options={"driver": "d", "browser": "b"})
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.delenv("WEBKIT_DISABLE_COMPOSITING_MODE", raising=False)
+    monkeypatch.delenv("COMPAT_WEBKIT_COMPOSITING", raising=False)
+    runtime = wd.WebDriverRuntime(cell, availability, headed=True)
+    assert runtime._local_env()["WEBKIT_DISABLE_COMPOSITING_MODE"] == "1"  # a quarter less CPU
+    assert wd.NO_COMPOSITING_LIMIT in runtime.limits  # reported with the cell
+    monkeypatch.setenv("COMPAT_WEBKIT_COMPOSITING", "1")
+    monkeypatch.setenv("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+    runtime = wd.WebDriverRuntime(cell, availability, headed=True)
+    assert "WEBKIT_DISABLE_COMPOSITING_MODE" not in runtime._local_env()
+    assert wd.NO_COMPOSITING_LIMIT not in runtime.limits

@@ -1,9 +1,11 @@
-"""Navigation means the same on every engine: a page that sends itself elsewhere from its script
-before it finishes loading (as a signed-out dashboard sends to the login page) lands where a person
-would land, instead of failing the step on one engine and passing on another."""
+"""Navigation and screenshots mean the same on every engine: a page that sends itself elsewhere
+from its script before it finishes loading (as a signed-out dashboard sends to the login page) lands
+where a person would land, and a page where nothing moves can still be photographed (WebKitGTK
+without compositing answers a screenshot only after a repaint)."""
 
 from __future__ import annotations
 
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +31,7 @@ PAGES = {
     "/leaves": b"<!doctype html><script>location.assign('/arrived')</script>"
     b"<img src='/slow.png' alt=''>",
     "/arrived": b"<!doctype html><title>Arrived</title><h1>Arrived</h1>",
+    "/still": b"<!doctype html><title>Still</title><h1>Nothing moves</h1><p id=secret>A. Person</p>",
 }
 
 
@@ -65,7 +68,13 @@ def session(request: pytest.FixtureRequest) -> Iterator[Session]:
         runtime = WebDriverRuntime(cell, chosen)
         driver, info = runtime.new_driver()
         webdriver_session = WebDriverSession(
-            driver, cell, info, timeouts, StepLog(), lambda: runtime.quit(driver)
+            driver,
+            cell,
+            info,
+            timeouts,
+            StepLog(),
+            lambda: runtime.quit(driver),
+            repaint_for_screenshots=True,
         )
         yield webdriver_session
         webdriver_session.close()
@@ -85,3 +94,26 @@ def test_a_redirect_from_script_before_load_lands_on_its_page(
     session.goto(base_url + "/leaves")
     expect(session.role("heading", "Arrived", exact=True)).to_be_visible()
     assert session.url == base_url + "/arrived"
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["plain", "masked"])
+def test_a_page_where_nothing_moves_is_photographed(
+    session: Session, base_url: str, tmp_path: Path, masked: bool
+) -> None:
+    session.goto(base_url + "/still")
+    expect(session.role("heading", "Nothing moves", exact=True)).to_be_visible()
+    shot = tmp_path / "still.png"
+    started = time.monotonic()
+    session.screenshot(str(shot), mask=[session.css("#secret")] if masked else None)
+    assert time.monotonic() - started < 5
+    vp, scale = session.cell.device.viewport, session.cell.device.scale
+    assert _png_size(shot) == (round(vp.width * scale), round(vp.height * scale))
+    # The helpers painted for the picture are gone again.
+    assert session.evaluate("() => document.querySelectorAll('[id^=__compat]').length") == 0

@@ -31,6 +31,9 @@ _MINIBROWSER_GLOBS = (
 )
 WEBKITGTK_INSTALL = "sudo apt-get install webkit2gtk-driver xvfb"
 NO_TOUCH_LIMIT = "no touch events: WebKitGTK under Xvfb delivers mouse input only (taps are clicks)"
+NO_COMPOSITING_LIMIT = (
+    "painted without accelerated compositing (COMPAT_WEBKIT_COMPOSITING=1 turns it on)"
+)
 
 
 class BrowserStartError(RuntimeError):
@@ -46,6 +49,10 @@ def find_minibrowser() -> str | None:
         if hits:
             return hits[-1]
     return None
+
+
+def _compositing_wanted() -> bool:
+    return os.environ.get("COMPAT_WEBKIT_COMPOSITING", "") not in ("", "0")
 
 
 def _selenium_missing() -> str | None:
@@ -152,6 +159,8 @@ class WebDriverRuntime:
         if not self.remote:
             if cell.device.touch:
                 self.limits.append(NO_TOUCH_LIMIT)
+            if not _compositing_wanted():
+                self.limits.append(NO_COMPOSITING_LIMIT)
             if self.gdk_scale != scale:
                 self.limits.append(
                     f"device pixel ratio {scale} rounded to {self.gdk_scale} (GDK_SCALE)"
@@ -177,9 +186,14 @@ class WebDriverRuntime:
             # rasterizes on one thread per core: a single thread cut WebKitGTK's CPU per test by a
             # tenth and its wall time by 7% (measured with 2.50, Mesa 22.3, 24 tests).
             env.setdefault("LP_NUM_THREADS", "0")
-            # Not set: WEBKIT_DISABLE_COMPOSITING_MODE=1 or WEBKIT_DISABLE_DMABUF_RENDERER=1 (the
-            # same thing since 2.44) save about a quarter of WebKitGTK's CPU per test, but
-            # WebDriver screenshots then hang (measured with 2.50).
+            # Compositing in software GL costs more than painting without it: turning it off cut
+            # WebKitGTK's CPU per test by more than a quarter at the same wall time (2.50, 24
+            # tests), which is what leaves room for a second worker. The session then nudges a
+            # repaint for each screenshot (see WebDriverSession).
+            if _compositing_wanted():
+                env.pop("WEBKIT_DISABLE_COMPOSITING_MODE", None)
+            else:
+                env.setdefault("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
             env.pop("WAYLAND_DISPLAY", None)
             if self.cell.device.timezone:
                 env["TZ"] = self.cell.device.timezone

@@ -153,7 +153,13 @@ def new_session(
                 )
                 pytest.fail(str(exc), pytrace=False)
             session = WebDriverSession(
-                driver, cell, info, timeouts, compat_steps, on_close=lambda: runtime.quit(driver)
+                driver,
+                cell,
+                info,
+                timeouts,
+                compat_steps,
+                on_close=lambda: runtime.quit(driver),
+                repaint_for_screenshots=not runtime.remote,
             )
             recorder.attach(session, runtime.capture_area())
         _record_engine(request, info)

@@ -6,6 +6,7 @@ retry while the page is still changing, so suites behave as they do on Playwrigh
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import uuid
@@ -72,6 +73,23 @@ document.documentElement.appendChild(layer);
 _AFTER_PAINT_JS = """
 const done = arguments[arguments.length - 1];
 requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => done(true), 0)));
+"""
+# WebKitGTK without accelerated compositing answers a screenshot only after the page's next
+# repaint, which a still page never makes: a 1-pixel layer changing by 1/255 of opacity every frame
+# keeps repaints coming until the picture is taken (measured with 2.50: a still page hangs, this
+# one answers in about 0.1 s).
+_REPAINT_ON_JS = """
+const style = document.createElement('style');
+style.id = '__compat_repaint_style';
+style.textContent = '@keyframes __compat_repaint {to {opacity: 0.004}}';
+const tick = document.createElement('div');
+tick.id = '__compat_repaint';
+tick.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;opacity:0;'
+  + 'background:#000;pointer-events:none;animation:__compat_repaint 32ms steps(2) infinite alternate';
+document.documentElement.append(style, tick);
+"""
+_REPAINT_OFF_JS = """
+for (const id of ['__compat_repaint', '__compat_repaint_style']) document.getElementById(id)?.remove();
 """
 # True when the mask layer painted for ``token`` is still in the page (then removes it).
 _MASK_CHECK_JS = """
@@ -229,10 +247,13 @@ class WebDriverSession(Session):
         timeouts: Timeouts,
         steps: StepLog,
         on_close: Callable[[], None] | None = None,
+        *,
+        repaint_for_screenshots: bool = False,
     ) -> None:
         super().__init__(cell, info, timeouts, steps)
         self.driver = driver
         self._on_close = on_close or driver.quit
+        self._repaint_for_screenshots = repaint_for_screenshots
         driver.set_page_load_timeout(timeouts.navigation)
         driver.set_script_timeout(timeouts.navigation)
 
@@ -269,9 +290,20 @@ class WebDriverSession(Session):
             raise RuntimeError(f"page script failed: {result['error']}")
         return result.get("value")
 
+    def _save_screenshot(self, path: str) -> None:
+        if not self._repaint_for_screenshots:
+            self.driver.save_screenshot(path)
+            return
+        self.driver.execute_script(_REPAINT_ON_JS)  # if this fails, so would the picture: no hang
+        try:
+            self.driver.save_screenshot(path)
+        finally:
+            with contextlib.suppress(WebDriverException):  # the page may have gone meanwhile
+                self.driver.execute_script(_REPAINT_OFF_JS)
+
     def screenshot(self, path: str, *, mask: list[Locator] | None = None) -> None:
         if not mask:
-            self.driver.save_screenshot(path)
+            self._save_screenshot(path)
             return
         # The mask is painted into the page, so a page that changes meanwhile (a navigation that
         # was still going on, a list its script draws) could show unmasked data: the picture is
@@ -288,7 +320,7 @@ class WebDriverSession(Session):
                 self.driver.execute_script(_MASK_JS, before, token)
                 # WebKitGTK's screenshot is the last painted frame: wait until the mask is painted.
                 self.driver.execute_async_script(_AFTER_PAINT_JS)
-                self.driver.save_screenshot(path)
+                self._save_screenshot(path)
                 still = self.driver.execute_script(_MASK_CHECK_JS, token)
                 after = self._mask_rects(mask)
             except WebDriverException:
