@@ -64,7 +64,7 @@ def _playwright_cell(p: Any, cell: Cell, urls: dict[str, str], times: list[float
 def _webdriver_cell(cell: Cell, urls: dict[str, str], times: list[float]) -> None:
     availability = resolve(cell).chosen
     assert availability is not None
-    runtime = WebDriverRuntime(cell, availability)
+    runtime = WebDriverRuntime(cell, availability, spare=False)  # plain Selenium: on demand
     for portal in ("client", "provider"):
         heading, _ = PORTAL_TEXT[portal]
         for _ in range(REPEATS):

@@ -132,13 +132,13 @@ def test_webkitgtk_environment_carries_the_device_and_keeps_a_users_gl_threads(
     availability = Availability("webkitgtk", True, options={"driver": "d", "browser": "b"})
     monkeypatch.setenv("DISPLAY", ":99")  # headed on an existing display: no Xvfb started
     monkeypatch.delenv("LP_NUM_THREADS", raising=False)
-    env = wd.WebDriverRuntime(cell, availability, headed=True)._local_env()
+    env = wd.WebDriverRuntime(cell, availability, headed=True)._local_env(":99")
     assert env["DISPLAY"] == ":99"
     assert env["GDK_SCALE"] == "3"  # iPhone 14's pixel ratio
     assert env["LANG"] == env["LC_ALL"] == cell.device.locale.replace("-", "_") + ".UTF-8"
     assert env["LP_NUM_THREADS"] == "0"  # one llvmpipe thread: measured cheaper under Xvfb
     monkeypatch.setenv("LP_NUM_THREADS", "4")
-    env = wd.WebDriverRuntime(cell, availability, headed=True)._local_env()
+    env = wd.WebDriverRuntime(cell, availability, headed=True)._local_env(":99")
     assert env["LP_NUM_THREADS"] == "4"
 
 
@@ -149,10 +149,10 @@ def test_webkitgtk_paints_without_compositing_unless_asked(monkeypatch: pytest.M
     monkeypatch.delenv("WEBKIT_DISABLE_COMPOSITING_MODE", raising=False)
     monkeypatch.delenv("COMPAT_WEBKIT_COMPOSITING", raising=False)
     runtime = wd.WebDriverRuntime(cell, availability, headed=True)
-    assert runtime._local_env()["WEBKIT_DISABLE_COMPOSITING_MODE"] == "1"  # a quarter less CPU
+    assert runtime._local_env(":99")["WEBKIT_DISABLE_COMPOSITING_MODE"] == "1"  # a quarter less CPU
     assert wd.NO_COMPOSITING_LIMIT in runtime.limits  # reported with the cell
     monkeypatch.setenv("COMPAT_WEBKIT_COMPOSITING", "1")
     monkeypatch.setenv("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
     runtime = wd.WebDriverRuntime(cell, availability, headed=True)
-    assert "WEBKIT_DISABLE_COMPOSITING_MODE" not in runtime._local_env()
+    assert "WEBKIT_DISABLE_COMPOSITING_MODE" not in runtime._local_env(":99")
     assert wd.NO_COMPOSITING_LIMIT not in runtime.limits

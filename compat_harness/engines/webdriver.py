@@ -16,6 +16,8 @@ import os
 import shutil
 import threading
 import urllib.request
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from compat_harness.engines.base import Availability, Engine, EngineInfo, EngineKind
@@ -127,11 +129,27 @@ class RemoteWebDriverEngine(Engine):
         )
 
 
+@dataclass
+class _Driver:
+    """A local WebKitWebDriver process and the screen its browsers paint on (None: the user's)."""
+
+    service: Any
+    screen: VirtualDisplay | None
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):  # already gone; nothing to keep
+            self.service.stop()
+        if self.screen is not None:
+            self.screen.stop()
+
+
 class WebDriverRuntime:
     """The processes one WebDriver cell needs in one worker, and a new session per test.
 
     WebKitWebDriver serves one session at a time, so every live session (a client and a provider
-    in one journey) gets its own driver process; finished ones are kept for the next session.
+    in one journey, the next test's spare) gets its own driver process, on its own virtual screen
+    so that no window covers another's (video records the screen); finished ones are kept for the
+    next session.
     """
 
     def __init__(
@@ -141,18 +159,21 @@ class WebDriverRuntime:
         *,
         headed: bool = False,
         start_timeout: float = 30.0,
+        spare: bool = True,
     ) -> None:
         self.cell = cell
         self.availability = availability
         self.headed = headed
+        self.spare = spare
         self.start_timeout = start_timeout
         self.remote = availability.engine == "webdriver"
-        self._display: VirtualDisplay | None = None
-        self._env: dict[str, str] | None = None
-        self._idle: list[Any] = []  # driver services with no session
-        self._busy: dict[str, Any] = {}  # session id -> its driver service
+        self._idle: list[_Driver] = []  # driver processes with no session
+        self._busy: dict[str, _Driver] = {}  # session id -> its driver process
         self._failure: str | None = None
         self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._spare: Future[tuple[Any, EngineInfo]] | None = None  # the next test's session
+        self._stopped = False
         scale = cell.device.scale
         self.gdk_scale = max(1, round(scale))
         self.limits: list[str] = []
@@ -167,60 +188,58 @@ class WebDriverRuntime:
                 )
 
     # --- processes ---
-    def _local_env(self) -> dict[str, str]:
+    def _local_env(self, display: str) -> dict[str, str]:
         """The driver's environment: the display, GDK_SCALE for the pixel ratio, the locale."""
-        if self._env is None:
-            env = dict(os.environ)
-            if self.headed and os.environ.get("DISPLAY"):
-                display = os.environ["DISPLAY"]
-            else:
-                vp = self.cell.device.viewport
-                # Room for the window at device pixels (plus slack).
-                self._display = VirtualDisplay(
-                    vp.width * self.gdk_scale + 64, vp.height * self.gdk_scale + 64
-                )
-                display = self._display.start()
-            lang = self.cell.device.locale.replace("-", "_") + ".UTF-8"
-            env.update(DISPLAY=display, GDK_SCALE=str(self.gdk_scale), LANG=lang, LC_ALL=lang)
-            # Xvfb has no GPU, so WebKit composites through Mesa's llvmpipe, which by default
-            # rasterizes on one thread per core: a single thread cut WebKitGTK's CPU per test by a
-            # tenth and its wall time by 7% (measured with 2.50, Mesa 22.3, 24 tests).
-            env.setdefault("LP_NUM_THREADS", "0")
-            # Compositing in software GL costs more than painting without it: turning it off cut
-            # WebKitGTK's CPU per test by more than a quarter at the same wall time (2.50, 24
-            # tests), which is what leaves room for a second worker. The session then nudges a
-            # repaint for each screenshot (see WebDriverSession).
-            if _compositing_wanted():
-                env.pop("WEBKIT_DISABLE_COMPOSITING_MODE", None)
-            else:
-                env.setdefault("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-            env.pop("WAYLAND_DISPLAY", None)
-            if self.cell.device.timezone:
-                env["TZ"] = self.cell.device.timezone
-            self._env = env
-        return self._env
+        env = dict(os.environ)
+        lang = self.cell.device.locale.replace("-", "_") + ".UTF-8"
+        env.update(DISPLAY=display, GDK_SCALE=str(self.gdk_scale), LANG=lang, LC_ALL=lang)
+        # Xvfb has no GPU, so WebKit composites through Mesa's llvmpipe, which by default
+        # rasterizes on one thread per core: a single thread cut WebKitGTK's CPU per test by a
+        # tenth and its wall time by 7% (measured with 2.50, Mesa 22.3, 24 tests).
+        env.setdefault("LP_NUM_THREADS", "0")
+        # Compositing in software GL costs more than painting without it: turning it off cut
+        # WebKitGTK's CPU per test by more than a quarter at the same wall time (2.50, 24
+        # tests), which is what leaves room for a second worker. The session then nudges a
+        # repaint for each screenshot (see WebDriverSession).
+        if _compositing_wanted():
+            env.pop("WEBKIT_DISABLE_COMPOSITING_MODE", None)
+        else:
+            env.setdefault("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+        env.pop("WAYLAND_DISPLAY", None)
+        if self.cell.device.timezone:
+            env["TZ"] = self.cell.device.timezone
+        return env
 
-    def _lease(self) -> tuple[str, Any]:
-        """A driver URL for one new session, and the local service behind it (None if remote)."""
+    def _new_driver_process(self) -> _Driver:
+        from selenium.webdriver.webkitgtk.service import Service
+
+        screen = None
+        if self._headed_display:
+            display = os.environ["DISPLAY"]
+        else:
+            vp = self.cell.device.viewport
+            # Room for the window at device pixels (plus slack).
+            screen = VirtualDisplay(vp.width * self.gdk_scale + 64, vp.height * self.gdk_scale + 64)
+            display = screen.start()
+        service = Service(
+            executable_path=self.availability.options["driver"], env=self._local_env(display)
+        )
+        driver = _Driver(service, screen)
+        try:
+            service.start()
+        except BaseException:
+            driver.stop()
+            raise
+        return driver
+
+    def _lease(self) -> tuple[str, _Driver | None]:
+        """A driver URL for one new session, and the local process behind it (None if remote)."""
         if self._failure:
             raise BrowserStartError(self._failure)
         if self.remote:
             return str(self.availability.options["url"]), None
-        if self._idle:
-            service = self._idle.pop()
-        else:
-            from selenium.webdriver.webkitgtk.service import Service
-
-            service = Service(
-                executable_path=self.availability.options["driver"], env=self._local_env()
-            )
-            service.start()
-        return str(service.service_url), service
-
-    def _discard(self, service: Any) -> None:
-        if service is not None:
-            with contextlib.suppress(Exception):  # already gone; nothing to keep
-                service.stop()
+        driver = self._idle.pop() if self._idle else self._new_driver_process()
+        return str(driver.service.service_url), driver
 
     def _options(self) -> Any:
         if self.remote:
@@ -243,7 +262,41 @@ class WebDriverRuntime:
         return options
 
     def new_driver(self) -> tuple[Any, EngineInfo]:
-        """A fresh WebDriver session sized to the device, and what it is."""
+        """A fresh WebDriver session sized to the device, and what it is.
+
+        A local WebKitGTK session takes about 0.45 s to start, half of a short test: the next
+        one is started while the current test runs (a spare), so a test finds its browser ready.
+        The spare has never loaded a page, so it is as fresh as one started on demand.
+        """
+        with self._lock:
+            spare, self._spare = self._spare, None
+        started = None
+        if spare is not None:
+            with contextlib.suppress(Exception):  # a failed spare: start on demand, with retry
+                ready = spare.result()
+                try:
+                    ready[0].execute_script("return 1")
+                    started = ready
+                except Exception:  # its browser died while it waited
+                    self.quit(ready[0])
+        if started is None:
+            started = self._start()
+        self._start_spare()
+        return started
+
+    def _start_spare(self) -> None:
+        # Not for remote endpoints (a grid bills and times out idle sessions) nor headed runs
+        # (an extra window on the user's screen).
+        if self.remote or self.headed or not self.spare:
+            return
+        with self._lock:
+            if self._failure or self._stopped or self._spare is not None:
+                return
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spare-session")
+            self._spare = self._pool.submit(self._start)
+
+    def _start(self) -> tuple[Any, EngineInfo]:
         from selenium import webdriver
         from selenium.webdriver.remote.client_config import ClientConfig
         from selenium.webdriver.remote.remote_connection import RemoteConnection
@@ -255,7 +308,7 @@ class WebDriverRuntime:
             password = os.environ.get(remote.password_env, "")
         for attempt in (1, 2):  # a hung start is retried once on a fresh driver (and display)
             with self._lock:
-                url, service = self._lease()
+                url, process = self._lease()
             config = ClientConfig(
                 remote_server_addr=url,
                 timeout=int(self.start_timeout),
@@ -268,17 +321,16 @@ class WebDriverRuntime:
                 )
             except Exception as exc:
                 reason = f"browser cannot start on {self.cell.id}: {type(exc).__name__}: {exc}"
-                with self._lock:
-                    self._discard(service)
-                    if attempt == 2 or self.remote:
+                if process is not None:
+                    process.stop()  # the retry gets a new driver and screen
+                if attempt == 2 or self.remote:
+                    with self._lock:
                         self._failure = reason.splitlines()[0]
-                        raise BrowserStartError(self._failure) from None
-                    if not self._busy:
-                        self._stop_display()
+                    raise BrowserStartError(self._failure) from None
                 continue
-            if service is not None:
+            if process is not None:
                 with self._lock:
-                    self._busy[str(driver.session_id)] = service
+                    self._busy[str(driver.session_id)] = process
             self._size(driver)
             return driver, self._describe(driver)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -286,15 +338,16 @@ class WebDriverRuntime:
     def quit(self, driver: Any) -> None:
         """End a session; its driver process waits for the next one."""
         with self._lock:
-            service = self._busy.pop(str(driver.session_id), None)
+            process = self._busy.pop(str(driver.session_id), None)
         try:
             driver.quit()
         except Exception:  # the browser died: its driver may be unusable too
-            self._discard(service)
+            if process is not None:
+                process.stop()
             return
-        if service is not None:
+        if process is not None:
             with self._lock:
-                self._idle.append(service)
+                self._idle.append(process)
 
     def _size(self, driver: Any) -> None:
         """Make the viewport exactly the device's; record a limit if the engine will not."""
@@ -314,13 +367,15 @@ class WebDriverRuntime:
         if (w, h) != (vp.width, vp.height):
             self._note(f"viewport is {w}x{h}, not the device's {vp}")
 
-    def capture_area(self) -> tuple[str, int, int] | None:
-        """(X display, width, height) of the screen the browser paints on, for video; None when
-        the display is not the harness's own (headed, remote)."""
-        if self._display is None or self._display.display is None:
+    def capture_area(self, driver: Any) -> tuple[str, int, int] | None:
+        """(X display, width, height) of the screen a session's browser paints on, for video;
+        None when the display is not the harness's own (headed, remote)."""
+        with self._lock:
+            process = self._busy.get(str(driver.session_id))
+        if process is None or process.screen is None or process.screen.display is None:
             return None
         vp = self.cell.device.viewport
-        return self._display.display, vp.width * self.gdk_scale, vp.height * self.gdk_scale
+        return process.screen.display, vp.width * self.gdk_scale, vp.height * self.gdk_scale
 
     def _note(self, limit: str) -> None:
         if limit not in self.limits:
@@ -342,23 +397,30 @@ class WebDriverRuntime:
             version=str(caps.get("browserVersion") or caps.get("version") or ""),
             build="remote WebDriver" if self.remote else "system WebKitGTK",
             headless=False,
-            display="remote" if self.remote else ("headed" if self._display is None else "xvfb"),
+            display="remote" if self.remote else ("headed" if self._headed_display else "xvfb"),
             device=self.cell.device.name if not real_device else str(caps.get("deviceName", "")),
             emulated=not real_device,
             touch_events=bool(real_device),
             limits=list(self.limits),
         )
 
-    def _stop_display(self) -> None:
-        if self._display is not None:
-            self._display.stop()
-            self._display = None
-        self._env = None
+    @property
+    def _headed_display(self) -> bool:
+        return self.headed and bool(os.environ.get("DISPLAY"))
 
     def stop(self) -> None:
         with self._lock:
-            for service in [*self._idle, *self._busy.values()]:
-                self._discard(service)
+            self._stopped = True
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            with contextlib.suppress(Exception):  # a spare that did not start has nothing to end
+                self.quit(spare.result()[0])
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+        with self._lock:
+            processes = [*self._idle, *self._busy.values()]
             self._idle.clear()
             self._busy.clear()
-            self._stop_display()
+        for process in processes:
+            process.stop()

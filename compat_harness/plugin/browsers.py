@@ -161,7 +161,7 @@ def new_session(
                 on_close=lambda: runtime.quit(driver),
                 repaint_for_screenshots=not runtime.remote,
             )
-            recorder.attach(session, runtime.capture_area())
+            recorder.attach(session, runtime.capture_area(driver))
         _record_engine(request, info)
         return session
 
