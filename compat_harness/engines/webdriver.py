@@ -198,8 +198,8 @@ class WebDriverRuntime:
         # tenth and its wall time by 7% (measured with 2.50, Mesa 22.3, 24 tests).
         env.setdefault("LP_NUM_THREADS", "0")
         # Compositing in software GL costs more than painting without it: turning it off cut
-        # WebKitGTK's CPU per test by more than a quarter at the same wall time (2.50, 24
-        # tests), which is what leaves room for a second worker. The session then nudges a
+        # WebKitGTK's CPU per test by more than a quarter at the same wall time (2.50, 12 tests
+        # in a loop), which leaves more room for a second worker. The session then nudges a
         # repaint for each screenshot (see WebDriverSession).
         if _compositing_wanted():
             env.pop("WEBKIT_DISABLE_COMPOSITING_MODE", None)
@@ -234,11 +234,14 @@ class WebDriverRuntime:
 
     def _lease(self) -> tuple[str, _Driver | None]:
         """A driver URL for one new session, and the local process behind it (None if remote)."""
-        if self._failure:
-            raise BrowserStartError(self._failure)
-        if self.remote:
-            return str(self.availability.options["url"]), None
-        driver = self._idle.pop() if self._idle else self._new_driver_process()
+        with self._lock:
+            if self._failure:
+                raise BrowserStartError(self._failure)
+            if self.remote:
+                return str(self.availability.options["url"]), None
+            driver = self._idle.pop() if self._idle else None
+        if driver is None:  # started outside the lock: the running test's calls need not wait
+            driver = self._new_driver_process()
         return str(driver.service.service_url), driver
 
     def _options(self) -> Any:
@@ -307,8 +310,7 @@ class WebDriverRuntime:
             username = os.environ.get(remote.username_env, "")
             password = os.environ.get(remote.password_env, "")
         for attempt in (1, 2):  # a hung start is retried once on a fresh driver (and display)
-            with self._lock:
-                url, process = self._lease()
+            url, process = self._lease()
             config = ClientConfig(
                 remote_server_addr=url,
                 timeout=int(self.start_timeout),
