@@ -156,3 +156,8 @@ def test_webkitgtk_paints_without_compositing_unless_asked(monkeypatch: pytest.M
     runtime = wd.WebDriverRuntime(cell, availability, headed=True)
     assert "WEBKIT_DISABLE_COMPOSITING_MODE" not in runtime._local_env(":99")
     assert wd.NO_COMPOSITING_LIMIT not in runtime.limits
+    monkeypatch.delenv("COMPAT_WEBKIT_COMPOSITING")
+    monkeypatch.setenv("WEBKIT_DISABLE_COMPOSITING_MODE", "0")  # WebKit's own switch, off
+    runtime = wd.WebDriverRuntime(cell, availability, headed=True)
+    assert runtime._local_env(":99").get("WEBKIT_DISABLE_COMPOSITING_MODE", "0") == "0"
+    assert wd.NO_COMPOSITING_LIMIT not in runtime.limits

@@ -54,6 +54,9 @@ def find_minibrowser() -> str | None:
 
 
 def _compositing_wanted() -> bool:
+    """COMPAT_WEBKIT_COMPOSITING=1, or WebKit's own switch set to 0 by the user."""
+    if os.environ.get("WEBKIT_DISABLE_COMPOSITING_MODE") == "0":
+        return True
     return os.environ.get("COMPAT_WEBKIT_COMPOSITING", "") not in ("", "0")
 
 
