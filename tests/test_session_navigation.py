@@ -6,12 +6,9 @@ without compositing answers a screenshot only after a repaint)."""
 from __future__ import annotations
 
 import struct
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -26,36 +23,6 @@ from compat_harness.session.playwright import PlaywrightSession
 from compat_harness.session.webdriver import WebDriverSession
 
 MATRIX = load_matrix(Path(__file__).resolve().parents[1] / "matrix" / "default.yaml")
-PAGES = {
-    # The script leaves at once; the slow image keeps the first page's load event from firing.
-    "/leaves": b"<!doctype html><script>location.assign('/arrived')</script>"
-    b"<img src='/slow.png' alt=''>",
-    "/arrived": b"<!doctype html><title>Arrived</title><h1>Arrived</h1>",
-    "/still": b"<!doctype html><title>Still</title><h1>Nothing moves</h1><p id=secret>A. Person</p>",
-}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        if self.path == "/slow.png":
-            time.sleep(2)
-        body = PAGES.get(self.path, b"")
-        self.send_response(200 if body or self.path == "/slow.png" else 404)
-        self.send_header("Content-Type", "text/html" if body else "image/png")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
 
 
 @pytest.fixture(params=["chrome-desktop", "ios-webkit"])
@@ -89,11 +56,11 @@ def session(request: pytest.FixtureRequest) -> Iterator[Session]:
 
 
 def test_a_redirect_from_script_before_load_lands_on_its_page(
-    session: Session, base_url: str
+    session: Session, pages_url: str
 ) -> None:
-    session.goto(base_url + "/leaves")
+    session.goto(pages_url + "/leaves")
     expect(session.role("heading", "Arrived", exact=True)).to_be_visible()
-    assert session.url == base_url + "/arrived"
+    assert session.url == pages_url + "/arrived"
 
 
 def _png_size(path: Path) -> tuple[int, int]:
@@ -105,9 +72,9 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 @pytest.mark.parametrize("masked", [False, True], ids=["plain", "masked"])
 def test_a_page_where_nothing_moves_is_photographed(
-    session: Session, base_url: str, tmp_path: Path, masked: bool
+    session: Session, pages_url: str, tmp_path: Path, masked: bool
 ) -> None:
-    session.goto(base_url + "/still")
+    session.goto(pages_url + "/still")
     expect(session.role("heading", "Nothing moves", exact=True)).to_be_visible()
     shot = tmp_path / "still.png"
     started = time.monotonic()

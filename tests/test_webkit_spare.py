@@ -4,11 +4,8 @@ one started on demand (nothing of the previous session's site data), on a screen
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,27 +14,6 @@ from compat_harness.engines.webdriver import WebDriverRuntime
 from compat_harness.matrix import load_matrix
 
 MATRIX = load_matrix(Path(__file__).resolve().parents[1] / "matrix" / "default.yaml")
-
-
-class _Page(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = b"<!doctype html><title>page</title><h1>page</h1>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def base_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
 
 
 @pytest.fixture
@@ -59,10 +35,10 @@ def _alive(pid: int) -> bool:
 
 
 def test_the_next_session_is_started_early_and_is_fresh(
-    runtime: WebDriverRuntime, base_url: str
+    runtime: WebDriverRuntime, pages_url: str
 ) -> None:
     first, _ = runtime.new_driver()
-    first.get(base_url + "/")
+    first.get(pages_url + "/arrived")
     first.execute_script("document.cookie = 'seen=1; path=/'; localStorage.setItem('seen', '1')")
     assert first.get_cookies()
 
@@ -74,7 +50,7 @@ def test_the_next_session_is_started_early_and_is_fresh(
 
     # Both live at once (as a client and a provider in one journey): separate screens for video.
     assert runtime.capture_area(first) != runtime.capture_area(second)
-    second.get(base_url + "/")
+    second.get(pages_url + "/arrived")
     assert second.get_cookies() == []
     assert second.execute_script("return localStorage.getItem('seen')") is None
     runtime.quit(first)
