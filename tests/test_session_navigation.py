@@ -41,7 +41,7 @@ def session(request: pytest.FixtureRequest) -> Iterator[Session]:
             timeouts,
             StepLog(),
             lambda: runtime.quit(driver),
-            repaint_for_screenshots=True,
+            repaint_for_screenshots=runtime.screenshots_need_repaint,
         )
         yield webdriver_session
         webdriver_session.close()

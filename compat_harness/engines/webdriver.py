@@ -170,6 +170,7 @@ class WebDriverRuntime:
         self.spare = spare
         self.start_timeout = start_timeout
         self.remote = availability.engine == "webdriver"
+        self.composited = _compositing_wanted()  # read once: the env of every driver follows it
         self._idle: list[_Driver] = []  # driver processes with no session
         self._busy: dict[str, _Driver] = {}  # session id -> its driver process
         self._failure: str | None = None
@@ -183,7 +184,7 @@ class WebDriverRuntime:
         if not self.remote:
             if cell.device.touch:
                 self.limits.append(NO_TOUCH_LIMIT)
-            if not _compositing_wanted():
+            if not self.composited:
                 self.limits.append(NO_COMPOSITING_LIMIT)
             if self.gdk_scale != scale:
                 self.limits.append(
@@ -204,7 +205,7 @@ class WebDriverRuntime:
         # WebKitGTK's CPU per test by more than a quarter at the same wall time (2.50, 12 tests
         # in a loop), which leaves more room for a second worker. The session then nudges a
         # repaint for each screenshot (see WebDriverSession).
-        if _compositing_wanted():
+        if self.composited:
             env.pop("WEBKIT_DISABLE_COMPOSITING_MODE", None)
         else:
             env.setdefault("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
@@ -408,6 +409,12 @@ class WebDriverRuntime:
             touch_events=bool(real_device),
             limits=list(self.limits),
         )
+
+    @property
+    def screenshots_need_repaint(self) -> bool:
+        """Whether a screenshot must be preceded by a repaint: local WebKitGTK painting without
+        compositing answers one only after the page's next repaint (see WebDriverSession)."""
+        return not self.remote and not self.composited
 
     @property
     def _headed_display(self) -> bool:

@@ -159,7 +159,7 @@ def new_session(
                 timeouts,
                 compat_steps,
                 on_close=lambda: runtime.quit(driver),
-                repaint_for_screenshots=not runtime.remote,
+                repaint_for_screenshots=runtime.screenshots_need_repaint,
             )
             recorder.attach(session, runtime.capture_area(driver))
         _record_engine(request, info)
