@@ -275,21 +275,25 @@ class WebDriverRuntime:
         one is started while the current test runs (a spare), so a test finds its browser ready.
         The spare has never loaded a page, so it is as fresh as one started on demand.
         """
-        with self._lock:
-            spare, self._spare = self._spare, None
-        started = None
-        if spare is not None:
-            with contextlib.suppress(Exception):  # a failed spare: start on demand, with retry
-                ready = spare.result()
-                try:
-                    ready[0].execute_script("return 1")
-                    started = ready
-                except Exception:  # its browser died while it waited
-                    self.quit(ready[0])
-        if started is None:
-            started = self._start()
+        started = self._take_spare() or self._start()
         self._start_spare()
         return started
+
+    def _take_spare(self) -> tuple[Any, EngineInfo] | None:
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is None:
+            return None
+        try:
+            ready = spare.result()
+        except Exception:  # a spare that failed to start: start on demand, with the retry
+            return None
+        try:
+            ready[0].execute_script("return 1")
+        except Exception:  # its browser died while it waited
+            self.quit(ready[0])
+            return None
+        return ready
 
     def _start_spare(self) -> None:
         # Not for remote endpoints (a grid bills and times out idle sessions) nor headed runs
