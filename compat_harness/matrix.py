@@ -39,7 +39,19 @@ class Portal(StrEnum):
 
 
 BROWSERS = ("chromium", "webkit", "firefox")
-ENGINE_NAMES = ("playwright", "webkitgtk", "webdriver", "playwright-server")
+
+
+def _engines() -> dict[str, Any]:
+    """The engine registry (imported here: engines build on this module's Cell)."""
+    from compat_harness.engines import ENGINES
+
+    return dict(ENGINES)
+
+
+def _default_engine() -> str:
+    from compat_harness.engines import DEFAULT_ENGINE
+
+    return DEFAULT_ENGINE
 
 
 @dataclass(frozen=True)
@@ -317,15 +329,16 @@ class _Validator:
                 f"use one of: {', '.join(BROWSERS)}{_suggest(str(browser), BROWSERS)}",
             )
             return None
-        engines = raw.get("engines", ["playwright"])
+        engines = raw.get("engines", [_default_engine()])
         if isinstance(engines, str):
             engines = [engines]
+        known = _engines()
         for engine in engines:
-            if engine not in ENGINE_NAMES:
+            if engine not in known:
                 self.problem(
                     raw.key_lines.get("engines", line),
                     f"cell '{cell_id}': unknown engine {engine!r}",
-                    f"use one of: {', '.join(ENGINE_NAMES)}{_suggest(str(engine), ENGINE_NAMES)}",
+                    f"use one of: {', '.join(known)}{_suggest(str(engine), known)}",
                 )
         remote = None
         if "remote" in raw:
@@ -354,7 +367,7 @@ class _Validator:
                     username_env=remote_raw.get("username_env"),
                     password_env=remote_raw.get("password_env"),
                 )
-        if any(e in ("webdriver", "playwright-server") for e in engines) and remote is None:
+        if any(known[e].needs_remote for e in engines if e in known) and remote is None:
             self.problem(
                 line,
                 f"cell '{cell_id}' uses a remote engine without 'remote:'",

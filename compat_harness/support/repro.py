@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from compat_harness.engines import resolve
+from compat_harness.engines import DEFAULT_ENGINE, ENGINES, resolve
 from compat_harness.exitcodes import ExitCode
 from compat_harness.matrix import Cell, Matrix, MatrixError, Portal, Tier, load_matrix
 from compat_harness.profiles import Pair, Profile, pairs
@@ -109,33 +109,20 @@ def closeness(cell: Cell, engine: dict[str, Any] | None, substitute_for: Cell | 
             f"touch and user agent ran on {cell.browser}: layout and touch faults show, faults of "
             f"{substitute_for.browser}'s own engine cannot"
         )
-    if engine is None:
-        return notes
-    name, device = engine.get("engine"), cell.device
-    if name == "webkitgtk":
-        real = "Safari on iOS" if device.mobile else "Safari on macOS"
-        notes.append(
-            f"WebKitGTK (Apple's WebKit engine, Linux port) instead of {real}; the device's "
-            "screen size, pixel ratio and user agent are emulated"
-        )
-    elif cell.browser == "webkit":
-        notes.append("Playwright's WebKit build instead of Safari; the device is emulated")
-    elif cell.browser == "chromium" and device.mobile:
-        notes.append(
-            f"desktop Chromium emulating {device.name} (screen, touch, user agent) instead of "
-            "Chrome on the phone itself"
-        )
-    elif cell.browser == "chromium":
-        notes.append("Chromium, the open-source base of Google Chrome (same engine)")
-    elif cell.browser == "firefox":
-        notes.append("Playwright's Firefox build (same engine as Firefox)")
+    ran = ENGINES.get(str(engine.get("engine"))) if engine else None
+    if engine is not None and ran is not None:
+        notes += ran.closeness(cell, engine)
     return notes
 
 
 def _substitute(cell: Cell) -> Cell:
     """The same device on Chromium, when the cell's own engine is missing here."""
     return replace(
-        cell, id=f"{cell.id}-on-chromium", browser="chromium", engines=("playwright",), remote=None
+        cell,
+        id=f"{cell.id}-on-chromium",
+        browser="chromium",
+        engines=(DEFAULT_ENGINE,),
+        remote=None,
     )
 
 
