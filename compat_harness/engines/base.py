@@ -61,6 +61,9 @@ class EngineInfo:
     emulated: bool = True
     touch_events: bool = False
     limits: list[str] = field(default_factory=list)
+    # What the browser reported itself (remote and real devices): "WIDTHxHEIGHT", its user agent.
+    viewport: str = ""
+    user_agent: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -33,6 +33,61 @@ def real_device(capabilities: Mapping[str, Any]) -> bool:
     return str(capabilities.get("platformName", "")).lower() in ("ios", "android")
 
 
+_CHROMIUM_NAMES = ("chrome", "chromium", "microsoftedge", "msedge")
+
+
+def device_capabilities(cell: Cell, capabilities: Mapping[str, Any]) -> dict[str, Any]:
+    """The cell's capabilities plus what makes the remote browser emulate the cell's device, in
+    each browser's own options (what the cell already sets wins): Chromium's mobile emulation
+    (screen, pixel ratio, touch, user agent), MiniBrowser's arguments (WebKitGTK behind a grid
+    relay), Firefox's user agent preference. A real device (iOS/Android) is left as it is."""
+    caps = dict(capabilities)
+    if real_device(caps):
+        return caps
+    device = cell.device
+    browser = str(caps.get("browserName", "")).lower()
+    if browser in _CHROMIUM_NAMES and (device.mobile or device.touch or device.user_agent):
+        options = dict(caps.get("goog:chromeOptions") or {})
+        emulation: dict[str, Any] = {
+            "deviceMetrics": {
+                "width": device.viewport.width,
+                "height": device.viewport.height,
+                "pixelRatio": device.scale,
+                "touch": device.touch,
+                "mobile": device.mobile,
+            }
+        }
+        if device.user_agent:
+            emulation["userAgent"] = device.user_agent
+        options.setdefault("mobileEmulation", emulation)
+        caps["goog:chromeOptions"] = options
+    elif browser == "minibrowser":
+        options = dict(caps.get("webkitgtk:browserOptions") or {})
+        args = list(options.get("args") or [])
+        # --full-screen: without it the window has a header bar and a 447 px minimum width.
+        for arg in ("--automation", "--full-screen"):
+            if arg not in args:
+                args.append(arg)
+        if device.user_agent and not any(a.startswith("--user-agent=") for a in args):
+            args.append(f"--user-agent={device.user_agent}")
+        options["args"] = args
+        caps["webkitgtk:browserOptions"] = options
+    elif browser == "firefox" and device.user_agent:
+        options = dict(caps.get("moz:firefoxOptions") or {})
+        prefs = dict(options.get("prefs") or {})
+        prefs.setdefault("general.useragent.override", device.user_agent)
+        options["prefs"] = prefs
+        caps["moz:firefoxOptions"] = options
+    return caps
+
+
+def emulated_by_browser(capabilities: Mapping[str, Any]) -> bool:
+    """The browser emulates the device's screen itself (Chromium's mobile emulation): the window
+    is not resized to the viewport."""
+    options = capabilities.get("goog:chromeOptions") or {}
+    return isinstance(options, Mapping) and "mobileEmulation" in options
+
+
 class RemoteWebDriverEngine(WebDriverEngine):
     """Any W3C WebDriver endpoint: Selenium Grid, Appium, a cloud device grid."""
 
@@ -77,6 +132,7 @@ class RemoteWebDriverRuntime(WebDriverRuntime):
     """Sessions on the cell's endpoint; no spare (a grid bills and times out idle sessions)."""
 
     build = "remote WebDriver"
+    _start_failures_stick = False
 
     @property
     def url(self) -> str:
@@ -106,9 +162,25 @@ class RemoteWebDriverRuntime(WebDriverRuntime):
     def _real_device(self, capabilities: dict[str, Any]) -> bool:
         return real_device(capabilities)
 
+    @property
+    def screenshots_need_repaint(self) -> bool:
+        # WebKitGTK behind a relay may paint without compositing, and then answers a screenshot
+        # only after a repaint; the nudge costs nothing where it does not.
+        return str(self.capabilities().get("browserName", "")).lower() == "minibrowser"
+
+    def _size(self, driver: Any) -> None:
+        if emulated_by_browser(self.capabilities()):
+            return  # the screen is the emulated device's
+        super()._size(driver)
+
     def _describe(self, driver: Any) -> EngineInfo:
         caps = driver.capabilities
         real = self._real_device(caps)
+        touch = real or bool(
+            ((self.capabilities().get("goog:chromeOptions") or {}).get("mobileEmulation") or {})
+            .get("deviceMetrics", {})
+            .get("touch")
+        )
         return EngineInfo(
             engine=self.availability.engine,
             kind=EngineKind.REMOTE,
@@ -119,6 +191,18 @@ class RemoteWebDriverRuntime(WebDriverRuntime):
             display="remote",
             device=str(caps.get("deviceName", "")) if real else self.cell.device.name,
             emulated=not real,
-            touch_events=real,
+            touch_events=touch,
             limits=list(self.limits),
+            **self._screen(driver),
         )
+
+    def _screen(self, driver: Any) -> dict[str, str]:
+        """The viewport and user agent the remote browser really has (a real device keeps its
+        own), as recorded with the cell."""
+        try:
+            width, height, agent = driver.execute_script(
+                "return [innerWidth, innerHeight, navigator.userAgent]"
+            )
+        except Exception:  # an endpoint without scripts on a blank page: nothing to record
+            return {}
+        return {"viewport": f"{width}x{height}", "user_agent": str(agent)}

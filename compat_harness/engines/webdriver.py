@@ -71,6 +71,11 @@ class WebDriverRuntime(Runtime):
     ready. The spare has never loaded a page, so it is as fresh as one started on demand.
     """
 
+    # A browser that could not start here will not start for the next test either: its cell's
+    # remaining tests fail at once with the reason. A remote endpoint's refusal (a full queue)
+    # concerns one session only.
+    _start_failures_stick = True
+
     def __init__(self, cell: Cell, availability: Availability, options: RuntimeOptions) -> None:
         super().__init__(cell, availability, options)
         self.limits: list[str] = []
@@ -196,16 +201,21 @@ class WebDriverRuntime(Runtime):
             except Exception as exc:
                 self._release(lease, broken=True)
                 if attempt == 2 or not self._retry_start(exc):
-                    reason = f"browser cannot start on {self.cell.id}: {type(exc).__name__}: {exc}"
-                    with self._lock:
-                        self._failure = reason.splitlines()[0]
-                    raise BrowserStartError(self._failure) from None
+                    reason = self.start_error(exc).splitlines()[0]
+                    if self._start_failures_stick:
+                        with self._lock:
+                            self._failure = reason
+                    raise BrowserStartError(reason) from None
                 continue
             with self._lock:
                 self._leases[str(driver.session_id)] = lease
             self._size(driver)
             return driver, self._describe(driver)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def start_error(self, error: Exception) -> str:
+        """Why the cell's browser could not start, in one line naming the cell."""
+        return f"browser cannot start on {self.cell.id}: {type(error).__name__}: {error}"
 
     def _retry_start(self, error: Exception) -> bool:
         """Whether a failed start is worth one more try (a local driver that hung: yes)."""

@@ -70,6 +70,32 @@ def _compositing_wanted() -> bool:
     return os.environ.get("COMPAT_WEBKIT_COMPOSITING", "") not in ("", "0")
 
 
+def local_env(
+    display: str, *, scale: int, locale: str, composited: bool, timezone: str | None = None
+) -> dict[str, str]:
+    """A WebKitWebDriver's environment: the display, GDK_SCALE for the pixel ratio, the locale
+    (and with it the browser's language), compositing on or off, the device's time zone."""
+    env = dict(os.environ)
+    lang = locale.replace("-", "_") + ".UTF-8"
+    env.update(DISPLAY=display, GDK_SCALE=str(scale), LANG=lang, LC_ALL=lang)
+    # Xvfb has no GPU, so WebKit composites through Mesa's llvmpipe, which by default rasterizes
+    # on one thread per core: a single thread cut WebKitGTK's CPU per test by a tenth and its wall
+    # time by 7% (measured with 2.50, Mesa 22.3, 24 tests).
+    env.setdefault("LP_NUM_THREADS", "0")
+    # Compositing in software GL costs more than painting without it: turning it off cut
+    # WebKitGTK's CPU per test by more than a quarter at the same wall time (2.50, 12 tests in a
+    # loop), which leaves more room for a second worker. The session then nudges a repaint for
+    # each screenshot (see WebDriverSession).
+    if composited:
+        env.pop("WEBKIT_DISABLE_COMPOSITING_MODE", None)
+    else:
+        env.setdefault("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+    env.pop("WAYLAND_DISPLAY", None)
+    if timezone:
+        env["TZ"] = timezone
+    return env
+
+
 class WebKitGTKEngine(WebDriverEngine):
     """WebKitGTK's WebDriver (WebKitWebDriver) driving MiniBrowser --automation."""
 
@@ -204,26 +230,14 @@ class WebKitGTKRuntime(WebDriverRuntime):
 
     # --- processes ---
     def _local_env(self, display: str) -> dict[str, str]:
-        """The driver's environment: the display, GDK_SCALE for the pixel ratio, the locale."""
-        env = dict(os.environ)
-        lang = self.cell.device.locale.replace("-", "_") + ".UTF-8"
-        env.update(DISPLAY=display, GDK_SCALE=str(self.gdk_scale), LANG=lang, LC_ALL=lang)
-        # Xvfb has no GPU, so WebKit composites through Mesa's llvmpipe, which by default
-        # rasterizes on one thread per core: a single thread cut WebKitGTK's CPU per test by a
-        # tenth and its wall time by 7% (measured with 2.50, Mesa 22.3, 24 tests).
-        env.setdefault("LP_NUM_THREADS", "0")
-        # Compositing in software GL costs more than painting without it: turning it off cut
-        # WebKitGTK's CPU per test by more than a quarter at the same wall time (2.50, 12 tests
-        # in a loop), which leaves more room for a second worker. The session then nudges a
-        # repaint for each screenshot (see WebDriverSession).
-        if self.composited:
-            env.pop("WEBKIT_DISABLE_COMPOSITING_MODE", None)
-        else:
-            env.setdefault("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-        env.pop("WAYLAND_DISPLAY", None)
-        if self.cell.device.timezone:
-            env["TZ"] = self.cell.device.timezone
-        return env
+        device = self.cell.device
+        return local_env(
+            display,
+            scale=self.gdk_scale,
+            locale=device.locale,
+            composited=self.composited,
+            timezone=device.timezone,
+        )
 
     def _new_driver_process(self) -> _Driver:
         from selenium.webdriver.webkitgtk.service import Service
