@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from compat_harness.results import RunResult, Status
+from compat_harness.triage import per_test
+
+_MAX_TRIAGE_LINES = 10
 
 MARK = {
     Status.PASSED: "pass",
@@ -66,5 +69,10 @@ def terminal_summary(run: RunResult, paths: dict[str, Path], gating: tuple[str, 
             lines.append(
                 f"pair {pair['test'].rsplit('::', 1)[-1]} on {pair['cell']}: {pair['verdict']}"
             )
+    triaged = per_test(run.triage())
+    for t in triaged[:_MAX_TRIAGE_LINES]:
+        lines.append(f"triage {t.group.rsplit('::', 1)[-1]}: {t.label} ({t.reason})")
+    if len(triaged) > _MAX_TRIAGE_LINES:
+        lines.append(f"triage: … and {len(triaged) - _MAX_TRIAGE_LINES} more (see the report)")
     lines.append(f"report: {paths['html']}")
     return lines
