@@ -79,13 +79,13 @@ def _viewport_width(cell: CellRecord) -> int:
     return int(width) if width.isdigit() else 0
 
 
-def _touch(cell: CellRecord) -> bool:
-    # What the engine delivered, not what the device would: WebKitGTK under Xvfb has no touch.
+def delivers_touch(cell: CellRecord) -> bool:
+    """What the engine delivered, not what the device would: WebKitGTK under Xvfb has no touch."""
     return bool((cell.engine or {}).get("touch_events"))
 
 
-def _phone(cell: CellRecord) -> bool:
-    # The rule of compat_harness.devices.Device.is_phone, read from the recorded device.
+def is_phone(cell: CellRecord) -> bool:
+    """compat_harness.devices.Device.is_phone, read from the cell's recorded device."""
     return bool(cell.device.get("mobile")) and 0 < _viewport_width(cell) < 600
 
 
@@ -99,10 +99,10 @@ _TRAITS = (
     _Trait(Category.WEBKIT, "engine", "WebKit cell", _browser("webkit")),
     _Trait(Category.CHROMIUM, "engine", "Chromium cell", _browser("chromium")),
     _Trait(Category.FIREFOX, "engine", "Firefox cell", _browser("firefox")),
-    _Trait(Category.PHONE, "device", "phone", _phone),
+    _Trait(Category.PHONE, "device", "phone", is_phone),
     _Trait(Category.MOBILE, "device", "phone or tablet", lambda c: bool(c.device.get("mobile"))),
     _Trait(Category.DESKTOP, "device", "desktop", lambda c: not c.device.get("mobile")),
-    _Trait(Category.TOUCH, "input", "cell delivering touch events", _touch),
+    _Trait(Category.TOUCH, "input", "cell delivering touch events", delivers_touch),
 )
 
 
