@@ -175,12 +175,21 @@ def triage(run: RunResult) -> dict[tuple[str, str], Triage]:
     return out
 
 
-def per_test(triage: dict[tuple[str, str], Triage]) -> list[Triage]:
-    """One triage per test and category (the cells of a test mostly share one), for summaries."""
-    seen: dict[tuple[str, Category], Triage] = {}
+def by_pattern(triage: dict[tuple[str, str], Triage]) -> list[tuple[Triage, list[str]]]:
+    """The tests that share a category and reason (one pattern across the same cells), each
+    pattern once with its tests (profiles folded), for summaries."""
+    found: dict[tuple[Category, str], tuple[Triage, list[str]]] = {}
     for t in triage.values():
-        seen.setdefault((t.group, t.category), t)
-    return list(seen.values())
+        _, tests = found.setdefault((t.category, t.reason), (t, []))
+        if t.group not in tests:
+            tests.append(t.group)
+    return list(found.values())
+
+
+def short_names(tests: list[str], limit: int, quote: str = "") -> str:
+    """'`a`, `b` and 3 more': the tests' names without their file, at most ``limit`` of them."""
+    names = ", ".join(f"{quote}{t.rsplit('::', 1)[-1]}{quote}" for t in tests[:limit])
+    return names + (f" and {len(tests) - limit} more" if len(tests) > limit else "")
 
 
 def _own(result: TestResult, category: Category) -> Triage:

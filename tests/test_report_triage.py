@@ -13,9 +13,9 @@ from typing import Any
 from compat_harness.report import write_reports
 from compat_harness.report.allure import allure3_config, categories_json
 from compat_harness.report.merge import merge_runs
-from compat_harness.results import RunResult
+from compat_harness.results import ErrorInfo, RunResult, Status, TestResult
 from compat_harness.triage import Category
-from tests.support.runs import findings_run
+from tests.support.runs import DEFAULT, findings_run
 
 TEST = "suites/test_dashboard.py::test_upcoming[client]"
 WEBKIT_REASON = (
@@ -64,9 +64,23 @@ def test_a_merge_keeps_the_findings_and_triages_across_the_shards() -> None:
 def test_markdown_gives_the_triage_and_lists_the_findings_under_the_failure(
     tmp_path: Path,
 ) -> None:
-    md = write_reports(findings_run(), tmp_path / "r1")["markdown"].read_text()
-    assert "### Triage across cells" in md
-    assert f"- `test_upcoming[client]`: **Only on WebKit cells** — {WEBKIT_REASON}" in md
+    run = findings_run()
+    # Two more tests: one broken the same way (WebKit only), one broken on every cell.
+    for index, (test, failing) in enumerate(
+        (("t.py::test_book", {"ios-webkit"}), ("t.py::test_cancel", set(DEFAULT)))
+    ):
+        for cell in DEFAULT:
+            status = Status.FAILED if cell in failing else Status.PASSED
+            error = ErrorInfo("boom") if cell in failing else None
+            run.results.append(TestResult(test, "j", cell, status, error=error, order=10 + index))
+    md = write_reports(run, tmp_path / "r1")["markdown"].read_text()
+    section = md.split("### Triage across cells\n\n", 1)[1].split("\n\n", 1)[0]
+    # One line per pattern, naming its tests.
+    assert section.splitlines() == [
+        f"- **Only on WebKit cells** — {WEBKIT_REASON}: `test_upcoming[client]`, `test_book`",
+        "- **Product bug: fails on every cell** — fails on every cell that ran it (chrome-desktop,"
+        " ios-webkit and android-chrome): `test_cancel`",
+    ]
     failure = next(line for line in md.splitlines() if line.startswith("- ❌ failed"))
     assert failure.endswith("expected 2 upcoming sessions, saw 0 — *Only on WebKit cells*")
     under = md.split(failure, 1)[1].splitlines()[1:4]

@@ -346,9 +346,9 @@ def test_allure_results_carry_the_matrix_and_the_triage_and_the_allure_report_bu
     # The triage of the whole run, in the terminal too.
     result.stdout.fnmatch_lines(
         [
-            "triage test_bad: Product bug: fails on every cell (fails on every cell that ran it"
-            " (chrome-desktop and android-chrome))",
-            "triage test_n[[]2[]]: Only on phones (fails on android-chrome, the only phone here*",
+            "triage: Product bug: fails on every cell (fails on every cell that ran it"
+            " (chrome-desktop and android-chrome)): test_bad",
+            "triage: Only on phones (fails on android-chrome, the only phone here*): test_n[[]2[]]",
         ]
     )
     allure_dir = pytester.path / "reports" / "al" / "allure-results"

@@ -7,7 +7,7 @@ from pathlib import Path
 from compat_harness.report.findings import describe
 from compat_harness.report.history import Comparison, compare, earlier_runs
 from compat_harness.results import RunResult, Status, TestResult
-from compat_harness.triage import per_test
+from compat_harness.triage import by_pattern, short_names
 
 SYMBOL = {
     Status.PASSED: "✅ passed",
@@ -20,6 +20,7 @@ SYMBOL = {
 
 VERDICT_ICON = {"failed": "❌", "warn": "⚠️", "passed": "✅"}
 MAX_FINDINGS = 5  # per failure; the rest are in report.html
+MAX_TESTS = 8  # named per triage pattern
 
 
 def _finding_lines(result: TestResult) -> list[str]:
@@ -108,10 +109,8 @@ def render_markdown(
     if failures:
         triage = run.triage()
         lines += ["", "### Triage across cells", ""]
-        lines += [
-            f"- `{t.group.rsplit('::', 1)[-1]}`: **{t.label}** — {t.reason}"
-            for t in per_test(triage)
-        ]
+        for t, tests in by_pattern(triage):
+            lines.append(f"- **{t.label}** — {t.reason}: {short_names(tests, MAX_TESTS, '`')}")
         lines += ["", f"### Failures ({len(failures)})", ""]
         for r in failures[:max_failures]:
             tier = run.tier(r)

@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from compat_harness.results import RunResult, Status
-from compat_harness.triage import per_test
-
-_MAX_TRIAGE_LINES = 10
+from compat_harness.triage import by_pattern, short_names
 
 MARK = {
     Status.PASSED: "pass",
@@ -69,10 +67,7 @@ def terminal_summary(run: RunResult, paths: dict[str, Path], gating: tuple[str, 
             lines.append(
                 f"pair {pair['test'].rsplit('::', 1)[-1]} on {pair['cell']}: {pair['verdict']}"
             )
-    triaged = per_test(run.triage())
-    for t in triaged[:_MAX_TRIAGE_LINES]:
-        lines.append(f"triage {t.group.rsplit('::', 1)[-1]}: {t.label} ({t.reason})")
-    if len(triaged) > _MAX_TRIAGE_LINES:
-        lines.append(f"triage: … and {len(triaged) - _MAX_TRIAGE_LINES} more (see the report)")
+    for t, tests in by_pattern(run.triage()):
+        lines.append(f"triage: {t.label} ({t.reason}): {short_names(tests, 3)}")
     lines.append(f"report: {paths['html']}")
     return lines
