@@ -10,10 +10,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from compat_harness.report import write_reports
 from compat_harness.report.allure import allure3_config, categories_json
+from compat_harness.report.findings import describe
 from compat_harness.report.merge import merge_runs
-from compat_harness.results import ErrorInfo, RunResult, Status, TestResult
+from compat_harness.results import ErrorInfo, Finding, RunResult, Status, TestResult
 from compat_harness.triage import Category
 from tests.support.runs import DEFAULT, findings_run
 
@@ -195,3 +198,52 @@ def test_allure_results_get_the_triage_category_and_the_findings_attached(
     config = allure3_config(findings_run(), run_dir / "allure-report")
     webkit = next(r for r in config["categories"]["rules"] if r["name"] == "Only on WebKit cells")
     assert webkit["matchers"]["labels"] == {"compat_category": "^webkit-only$"}
+
+
+@pytest.mark.parametrize(
+    ("finding", "line"),
+    [
+        (
+            Finding(
+                "failed-request",
+                "the API did not answer",
+                detail={
+                    "method": "GET",
+                    "url": "http://127.0.0.1:5001/api/slots",
+                    "failure": "net::ERR_CONNECTION_REFUSED",
+                },
+            ),
+            "failed request: the API did not answer (GET net::ERR_CONNECTION_REFUSED "
+            "http://127.0.0.1:5001/api/slots)",
+        ),
+        (
+            Finding(
+                "stuck-loading",
+                "the schedule is still loading",
+                step="Open Schedule",
+                detail={"marker": "aria-busy=true on main", "seconds": 5.0},
+            ),
+            "page left loading at Open Schedule: the schedule is still loading "
+            "(aria-busy=true on main still shown after 5.0 s)",
+        ),
+        (
+            Finding(
+                "layout",
+                "Book session is cut off",
+                detail={
+                    "check": "clipped",
+                    "element": 'button "Book session"',
+                    "box": {"x": 350, "y": 800.5, "width": 120, "height": 40},
+                },
+            ),
+            'layout: Book session is cut off (clipped: button "Book session" at 350,800.5 '
+            "(120×40 px))",
+        ),
+        (
+            Finding("page-error", "Unhandled rejection: boom"),
+            "page error: Unhandled rejection: boom",
+        ),
+    ],
+)
+def test_each_kind_of_finding_reads_as_one_line(finding: Finding, line: str) -> None:
+    assert describe(finding, with_step=True) == line

@@ -37,6 +37,9 @@ def where(finding: Finding) -> str:
         )
     if finding.kind == "layout":
         text = ": ".join(str(d[k]) for k in ("check", "element") if d.get(k))
+        box = d.get("box")
+        if isinstance(box, dict) and {"x", "y", "width", "height"} <= set(box):
+            text += f" at {box['x']:g},{box['y']:g} ({box['width']:g}×{box['height']:g} px)"
         return f"{text}, covered by {d['covered_by']}" if d.get("covered_by") else text
     location = [str(d[k]) for k in ("source", "line", "column") if d.get(k) not in (None, "")]
     return ":".join(location)
