@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from compat_harness.report.findings import describe
 from compat_harness.report.history import Comparison, compare, earlier_runs
-from compat_harness.results import RunResult, Status
+from compat_harness.results import RunResult, Status, TestResult
+from compat_harness.triage import by_pattern, short_names
 
 SYMBOL = {
     Status.PASSED: "✅ passed",
@@ -17,6 +19,15 @@ SYMBOL = {
 
 
 VERDICT_ICON = {"failed": "❌", "warn": "⚠️", "passed": "✅"}
+MAX_FINDINGS = 5  # per failure; the rest are in report.html
+MAX_TESTS = 8  # named per triage pattern
+
+
+def _finding_lines(result: TestResult) -> list[str]:
+    lines = [f"  - {describe(f, with_step=True)}" for f in result.findings[:MAX_FINDINGS]]
+    if len(result.findings) > MAX_FINDINGS:
+        lines.append(f"  - … and {len(result.findings) - MAX_FINDINGS} more (see report.html)")
+    return lines
 
 
 def render_markdown(
@@ -96,6 +107,10 @@ def render_markdown(
     gating = run.gating_failures()
     failures.sort(key=lambda r: (r not in gating, r.status is Status.FLAKY))
     if failures:
+        triage = run.triage()
+        lines += ["", "### Triage across cells", ""]
+        for t, tests in by_pattern(triage):
+            lines.append(f"- **{t.label}** — {t.reason}: {short_names(tests, MAX_TESTS, '`')}")
         lines += ["", f"### Failures ({len(failures)})", ""]
         for r in failures[:max_failures]:
             tier = run.tier(r)
@@ -110,7 +125,9 @@ def render_markdown(
             )
             lines.append(
                 f"- {SYMBOL[r.status]} `{r.test}` on **{r.cell}** ({tier}, {note}){step}: {message}"
+                f" — *{triage[(r.test, r.cell)].label}*"
             )
+            lines += _finding_lines(r)
         if len(failures) > max_failures:
             lines.append(f"- … and {len(failures) - max_failures} more (see report.html)")
     expired = [r for r in run.results if r.quarantine and r.quarantine.get("expired")]

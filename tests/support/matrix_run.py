@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compat_harness.results import CellRecord, RunResult, Status, TestResult
+from compat_harness.triage import delivers_touch, is_phone
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,10 +73,7 @@ def run_suites(
 
 def has_trait(cell: CellRecord, trait: str) -> bool:
     """The cell traits the defect catalog's expectations use (see reference_app/defects.py)."""
-    device, engine = cell.device, cell.engine or {}
-    width = int(str(device.get("viewport", "0x0")).split("x")[0])
-    phone = bool(device.get("mobile")) and width < 600
-    touch = bool(engine.get("touch_events"))
+    phone, touch = is_phone(cell), delivers_touch(cell)
     traits = {
         "all": True,
         "webkit": cell.browser == "webkit",
@@ -83,7 +81,7 @@ def has_trait(cell: CellRecord, trait: str) -> bool:
         "phone": phone,
         "touch-events": touch,
         "touch-phone": phone and touch,
-        "android-ua": "Android" in str(device.get("user_agent") or ""),
+        "android-ua": "Android" in str(cell.device.get("user_agent") or ""),
     }
     if trait not in traits:
         raise ValueError(f"unknown cell trait {trait!r} (known: {', '.join(traits)})")
