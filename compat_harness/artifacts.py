@@ -33,6 +33,7 @@ import pytest
 from compat_harness.masking import Masking, masked_screenshot
 from compat_harness.secrets import REDACTOR
 from compat_harness.session.base import Session, Step, StepLog
+from compat_harness.versions import collect as versions_collect
 
 # WebDriver commands after which the page may be a new document (the capture script is gone).
 _NAVIGATING = {
@@ -222,6 +223,7 @@ class ArtifactsRecorder:
             rec.console.append({"t": time.time() * 1000, "type": "pageerror", "text": text})
 
         def on_response(response: Any) -> None:
+            versions_collect.on_response(response)
             request = response.request
             rec.network.append(
                 {
@@ -299,6 +301,7 @@ class ArtifactsRecorder:
         rec.unhooked_pages += 0 if data.get("hooked") else 1
         rec.console.extend(data.get("console") or [])
         rec.network.extend(data.get("network") or [])
+        versions_collect.on_listed(data.get("network") or [])
 
     # --- video (WebDriver cells under Xvfb) ------------------------------------------------------
     def _start_video(self, rec: _Recording, display: str, width: int, height: int) -> None:

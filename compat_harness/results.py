@@ -71,6 +71,8 @@ class TestResult:
     quarantine: dict[str, Any] | None = None
     # For paired journeys: which browser profile this run used ("incognito" or "stored").
     profile: str | None = None
+    # The version row (compat_harness.versions): its query, what was collected, the findings.
+    versions: dict[str, Any] | None = None
 
     @property
     def quarantined(self) -> bool:
