@@ -60,8 +60,8 @@ def pytest_fixture_setup(
 
 def version_rows(config: pytest.Config, *, interrupted: bool) -> list[TestResult]:
     """The controller's check at the end of the run: one row per selected cell."""
-    if not settings_of(config).versions:
-        return []
+    if not settings_of(config).versions or not collect.had_target(run_of(config).dir):
+        return []  # no target, nothing the rows could be about
     cells = plan_of(config).cells
     run = run_of(config)
     today = dt.date.fromtimestamp(run.started)

@@ -386,6 +386,7 @@ def _cell_row(
         "note": STATIC_NOTE,
         "query": cell.stands_for,
         "browsers": describe_versions(query.get("browsers") or []),
+        "targets": query.get("browsers") or [],
         "collected": collected.describe(),
         "findings": findings,
         "problems": outcome.problems,

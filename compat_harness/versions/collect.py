@@ -67,8 +67,12 @@ class Collector:
         return self.run_dir / FOLDER / f"index-{self.worker}.jsonl"
 
     def target(self, *urls: str) -> None:
-        """The target's portals: only their origins are collected."""
+        """The target's portals: only their origins are collected. A run none of whose
+        processes had a target (pages from data: URLs, say) has nothing to check."""
         self.origins.update(_origin(u) for u in urls if u)
+        marker = self.run_dir / FOLDER / f"target-{self.worker}.json"
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps(sorted(self.origins)) + "\n", encoding="utf-8")
 
     def _wanted(self, url: str) -> str | None:
         url = url.split("#", 1)[0]
@@ -144,6 +148,11 @@ def start(run_dir: Path, worker: str) -> Collector:
     global _ACTIVE
     _ACTIVE = Collector(run_dir, worker)
     return _ACTIVE
+
+
+def had_target(run_dir: Path) -> bool:
+    """Whether any process of the run used a target."""
+    return any((run_dir / FOLDER).glob("target-*.json"))
 
 
 def active() -> Collector | None:

@@ -525,7 +525,7 @@ function firstVersionsCaniuse(stats, families) {
     const versions = Object.keys(table).sort((a, b) => compare(parseVersion(splitTarget(`x ${a}`)[1]), parseVersion(splitTarget(`x ${b}`)[1])));
     let first = null;
     for (const v of versions) {
-      if (/^y/.test(table[v])) first = first || v.split('-')[0];
+      if (/^[ya]/.test(table[v])) first = first || v.split("-")[0];
       else first = null;
     }
     out[family] = first;
