@@ -9,6 +9,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from compat_harness.report.history import compare, earlier_runs, trend
 from compat_harness.results import RunResult, Status, tier_for
+from compat_harness.versions.report import view as versions_view
 
 _ENV = Environment(
     loader=PackageLoader("compat_harness.report", "templates"),
@@ -92,6 +93,7 @@ def render_html(run: RunResult, history_root: Path | None = None) -> str:
                     "fails_run": r in gating_failures,
                     "cell": cell,
                     "links": _artifact_links(r.artifacts),
+                    "versions": versions_view(r),
                 }
                 cells.append(entry)
                 details.append(entry)

@@ -10,7 +10,6 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,69 +19,14 @@ from compat_harness.matrix import Cell
 from compat_harness.results import ErrorInfo, Status, TestResult
 from compat_harness.versions.allow import Allowlist
 from compat_harness.versions.collect import FOLDER, assets_dir
+from compat_harness.versions.report import STATIC_NOTE, describe_versions, summary
 from compat_harness.versions.tools import ToolsUnavailable, run_job
 
 TEST_ID = "versions::works-on-declared-versions"
 JOURNEY = "versions"
 TITLE = "works on the versions this cell stands for"
-STATIC_NOTE = (
-    "static evidence: the scripts and styles the target served, checked against MDN "
-    "browser-compat-data and caniuse for the cell's stands_for versions; no browser of those "
-    "versions ran them"
-)
 # After every journey in every report (results are listed by their collection order).
 ORDER_BASE = 10**7
-
-BROWSER_NAMES = {
-    "ios_saf": "iOS Safari",
-    "safari": "Safari",
-    "chrome": "Chrome",
-    "and_chr": "Chrome for Android",
-    "firefox": "Firefox",
-    "and_ff": "Firefox for Android",
-    "samsung": "Samsung Internet",
-    "edge": "Edge",
-    "opera": "Opera",
-    "op_mob": "Opera Mobile",
-    "android": "Android WebView",
-}
-
-
-def version_key(version: str) -> tuple[float, ...]:
-    """'16.6-16.7' -> (16, 6): the lowest of a merged range, as numbers."""
-    low = version.split("-", 1)[0]
-    return tuple(float(p) if p.replace(".", "").isdigit() else float("inf") for p in low.split("."))
-
-
-def browser_name(family: str) -> str:
-    return BROWSER_NAMES.get(family, family)
-
-
-def describe_versions(targets: Iterable[str]) -> str:
-    """['ios_saf 17.3', 'ios_saf 16.4', ...] -> 'iOS Safari 16.4-17.3 (an en dash)'."""
-    by_family: dict[str, list[str]] = {}
-    for target in targets:
-        family, _, version = target.partition(" ")
-        by_family.setdefault(family, []).append(version)
-    parts = []
-    for family, versions in by_family.items():
-        versions.sort(key=version_key)
-        low, high = versions[0].split("-")[0], versions[-1].split("-")[-1]
-        span = low if low == high else f"{low}–{high}"
-        parts.append(f"{browser_name(family)} {span}")
-    return ", ".join(parts)
-
-
-def describe_first(first: dict[str, Any], families: Iterable[str]) -> str:
-    """The first version of each family that has the feature, or 'none yet'."""
-    parts = []
-    for family in families:
-        if family not in first:
-            continue
-        value = first[family]
-        parts.append(f"{browser_name(family)} {value}" if value else f"no {browser_name(family)}")
-    return ", ".join(parts) or "unknown"
-
 
 # --- what was collected -------------------------------------------------------------------------
 
@@ -293,28 +237,6 @@ def _row(cell: Cell, index: int, status: Status, **fields: Any) -> TestResult:
     )
 
 
-def finding_line(finding: dict[str, Any]) -> str:
-    """One finding as a person reads it."""
-    where = f"{finding['file']}:{finding['line']}:{finding['column']}"
-    also = f" (and {finding['also_in']} other page(s))" if finding.get("also_in") else ""
-    source = finding.get("source") or {}
-    lacking = describe_versions(finding.get("lacking") or [])
-    first = describe_first(finding.get("first") or {}, _families(finding.get("lacking") or []))
-    accepted = finding.get("accepted")
-    note = ""
-    if accepted:
-        state = "acceptance expired" if accepted.get("expired") else "accepted"
-        note = f" [{state} until {accepted['until']}: {accepted['reason']}]"
-    return (
-        f"{finding['feature']} at {where}{also}: missing in {lacking}; first in {first}; "
-        f"source: {source.get('name')} {source.get('id')} {source.get('url')}{note}"
-    )
-
-
-def _families(targets: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(t.partition(" ")[0] for t in targets))
-
-
 def rows(
     cells: list[Cell],
     outcome: Outcome | None,
@@ -380,7 +302,6 @@ def _cell_row(
                 "line": entry.line,
             }
         findings.append(finding)
-    failing = [f for f in findings if not f.get("accepted") or f["accepted"]["expired"]]
     versions = {
         "static": True,
         "note": STATIC_NOTE,
@@ -393,34 +314,52 @@ def _cell_row(
         "allowlist": allowlist.source or None,
         "tools": outcome.tools,
     }
-    lines = [finding_line(f) for f in findings]
-    problems = [
-        f"could not read {p.get('file', '')}:{p['line']}:{p['column']}: {p['message']}"
-        for p in outcome.problems
+    return judge(_row(cell, index, Status.PASSED, versions=versions, duration_s=outcome.duration_s))
+
+
+def judge(row: TestResult) -> TestResult:
+    """Failed by its findings that count (not accepted, or accepted and expired), else passed."""
+    versions = row.versions or {}
+    failing = [
+        f for f in versions.get("findings", []) if not f.get("accepted") or f["accepted"]["expired"]
     ]
-    details = "\n".join(
-        [
-            f"{cell.id} stands for {cell.stands_for} = {versions['browsers']}",
-            f"Collected: {versions['collected']}",
-            f"({STATIC_NOTE})",
-            "",
-            *(lines or ["no findings"]),
-            *problems,
-        ]
-    )
     if not failing:
-        return _row(cell, index, Status.PASSED, versions=versions, duration_s=outcome.duration_s)
+        row.status, row.error = Status.PASSED, None
+        return row
     names = ", ".join(dict.fromkeys(f["feature"] for f in failing))
-    message = (
-        f"{len(failing)} use(s) of features that {cell.stands_for} lacks: {names} (static evidence)"
+    row.status = Status.FAILED
+    row.error = ErrorInfo(
+        message=f"{len(failing)} use(s) of features that {versions.get('query')} lacks: {names} "
+        "(static evidence)",
+        type="VersionFinding",
+        details="\n".join(summary(row)),
+        category="product",
     )
-    return _row(
-        cell,
-        index,
-        Status.FAILED,
-        versions=versions,
-        duration_s=outcome.duration_s,
-        error=ErrorInfo(
-            message=message, type="VersionFinding", details=details, category="product"
-        ),
-    )
+    return row
+
+
+def combine(rows: list[TestResult]) -> TestResult:
+    """One cell's version rows of several shards: each shard linted what it collected, so the
+    findings add up (each once) and the row is judged again."""
+    checked = [r for r in rows if r.versions]
+    if not checked:
+        return rows[0]
+    first = checked[0]
+    assert first.versions is not None
+    findings: dict[tuple[Any, ...], dict[str, Any]] = {}
+    problems: list[dict[str, Any]] = []
+    collected = []
+    for row in checked:
+        data = row.versions or {}
+        for f in data.get("findings", []):
+            findings.setdefault((f["feature"], f["file"], f["line"], f["column"]), f)
+        problems += [p for p in data.get("problems", []) if p not in problems]
+        collected.append(str(data.get("collected", "")))
+    first.versions = {
+        **first.versions,
+        "findings": list(findings.values()),
+        "problems": problems,
+        "collected": " + ".join(f"shard {n}: {c}" for n, c in enumerate(collected, start=1)),
+    }
+    first.duration_s = round(sum(r.duration_s for r in checked), 2)
+    return judge(first)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compat_harness.results import CellRecord, RunResult, Status, TestResult
-from compat_harness.versions.check import version_key
+from compat_harness.versions.report import version_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
