@@ -57,6 +57,30 @@ class Allowlist:
         return next((e for e in self.entries if e.matches(finding, cell)), None)
 
 
+def write_subset(allowlist: Allowlist, cells: Iterable[str], path: Path) -> None:
+    """The entries that can apply to these cells (a repro's own matrix), as an allowlist file."""
+    keep = set(cells)
+    entries = []
+    for e in allowlist.entries:
+        mine = [c for c in e.cells if c in keep]
+        if e.cells and not mine:
+            continue
+        entries.append(
+            {
+                "feature": e.feature,
+                **({"file": e.file} if e.file else {}),
+                **({"cells": mine} if mine else {}),
+                "until": e.until.isoformat(),
+                "reason": e.reason,
+            }
+        )
+    path.write_text(
+        f"# Written by `compat repro` from {allowlist.source}: the entries for its cells.\n"
+        + yaml.safe_dump({"allow": entries}, sort_keys=False),
+        encoding="utf-8",
+    )
+
+
 def _line(node: Any) -> int:
     return int(getattr(getattr(node, "start_mark", None), "line", -1)) + 1
 
