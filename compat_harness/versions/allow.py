@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from compat_harness.quarantine import until_date
+
 _KEYS = ("feature", "file", "cells", "until", "reason")
 
 
@@ -126,13 +128,8 @@ def load_allowlist(path: Path, known_cells: Iterable[str], *, required: bool = F
                 f"{where}: no 'feature'. Fix: name it as the finding does (e.g. "
                 "'Object.groupBy()') or by its source id (e.g. css-nesting)"
             )
-        until = raw.get("until")
-        if isinstance(until, str):
-            try:
-                until = dt.date.fromisoformat(until)
-            except ValueError:
-                until = None
-        if not isinstance(until, dt.date):
+        until = until_date(raw.get("until"))
+        if until is None:
             raise AllowError(
                 f"{where}: 'until' must be a date. Fix: until: YYYY-MM-DD (an acceptance ends)"
             )
