@@ -105,6 +105,8 @@ class TestResult:
     profile: str | None = None
     # What the page sentinels saw, in the order seen (allowlisted ones included, marked).
     findings: list[Finding] = field(default_factory=list)
+    # The version row (compat_harness.versions): its query, what was collected, the findings.
+    versions: dict[str, Any] | None = None
 
     @property
     def quarantined(self) -> bool:

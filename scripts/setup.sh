@@ -111,6 +111,25 @@ elif [ "$(cat "$STAMPS/servers" 2>/dev/null)" != "$servers_hash" ] \
     say "could not install them (see $STAMPS/servers-npm.log)"
   fi
 fi
+# --- The version check's tools (npm) ----------------------------------------------------------
+# browserslist, caniuse-lite, MDN browser-compat-data, ESLint, doiuse: pinned by the committed
+# package-lock.json, installed next to it; the check runs offline from there.
+VERSIONS_DIR=compat_harness/versions/node
+versions_hash=$(cat "$VERSIONS_DIR/package.json" "$VERSIONS_DIR/package-lock.json" | sha256sum | cut -c1-16)
+versions_off="the version check will be reported 'not run' until this is fixed and setup runs again"
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  say "Node.js and npm are not installed (Debian: apt-get install nodejs npm; Node >= 20.19): $versions_off"
+elif ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+  say "Node.js $(node --version) is older than 20.19, which the version check's ESLint needs: $versions_off"
+elif [ "$(cat "$STAMPS/versions-tools" 2>/dev/null)" != "$versions_hash" ] || [ ! -d "$VERSIONS_DIR/node_modules" ]; then
+  say "installing the version check's tools (npm ci in $VERSIONS_DIR)"
+  if npm ci --prefix "$VERSIONS_DIR" --no-audit --no-fund --loglevel=error >"$STAMPS/versions-npm.log" 2>&1; then
+    echo "$versions_hash" > "$STAMPS/versions-tools"
+  else
+    say "npm could not install them (see $STAMPS/versions-npm.log): $versions_off"
+  fi
+fi
+
 # --- Self-test tools --------------------------------------------------------------------------
 # tesseract reads the support bundle's screenshots back as text, so the self-tests can prove that
 # masked personal data is not visible in them (apt_install checks first, so this is quick once done).

@@ -145,6 +145,7 @@ profiles:
             JOURNEYS,
         ],
         tmp_path / "r",
+        versions=False,  # dynamic parity of remote and local engines; the version check needs none
     )
     statuses = {(r.test, r.cell): r.status for r in run.run.results}
     tests = {test for test, _ in statuses}

@@ -34,6 +34,7 @@ from compat_harness.engines.base import (
     command_version,
 )
 from compat_harness.matrix import Cell
+from compat_harness.versions import collect as served
 
 # Debian's chromium phones home at start unless told not to; on a closed network those
 # connections fail noisily (and slowly). The same flags the product's CI machines use.
@@ -276,6 +277,7 @@ class PlaywrightCapture(Capture):
             self.console.append({"t": _now(), "type": "pageerror", "text": text})
 
         def on_response(response: Any) -> None:
+            served.on_response(response)
             request = response.request
             self.network.append(
                 {

@@ -34,6 +34,7 @@ from compat_harness.engines.base import (
     TestContext,
 )
 from compat_harness.matrix import Cell
+from compat_harness.versions import collect as served
 
 
 def selenium_missing() -> str | None:
@@ -378,6 +379,7 @@ class WebDriverCapture(Capture):
         self.unhooked_pages += 0 if data.get("hooked") else 1
         self.console.extend(data.get("console") or [])
         self.network.extend(data.get("network") or [])
+        served.on_listed(data.get("network") or [])
 
     def _how(self) -> list[str]:
         return [

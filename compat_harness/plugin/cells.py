@@ -11,7 +11,7 @@ import pytest
 
 from compat_harness.engines import ENGINES, Resolution, for_remote_url, resolve
 from compat_harness.matrix import Cell, Matrix, MatrixError, load_matrix
-from compat_harness.plugin.settings import settings_of
+from compat_harness.plugin.settings import run_of, settings_of
 
 PLAN = pytest.StashKey["CellPlan"]()
 
@@ -49,7 +49,8 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = settings_of(config)
     path = settings.resolve_path("matrix", Path(config.rootpath))
     try:
-        matrix = load_matrix(path)
+        # browserslist reads the stands_for queries once, in the controller.
+        matrix = load_matrix(path, check_queries=run_of(config).is_controller)
         cells = matrix.select(settings.profile, list(settings.cells) or None)
     except MatrixError as exc:
         raise pytest.UsageError(f"matrix: {exc}") from None

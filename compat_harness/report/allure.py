@@ -181,6 +181,51 @@ def _walk(steps: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         yield from _walk(step.get("steps") or [])
 
 
+def write_allure_version_results(run: RunResult, allure_dir: Path) -> None:
+    """The version rows as Allure results (they are no pytest test, so allure-pytest writes none):
+    one per cell, labelled like the journeys' results; the same file again on a re-write."""
+    import hashlib
+    import time
+
+    from compat_harness.versions.check import JOURNEY
+    from compat_harness.versions.report import STATIC_NOTE, summary
+
+    statuses = {"passed": "passed", "failed": "failed", "flaky": "passed"}
+    stop = int(time.time() * 1000)
+    for r in run.results:
+        if r.journey != JOURNEY:
+            continue
+        cell = run.cell(r.cell)
+        uuid = hashlib.sha256(f"{run.run.get('id')}/{r.test}/{r.cell}".encode()).hexdigest()[:32]
+        text = "\n".join(summary(r))
+        result = {
+            "uuid": uuid,
+            "historyId": hashlib.sha256(f"{r.test}/{r.cell}".encode()).hexdigest()[:32],
+            "name": f"{r.title} ({r.cell})",
+            "fullName": f"{r.test}[{r.cell}]",
+            "status": statuses.get(r.status.value, "skipped"),
+            "statusDetails": {
+                "message": r.error.message if r.error else (r.reason or STATIC_NOTE),
+                "trace": text + (f"\n\ncompat category: {r.error.category}" if r.error else ""),
+            },
+            "description": f"Static evidence: {STATIC_NOTE}.",
+            "labels": [
+                {"name": "suite", "value": r.journey},
+                {"name": "epic", "value": "both portals"},
+                {"name": "tag", "value": r.cell},
+                {"name": "cell", "value": r.cell},
+                {"name": "tier", "value": run.tier(r)},
+                {"name": "browser", "value": cell.browser if cell else ""},
+                {"name": "evidence", "value": "static"},
+                *([{"name": CATEGORY_LABEL, "value": r.error.category}] if r.error else []),
+            ],
+            "parameters": [{"name": "cell", "value": r.cell}],
+            "start": stop - int(r.duration_s * 1000),
+            "stop": stop,
+        }
+        (allure_dir / f"{uuid}-result.json").write_text(json.dumps(result, indent=1) + "\n")
+
+
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", " ")
 

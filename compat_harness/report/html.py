@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from compat_harness.report import findings
 from compat_harness.report.history import compare, earlier_runs, trend
 from compat_harness.results import RunResult, Status, TestResult, tier_for
+from compat_harness.versions.report import view as versions_view
 
 _ENV = Environment(
     loader=PackageLoader("compat_harness.report", "templates"),
@@ -110,6 +111,7 @@ def render_html(run: RunResult, history_root: Path | None = None) -> str:
                     "triage": triage.get((r.test, r.cell)),
                     "placed": findings.place(r.steps, r.findings),
                     "findings_summary": _findings_summary(r),
+                    "versions": versions_view(r),
                 }
                 cells.append(entry)
                 details.append(entry)

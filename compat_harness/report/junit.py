@@ -7,6 +7,7 @@ from pathlib import Path
 
 from compat_harness.report.findings import as_text
 from compat_harness.results import RunResult, Status, TestResult, tier_for
+from compat_harness.versions.report import summary as versions_summary
 from compat_harness.triage import Triage
 
 
@@ -94,7 +95,9 @@ def write_junit(run: RunResult, path: Path) -> None:
                     case, "flakyFailure", message=(r.error.message if r.error else "")[:500]
                 )
                 flaky.text = head + _findings_text(r) + (r.error.details if r.error else "")
-            if r.artifacts:
+            if r.versions:  # the version row: what was checked, static evidence
+                ET.SubElement(case, "system-out").text = "\n".join(versions_summary(r))
+            elif r.artifacts:
                 out = ET.SubElement(case, "system-out")
                 out.text = "\n".join(
                     f"[[ATTACHMENT|{p}]]" for paths in r.artifacts.values() for p in paths

@@ -8,6 +8,9 @@ from compat_harness.report.findings import describe
 from compat_harness.report.history import Comparison, compare, earlier_runs
 from compat_harness.results import RunResult, Status, TestResult
 from compat_harness.triage import by_pattern, short_names
+from compat_harness.versions.check import JOURNEY as VERSIONS_JOURNEY
+from compat_harness.versions.report import STATIC_NOTE
+from compat_harness.versions.report import view as versions_view
 
 SYMBOL = {
     Status.PASSED: "✅ passed",
@@ -130,6 +133,7 @@ def render_markdown(
             lines += _finding_lines(r)
         if len(failures) > max_failures:
             lines.append(f"- … and {len(failures) - max_failures} more (see report.html)")
+    lines += _versions_section(run)
     expired = [r for r in run.results if r.quarantine and r.quarantine.get("expired")]
     if expired:
         lines += [
@@ -139,6 +143,29 @@ def render_markdown(
         ]
     lines += ["", "Full report: `report.html` in the run folder (screenshots, traces, logs)."]
     return "\n".join(lines) + "\n"
+
+
+def _versions_section(run: RunResult) -> list[str]:
+    """The version rows: static evidence, each cell's query and findings."""
+    rows = [(r, versions_view(r)) for r in run.results if r.journey == VERSIONS_JOURNEY]
+    if not rows:
+        return []
+    lines = ["", f"### Real browser versions ({STATIC_NOTE})", ""]
+    for r, shown in rows:
+        if shown is None:
+            lines.append(f"- **{r.cell}**: {SYMBOL[r.status]} — {r.reason}")
+            continue
+        lines.append(f"- **{r.cell}** (`{shown.query}` = {shown.browsers}): {SYMBOL[r.status]}")
+        for f in shown.findings:
+            state = f" — {f.accepted}" if f.accepted else ""
+            lines.append(
+                f"  - {f.feature} at `{f.where}`: missing in {f.missing_in}; first in "
+                f"{f.first_in}; [{f.source}]({f.source_url}){state}"
+            )
+    first = next((v for _, v in rows if v is not None), None)
+    if first is not None:
+        lines.append(f"- collected: {first.collected}")
+    return lines
 
 
 def write_markdown(run: RunResult, path: Path, history_root: Path | None = None) -> None:
