@@ -206,7 +206,7 @@ class RecordingProxy:
             opts = options.Options(mode=[], confdir=self.confdir, listen_host="127.0.0.1")
             master = DumpMaster(opts, with_termlog=False, with_dumper=False)
             master.addons.add(_Addon(self))  # type: ignore[no-untyped-call]
-            master.options.update(stream_large_bodies="2m")
+            master.options.update(stream_large_bodies="2m")  # type: ignore[no-untyped-call]
             self._master, self._loop = master, asyncio.get_running_loop()
             ready.set()
             await master.run()
