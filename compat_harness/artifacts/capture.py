@@ -31,7 +31,9 @@ class Capture:
     def drain_events(self) -> list[dict[str, Any]]:
         """The events that arrived since the last call (no call to the browser where the
         engine delivers them as they happen)."""
-        events, self.events = self.events, []
+        # Emptied in place: engines hold on to this list to append to it as events arrive.
+        events = list(self.events)
+        del self.events[: len(events)]
         return events
 
     def flush_events(self) -> list[dict[str, Any]]:

@@ -442,11 +442,8 @@ class WebDriverCapture(Capture):
             self._log(self.channel.drain())
             self.network = list(self.channel.network)
         else:
-            self._log(self.events)
-            self.events = []
             self._read_page()
-            self._log(self.events)
-            self.events = []
+            self._log(super().drain_events())
 
     def console_header(self) -> list[str]:
         if self.channel is not None:

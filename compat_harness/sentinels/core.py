@@ -106,6 +106,7 @@ def origin_of(url: str) -> str:
 # Requests the browser gave up itself (the page navigated away, a script aborted them): not a
 # fault of the target. Chromium: net::ERR_ABORTED; WebKit: "cancelled"; the proxy: the browser
 # closed the connection.
+_MASKED = re.compile(r"^(Uncaught )?Script error\.?$")
 _ABORTED = re.compile(r"ERR_ABORTED|cancel|abort|client disconnected|closed by client", re.I)
 
 
@@ -224,9 +225,11 @@ class Sentinel:
             )
         if kind == "page-error":
             source = str(event.get("source") or "")
-            # An error of a script from another origin, or one the browser hides ("Script error."
-            # without a source, as cross-origin scripts report): not the target's own code.
-            if not self._ours(source or page):
+            # An error of a script from another origin is not the target's own code; browsers
+            # hide the details of those they may not show ("Script error." and no source).
+            if not self._ours(source or page) or (
+                not source and _MASKED.match(str(event.get("message")))
+            ):
                 return None
             where = source or page
             line, column = event.get("line"), event.get("column")

@@ -271,6 +271,11 @@
         found.push({ check: 'off-screen', element: name, box: box(r), message: name + ' lies outside the ' + vw + 'px-wide viewport (x ' + Math.round(docLeft) + ' to ' + Math.round(docRight) + ')' });
         continue;
       }
+      const clip = clippedBy(el, r);
+      if (clip) {
+        found.push({ check: 'clipped', element: name, box: box(r), covered_by: describe(clip), message: name + ' is cut off by ' + describe(clip) + ' (overflow hidden)' });
+        continue;
+      }
       const cx = r.left + r.width / 2, cy = r.top + r.height / 2;
       const docCy = cy + scrollY;
       // Can some scroll position show the control's centre clear of every fixed layer?
@@ -301,11 +306,6 @@
           found.push({ check: 'covered', element: name, box: box(r), covered_by: by, message: name + ' stays under ' + by + ' at every scroll position' });
           continue;
         }
-      }
-      const clip = clippedBy(el, r);
-      if (clip) {
-        found.push({ check: 'clipped', element: name, box: box(r), covered_by: describe(clip), message: name + ' is cut off by ' + describe(clip) + ' (overflow hidden)' });
-        continue;
       }
       const style = getComputedStyle(el);
       if ((style.overflowX === 'hidden' || style.textOverflow === 'ellipsis') && el.scrollWidth > el.clientWidth + 1 && role(el) === 'button') {
