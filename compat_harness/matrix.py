@@ -63,6 +63,8 @@ class Remote:
     capabilities: Mapping[str, Any] = field(default_factory=dict)
     username_env: str | None = None
     password_env: str | None = None
+    # Seconds a new session may take (a grid that starts nodes on demand needs minutes).
+    start_timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,7 @@ _DEVICE_KEYS = (
     "locale",
     "timezone",
 )
-_REMOTE_KEYS = ("url", "capabilities", "username_env", "password_env")
+_REMOTE_KEYS = ("url", "capabilities", "username_env", "password_env", "start_timeout")
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
@@ -366,11 +368,24 @@ class _Validator:
                         f"cell '{cell_id}': remote url {remote_raw.get('url')!r} is not a URL",
                         "use http(s):// for WebDriver or ws(s):// for a Playwright server",
                     )
+                timeout = remote_raw.get("start_timeout")
+                if timeout is not None and (
+                    isinstance(timeout, bool)
+                    or not isinstance(timeout, int | float)
+                    or timeout <= 0
+                ):
+                    self.problem(
+                        remote_raw.key_lines.get("start_timeout", remote_raw.line),
+                        f"cell '{cell_id}': remote start_timeout {timeout!r} is not a number of seconds",
+                        "write e.g. start_timeout: 180",
+                    )
+                    timeout = None
                 remote = Remote(
                     url=url,
                     capabilities=dict(remote_raw.get("capabilities") or {}),
                     username_env=remote_raw.get("username_env"),
                     password_env=remote_raw.get("password_env"),
+                    start_timeout=float(timeout) if timeout is not None else None,
                 )
         if any(known[e].needs_remote for e in engines if e in known) and remote is None:
             self.problem(

@@ -80,9 +80,10 @@ cells:
         browserName: MiniBrowser
         "webkitgtk:browserOptions": {{binary: "{find_minibrowser()}"}}
   grid-android-chrome:
+    # Playwright on the grid: the browser is a grid session, driven over the grid's CDP.
     device: Pixel 7
     browser: chromium
-    engines: [selenium-grid]
+    engines: [playwright-grid]
     tier: supported
     remote: {{url: "{grid_url}", capabilities: {{{chrome}}}}}
   appium-android-chrome:
@@ -138,6 +139,7 @@ def test_default_journeys_through_the_grid_and_appium_match_the_local_cells(
         assert not differ, f"{remote} differs from {local}:\n" + describe(differ, run.run.results)
     bad = run.with_status(Status.FAILED, Status.FLAKY, Status.NOT_RUN)
     assert not bad, describe(bad, run.run.results)
+    assert (run.cell("grid-android-chrome").engine or {}).get("engine") == "playwright-grid"
     appium_engine = run.cell("appium-android-chrome").engine or {}
     # The device's own viewport and user agent, as the browser reported them, are recorded.
     assert appium_engine["viewport"] == "412x915", appium_engine

@@ -24,6 +24,7 @@ from compat_harness.engines.base import (
     TestContext,
 )
 from compat_harness.engines.playwright import PlaywrightEngine
+from compat_harness.engines.playwright_grid import PlaywrightGridEngine
 from compat_harness.engines.playwright_server import PlaywrightServerEngine
 from compat_harness.engines.remote_webdriver import RemoteWebDriverEngine
 from compat_harness.engines.selenium_grid import SeleniumGridEngine
@@ -36,6 +37,7 @@ _REGISTERED: tuple[Engine, ...] = (
     RemoteWebDriverEngine(),
     PlaywrightServerEngine(),
     SeleniumGridEngine(),
+    PlaywrightGridEngine(),
     AppiumEngine(),
 )
 ENGINES: dict[str, Engine] = {engine.name: engine for engine in _REGISTERED}

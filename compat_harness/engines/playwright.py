@@ -173,6 +173,13 @@ class PlaywrightEngine(Engine):
         """pytest-playwright's connect options (a Playwright server); None: launch locally."""
         return None
 
+    def open_browser(
+        self, playwright: Any, launch: Callable[[], Any], cell: Cell, availability: Availability
+    ) -> Any:
+        """The cell's browser in this worker: ``launch`` does what pytest-playwright (or the
+        standalone runtime) would; an engine may get it elsewhere."""
+        return launch()
+
     def describe(
         self, cell: Cell, availability: Availability, version: str, headless: bool
     ) -> EngineInfo:
@@ -405,15 +412,17 @@ class PlaywrightRuntime(Runtime):
             playwright = sync_playwright().start()
             browser_type = getattr(playwright, self.cell.browser)
             connect = self.engine.connect_options(self.availability)
-            if connect is not None:
-                browser = browser_type.connect(connect["endpoint"], timeout=connect["timeout"])
-            else:
-                args = self.engine.launch_args(
-                    self.availability,
-                    {"headless": not self.options.headed},
-                    headless=not self.options.headed,
-                )
-                browser = browser_type.launch(**args)
+            headless = not self.options.headed
+            args = self.engine.launch_args(
+                self.availability, {"headless": headless}, headless=headless
+            )
+
+            def launch() -> Any:
+                if connect is not None:
+                    return browser_type.connect(connect["endpoint"], timeout=connect["timeout"])
+                return browser_type.launch(**args)
+
+            browser = self.engine.open_browser(playwright, launch, self.cell, self.availability)
             self._own = (playwright, browser)
         return self._own[1]
 

@@ -74,20 +74,38 @@ def _compat_browser_pool() -> Iterator[dict[str, Browser]]:
             browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture  # looked up per test: a browser that crashed is started again for the next test
 def browser(
     launch_browser: Callable[..., Browser],
+    playwright: Any,
     browser_name: str,
     browser_type_launch_args: dict[str, Any],
     connect_options: dict[str, Any] | None,
     _compat_browser_pool: dict[str, Browser],
+    cell_resolution: Resolution,
 ) -> Browser:
     """pytest-playwright's browser, but one per engine and worker, started once: cells that share a
-    browser and launch options (desktop and Android Chromium) share the process; contexts differ."""
+    browser and launch options (desktop and Android Chromium) share the process; contexts differ.
+    One that is gone (it crashed) is started again."""
+    engine = _playwright_engine(cell_resolution)
     key = json.dumps(
-        [browser_name, browser_type_launch_args, connect_options], sort_keys=True, default=str
+        [
+            browser_name,
+            browser_type_launch_args,
+            connect_options,
+            engine.name if engine else None,
+            cell_resolution.chosen.options if cell_resolution.chosen else None,
+        ],
+        sort_keys=True,
+        default=str,
     )
     browser = _compat_browser_pool.get(key)
     if browser is None or not browser.is_connected():
-        browser = _compat_browser_pool[key] = launch_browser()
+        if engine is None or cell_resolution.chosen is None:
+            browser = launch_browser()
+        else:
+            browser = engine.open_browser(
+                playwright, launch_browser, cell_resolution.cell, cell_resolution.chosen
+            )
+        _compat_browser_pool[key] = browser
     return browser

@@ -86,6 +86,7 @@ class WebDriverRuntime(Runtime):
         self._lock = threading.Lock()
         self._leases: dict[str, Any] = {}  # session id -> what _lease gave it
         self._channels: dict[str, Channel | None] = {}  # session id -> its port on the proxy
+        self._urls: dict[str, str] = {}  # session id -> its driver's URL
         self._pool: ThreadPoolExecutor | None = None
         self._spare: Future[_Ready] | None = None
         self._stopped = False
@@ -175,12 +176,29 @@ class WebDriverRuntime(Runtime):
             ready = spare.result()
         except Exception:  # a spare that failed to start: start on demand, with the retry
             return None
-        try:
-            ready[0].execute_script("return 1")
-        except Exception:  # its browser died while it waited
+        if not self._answers(ready[0]):  # its browser died while it waited
             self.quit(ready[0])
             return None
         return ready
+
+    def _answers(self, driver: Any, timeout: float = 3.0) -> bool:
+        """Whether the session's browser runs a script within ``timeout`` (a driver whose
+        browser died may not answer at all, and the client would wait its whole timeout)."""
+        with self._lock:
+            url = self._urls.get(str(driver.session_id))
+        if url is None:
+            return False
+        request = urllib.request.Request(
+            f"{url.rstrip('/')}/session/{driver.session_id}/execute/sync",
+            data=json.dumps({"script": "return 1", "args": []}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return bool(json.loads(response.read()).get("value") == 1)
+        except Exception:
+            return False
 
     def _start_spare(self) -> None:
         if not self._spare_ok():
@@ -207,9 +225,11 @@ class WebDriverRuntime(Runtime):
             options = self._options()
             if channel is not None:
                 _through_proxy(options, channel.address)
+            remote = self.cell.remote
+            timeout = (remote.start_timeout if remote else None) or self.options.start_timeout
             config = ClientConfig(
                 remote_server_addr=url,
-                timeout=int(self.options.start_timeout),
+                timeout=int(timeout),
                 username=username,
                 password=password,
             )
@@ -231,6 +251,7 @@ class WebDriverRuntime(Runtime):
             with self._lock:
                 self._leases[str(driver.session_id)] = lease
                 self._channels[str(driver.session_id)] = channel
+                self._urls[str(driver.session_id)] = url
             self._size(driver)
             return driver, self._describe(driver)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -253,6 +274,7 @@ class WebDriverRuntime(Runtime):
         with self._lock:
             lease = self._leases.pop(str(driver.session_id), None)
             channel = self._channels.pop(str(driver.session_id), None)
+            self._urls.pop(str(driver.session_id), None)
         if channel is not None:
             channel.close()
         try:

@@ -6,8 +6,9 @@ and the --screenshot/--video modes say. Suites see only the neutral ``session`` 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,6 +37,7 @@ from compat_harness.results import ErrorInfo
 from compat_harness.session.base import Session, StepLog, Timeouts
 
 NewSession = Callable[[], Session]
+SESSIONS = pytest.StashKey[list[Session]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -158,6 +160,7 @@ def new_session(
         except BrowserStartError as exc:
             _start_failed(request, exc)
         recorder.attach(opened.capture)
+        request.node.stash.setdefault(SESSIONS, []).append(opened.session)
         watch_session(request, opened.session, opened.capture)
         _record_engine(request, opened.session.info)
         return opened.session
@@ -165,6 +168,30 @@ def new_session(
     yield factory
     record_findings(request.node)
     recorder.finish()  # keeps the failure's artifacts, then closes every session
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, Any]:
+    """A test that failed because its browser died (killed, crashed) says so: its cell's next
+    test starts the browser again, so this is the environment, not the product."""
+    report: pytest.TestReport = yield
+    if report.failed and call.when == "call":
+        gone = [s for s in item.stash.get(SESSIONS, []) if _crashed(s)]
+        if gone:
+            report.user_properties.append(("compat_error_category", "environment"))
+            report.user_properties.append(
+                ("compat_browser_crashed", f"{gone[0].info.browser} {gone[0].info.version}")
+            )
+    return report
+
+
+def _crashed(session: Session) -> bool:
+    try:
+        return session.crashed()
+    except Exception:  # asking failed too: the browser is gone
+        return True
 
 
 _MASKING = pytest.StashKey[Masking]()

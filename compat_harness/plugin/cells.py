@@ -89,6 +89,16 @@ def plan_of(config: pytest.Config) -> CellPlan:
     return config.stash[PLAN]
 
 
+def list_cells(config: pytest.Config, setting: str) -> tuple[str, ...] | None:
+    """The cells a list file (the quarantine, an allowlist) may name: the matrix's. None (any
+    name) when the project's own file meets a matrix the user chose: its entries for the
+    project's cells simply do not apply there."""
+    settings = settings_of(config)
+    if settings.sources[setting] == "default" and settings.sources["matrix"] != "default":
+        return None
+    return tuple(plan_of(config).matrix.cells)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # tryfirst: the cell is the first parameter, so ids read test[cell-rest] and the cell-free

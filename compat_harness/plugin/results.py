@@ -18,7 +18,7 @@ import pytest
 
 from compat_harness.artifacts import scrub_secrets
 from compat_harness.exitcodes import ExitCode
-from compat_harness.plugin.cells import plan_of
+from compat_harness.plugin.cells import list_cells, plan_of
 from compat_harness.plugin.selection import ORDER_PROPERTY
 from compat_harness.plugin.settings import RunContext, run_of, settings_of
 from compat_harness.plugin.versions import version_rows
@@ -160,6 +160,9 @@ class ResultCollector:
         error = _error(report, next((v for k, v in props if k == "compat_crash"), None))
         error.category = next((v for k, v in props if k == "compat_error_category"), error.category)
         error.sentinel = next((v for k, v in props if k == "compat_sentinel"), None)
+        crashed = next((v for k, v in props if k == "compat_browser_crashed"), None)
+        if crashed:
+            error.message = f"browser crashed ({crashed}): {error.message}"
         return error
 
     def _relative(self, path: str) -> str:
@@ -344,9 +347,9 @@ def _load_quarantine(config: pytest.Config) -> Quarantine:
         quarantine = load_quarantine(path, required=settings.sources["quarantine"] != "default")
     except QuarantineError as exc:
         raise pytest.UsageError(f"quarantine: {exc}") from None
-    known = plan_of(config).matrix.cells
+    known = list_cells(config, "quarantine")
     for entry in quarantine.entries:
-        unknown = [c for c in entry.cells if c not in known]
+        unknown = [c for c in entry.cells if known is not None and c not in known]
         if unknown:
             raise pytest.UsageError(
                 f"quarantine: {path}: {entry.describe()}: no cell named {', '.join(unknown)}"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from compat_harness.artifacts.capture import Capture
-from compat_harness.plugin.cells import plan_of
+from compat_harness.plugin.cells import list_cells
 from compat_harness.plugin.settings import settings_of
 from compat_harness.sentinels import (
     PageWatch,
@@ -36,7 +36,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         allowlist = load_sentinel_allowlist(
             path,
-            plan_of(config).matrix.cells,
+            list_cells(config, "sentinels_allow"),
             required=settings.sources["sentinels_allow"] != "default",
         )
     except ValueError as exc:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from compat_harness.plugin.cells import plan_of
+from compat_harness.plugin.cells import list_cells, plan_of
 from compat_harness.plugin.settings import run_of, settings_of
 from compat_harness.results import TestResult
 from compat_harness.versions import collect
@@ -32,7 +32,7 @@ def pytest_configure(config: pytest.Config) -> None:
         try:
             config.stash[_ALLOWLIST] = load_allowlist(
                 path,
-                plan_of(config).matrix.cells,
+                list_cells(config, "versions_allow"),
                 required=settings.sources["versions_allow"] != "default",
             )
         except AllowError as exc:

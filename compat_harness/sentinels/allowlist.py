@@ -79,7 +79,7 @@ def _pattern(text: str | None, where: str, key: str) -> re.Pattern[str] | None:
 
 
 def load_sentinel_allowlist(
-    path: Path, known_cells: Iterable[str], *, required: bool = False
+    path: Path, known_cells: Iterable[str] | None, *, required: bool = False
 ) -> SentinelAllowlist:
     entries = load_entries(
         path, list_key="allow", keys=_KEYS, known_cells=known_cells, required=required

@@ -334,6 +334,10 @@ class Session(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    @abstractmethod
+    def crashed(self) -> bool:
+        """Whether the browser behind this session is gone (killed, crashed)."""
+
     # --- stored data (engine) ---
     @abstractmethod
     def cookies(self) -> list[dict[str, Any]]:

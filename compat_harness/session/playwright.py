@@ -189,3 +189,7 @@ class PlaywrightSession(Session):
 
     def close(self) -> None:
         self.page.context.close()
+
+    def crashed(self) -> bool:
+        browser = self.page.context.browser
+        return browser is not None and not browser.is_connected()

@@ -387,3 +387,13 @@ class WebDriverSession(Session):
 
     def close(self) -> None:
         self._on_close()
+
+    def crashed(self) -> bool:
+        try:
+            self.driver.execute_script("return 1")
+        except WebDriverException as exc:
+            # An open alert refuses scripts without the browser being gone.
+            return "alert" not in (exc.msg or "").lower()
+        except Exception:  # the driver itself is gone
+            return True
+        return False
