@@ -13,7 +13,7 @@ from typing import Literal
 
 PortalName = Literal["client", "provider"]
 DefectPortal = Literal["client", "provider", "both"]
-Category = Literal["compat", "layout", "rule", "stored-data"]
+Category = Literal["compat", "layout", "rule", "stored-data", "script", "server"]
 
 
 @dataclass(frozen=True)
@@ -417,6 +417,124 @@ CATALOG: tuple[Defect, ...] = (
                     "samsung": "23",
                 },
             ),
+        ),
+    ),
+    # --- what only a look at the whole page shows (page sentinels) and more engine differences ----
+    Defect(
+        name="dashboard-idle-draw",
+        title="Dashboard lists drawn in an idle callback with the wrong argument",
+        portal="client",
+        category="compat",
+        symptom=(
+            "In Chrome the client dashboard says \"You have no upcoming sessions.\" right after "
+            "signing in, although sessions are booked; Safari shows them."
+        ),
+        cause=(
+            "The dashboard draws its lists in requestIdleCallback(renderDashboard.bind(null, "
+            "root)) where the browser has it: the callback gets an IdleDeadline, not the data. "
+            "WebKit has no requestIdleCallback (measured: WebKitGTK 2.50), so it draws at once."
+        ),
+    ),
+    Defect(
+        name="room-time-parse",
+        title="Room marks session times with a date Chromium cannot parse",
+        portal="client",
+        category="compat",
+        symptom=(
+            "In Chrome the client's room throws 'RangeError: Invalid time value' once a session "
+            "confirmation is in the conversation; Safari does not. Nothing visible changes."
+        ),
+        cause=(
+            "The room turns 'Your session on Wednesday, February 3 at 11:00 AM EST' into a <time> "
+            "with new Date('Wednesday, February 3, 2027 at 11:00 AM EST').toISOString(): "
+            "WebKit's parser reads the word 'at', Chromium's returns an Invalid Date (measured)."
+        ),
+    ),
+    Defect(
+        name="message-box-field-sizing",
+        title="Message box sized to its content (one line when empty)",
+        portal="both",
+        category="layout",
+        symptom=(
+            "On Android Chrome the empty message box in a room is one line high (about 34 px), "
+            "hard to tap; in Safari it keeps its height."
+        ),
+        cause=(
+            "The room's textarea gets 'field-sizing: content; min-height: 1lh', which only "
+            "Chromium implements (measured: Chromium 150 yes, WebKitGTK 2.50 no)."
+        ),
+    ),
+    Defect(
+        name="announcements-500",
+        title="Dashboard announcements endpoint answers 500; the page hides it",
+        portal="client",
+        category="server",
+        symptom=(
+            "Nothing a person notices at first: the client dashboard's announcements stay empty "
+            "because /api/announcements fails with 500 on every visit."
+        ),
+        cause=(
+            "The announcements query names a table a migration renamed; the dashboard script "
+            "swallows the error."
+        ),
+    ),
+    Defect(
+        name="help-widget-error",
+        title="Provider dashboard's help widget throws after load",
+        portal="provider",
+        category="script",
+        symptom=(
+            "On every provider dashboard load the console shows 'TypeError: null is not an object' "
+            "(or 'Cannot read properties of null'); the page looks fine."
+        ),
+        cause=(
+            "The help widget wires its toggle on the load event, but the header no longer has a "
+            "[data-help-toggle] element."
+        ),
+    ),
+    Defect(
+        name="provider-dashboard-idle-wait",
+        title="Provider dashboard waits for an idle callback Safari never makes",
+        portal="provider",
+        category="compat",
+        symptom=(
+            "In Safari the provider dashboard stays on \"Loading…\" for ever; Chrome loads it."
+        ),
+        cause=(
+            "The dashboard loads its data from requestIdleCallback, falling back to a queue of an "
+            "analytics shim that is no longer loaded: WebKit has no requestIdleCallback (measured: "
+            "WebKitGTK 2.50), so nothing ever runs the queue."
+        ),
+    ),
+    Defect(
+        name="signout-resume-undefined",
+        title="Sign-out stores a value the next visit cannot read",
+        portal="both",
+        category="stored-data",
+        symptom=(
+            "Someone who signed out earlier finds the login page broken on their next visit "
+            "(a SyntaxError in the console; the sign-in still posts); a private window or a "
+            "person who only closed the tab is fine."
+        ),
+        cause=(
+            "Sign-out saves localStorage 'haven.resume' = JSON.stringify(undefined), which "
+            "localStorage stores as the text 'undefined'; the login page later runs JSON.parse on "
+            "it and throws."
+        ),
+    ),
+    Defect(
+        name="sw-shell-cache-first",
+        title="Service worker serves the login page and dashboard from its cache for ever",
+        portal="both",
+        category="stored-data",
+        symptom=(
+            "After a release, a returning visitor keeps seeing the old login page or dashboard "
+            "(the footer's App version stays old) until the site's data is cleared; clearing the "
+            "browser cache does not help."
+        ),
+        cause=(
+            "The service worker answers navigations to /login and /dashboard cache-first from "
+            "CacheStorage and never refreshes them; the HTTP cache and a release do not touch it."
         ),
     ),
     Defect(

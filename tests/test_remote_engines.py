@@ -111,9 +111,11 @@ def test_default_journeys_through_the_grid_and_appium_match_the_local_cells(
     tmp_path: Path, grid: LocalGrid, appium: str
 ) -> None:
     matrix = _matrix(tmp_path / "matrix.yaml", grid.url, appium)
+    # Nothing is expected to fail: the timeouts only guard against a loaded machine.
     run = run_suites(
-        [
-            "suites",
+        ["suites"],
+        tmp_path / "r",
+        args=(
             f"--matrix={matrix}",
             "--profile=remote",
             "-n",
@@ -124,8 +126,8 @@ def test_default_journeys_through_the_grid_and_appium_match_the_local_cells(
             "10",
             "--action-timeout",
             "15",
-        ],
-        tmp_path / "r",
+        ),
+        timeout=2400,
     )
     statuses = {(r.test, r.cell): r.status for r in run.run.results}
     tests = {test for test, _ in statuses}

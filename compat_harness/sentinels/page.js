@@ -48,12 +48,16 @@
     S.queue.unshift(...batch);
   }
   S.take = function () {
+    if (S.lastLook) S.lastLook();
     const batch = S.queue.splice(0);
     batch.push({ type: 'state', doc: S.doc, page: here(), t: now(), busy: S.busy && { marker: S.busy.marker, since: S.busy.since } });
     return JSON.stringify(batch);
   };
   S.flush = flush;
-  addEventListener('pagehide', flush);
+  addEventListener('pagehide', function () {
+    if (S.lastLook) S.lastLook();
+    flush();
+  });
 
   // --- describing elements the way a person names them -------------------------------------------
   function accessibleName(el) {
@@ -205,10 +209,12 @@
     return (parent.textContent || '').trim().length > own + 3;
   }
   function target(el) {
-    // A control's tap target: its label too, where clicking the label activates it.
+    // A control's tap target. A checkbox's or radio's label is tapped to toggle it, so it counts
+    // as the target; a text field is tapped on the field itself, whatever its label.
     let r = el.getBoundingClientRect();
     let left = r.left, top = r.top, right = r.right, bottom = r.bottom;
-    for (const label of el.labels || []) {
+    const toggles = ['checkbox', 'radio'].includes(role(el));
+    for (const label of toggles ? el.labels || [] : []) {
       if (!visible(label)) continue;
       const l = label.getBoundingClientRect();
       left = Math.min(left, l.left); top = Math.min(top, l.top);
@@ -323,9 +329,20 @@
   }
   const key = (f) => location.pathname + '|' + f.check + '|' + f.element;
   let pending = null; // problems of the last audit, confirmed by the next one before they count
+  let dirty = true; // the page changed since its last full audit
+  const moving = () => document.getAnimations && document.getAnimations().some((a) => a.playState === 'running' && a.effect && a.effect.getTiming().iterations !== Infinity);
+  function report(found, confirmed) {
+    for (const f of found) {
+      const k = key(f);
+      if ((confirmed && !confirmed.has(k)) || S.seen.has(k)) continue;
+      S.seen.add(k);
+      f.type = 'layout';
+      send(f);
+    }
+  }
   function runAudit() {
     if (document.readyState === 'loading' || !document.body) return;
-    if (document.getAnimations && document.getAnimations().some((a) => a.playState === 'running' && a.effect && a.effect.getTiming().iterations !== Infinity)) {
+    if (moving()) {
       schedule(150); // something still moves: look when it has settled
       return;
     }
@@ -334,19 +351,25 @@
       if (found.length) {
         pending = new Set(found.map(key));
         schedule(300); // a second look: a transient state is not a finding
+      } else {
+        dirty = false;
       }
       return;
     }
     const confirmed = pending;
     pending = null;
-    for (const f of found) {
-      const k = key(f);
-      if (!confirmed.has(k) || S.seen.has(k)) continue;
-      S.seen.add(k);
-      f.type = 'layout';
-      send(f);
-    }
+    dirty = false;
+    report(found, confirmed);
   }
+  // A page left (or a test ended) before its audit was done is looked at as it is then: the state
+  // the journey left it in, which a person saw.
+  function lastLook() {
+    if (!dirty || document.readyState === 'loading' || !document.body || moving()) return;
+    dirty = false;
+    pending = null;
+    report(audit(), null);
+  }
+  S.lastLook = lastLook;
   let auditTimer = null;
   function schedule(delay) {
     clearTimeout(auditTimer);
@@ -356,6 +379,7 @@
 
   let busyCheck = null;
   function changed() {
+    dirty = true;
     schedule(CONFIG.settle);
     // A busy marker going away is a change to the page: said at once, so a step that waits for
     // the page to settle waits no longer than the page does.

@@ -208,8 +208,13 @@ class RecordingProxy:
             master.addons.add(_Addon(self))  # type: ignore[no-untyped-call]
             master.options.update(stream_large_bodies="2m")  # type: ignore[no-untyped-call]
             self._master, self._loop = master, asyncio.get_running_loop()
+            run = asyncio.ensure_future(master.run())
+            # Listening ports can be added only once the proxy server runs.
+            server = master.addons.get("proxyserver")  # type: ignore[no-untyped-call]
+            while not getattr(server, "is_running", False) and not run.done():
+                await asyncio.sleep(0.01)
             ready.set()
-            await master.run()
+            await run
 
         def run() -> None:
             try:
@@ -225,16 +230,17 @@ class RecordingProxy:
             raise RuntimeError(f"the recording proxy did not start: {failure[:1]}")
 
     def _set_modes(self) -> None:
+        """Listen on every channel's port; returns once the servers are updated."""
         modes = [f"regular@127.0.0.1:{port}" for port in sorted(self.channels)]
         assert self._loop is not None
-        done = threading.Event()
 
-        def update() -> None:
+        async def update() -> None:
             self._master.options.update(mode=modes)
-            done.set()
+            task = getattr(self._master.addons.get("proxyserver"), "_update_task", None)
+            if task is not None:
+                await task
 
-        self._loop.call_soon_threadsafe(update)
-        done.wait(10)
+        asyncio.run_coroutine_threadsafe(update(), self._loop).result(timeout=30)
 
     def channel(self) -> Channel:
         """A port of this browser's own (a released one when there is one)."""

@@ -268,6 +268,14 @@ def build_client_router() -> APIRouter:
             nav="Dashboard",
         )
 
+    @router.get("/api/announcements")
+    async def announcements(request: Request) -> Response:
+        ctx = ctx_of(request)
+        require_user(request)
+        if ctx.config.defect("announcements-500"):
+            raise RuntimeError("announcements: the notices table was renamed in the last migration")
+        return json_response({"announcements": []})
+
     @router.get("/api/dashboard")
     async def dashboard_data(request: Request) -> Response:
         ctx = ctx_of(request)

@@ -131,10 +131,26 @@ def page_flags(config: AppConfig, portal: PortalName) -> dict[str, bool]:
         "bookButtonLast": portal == "client" and config.defect("book-button-under-footer"),
         "dashboardCacheKept": config.defect("dashboard-cache-kept-on-signout"),
         "loginNewerFeatures": config.defect("login-groupby-nesting"),
+        "dashboardIdleDraw": portal == "client" and config.defect("dashboard-idle-draw"),
+        "dashboardIdleWait": portal == "provider" and config.defect("provider-dashboard-idle-wait"),
+        "roomTimeParse": portal == "client" and config.defect("room-time-parse"),
+        "messageFieldSizing": config.defect("message-box-field-sizing"),
+        "helpWidget": portal == "provider" and config.defect("help-widget-error"),
+        "resumeUndefined": config.defect("signout-resume-undefined"),
     }
 
 
-SCRIPT_FLAGS = ("loginUaData", "touchSubmit", "dateParseMdy", "dashboardCacheKept")
+SCRIPT_FLAGS = (
+    "loginUaData",
+    "touchSubmit",
+    "dateParseMdy",
+    "dashboardCacheKept",
+    "dashboardIdleDraw",
+    "dashboardIdleWait",
+    "roomTimeParse",
+    "helpWidget",
+    "resumeUndefined",
+)
 
 
 def script_url(ctx: AppContext) -> str:
@@ -159,6 +175,28 @@ def render_script(ctx: AppContext, portal: PortalName, version: int) -> str:
     return source.replace("__HAVEN_VERSION__", str(version)).replace(
         "__HAVEN_FLAGS__", json.dumps(script_flags, sort_keys=True)
     )
+
+
+# The defect sw-shell-cache-first: the login page and the dashboard (the "app shell") are served
+# from the service worker's cache once seen, for speed and offline use; nothing ever refreshes them.
+_SW_SHELL_CACHE_FIRST = """
+const SHELL = 'haven-shell-v1';
+self.addEventListener('fetch', function (event) {
+  const request = event.request;
+  const path = new URL(request.url).pathname;
+  if (request.mode !== 'navigate' || request.method !== 'GET') return;
+  if (path !== '/login' && path !== '/dashboard') return;
+  event.stopImmediatePropagation();
+  event.respondWith(caches.open(SHELL).then(function (cache) {
+    return cache.match(request, { ignoreSearch: true }).then(function (hit) {
+      return hit || fetch(request).then(function (response) {
+        if (response.ok && !response.redirected) cache.put(request, response.clone());
+        return response;
+      });
+    });
+  }));
+});
+"""
 
 
 # The defect script-array-fromasync: a first statement that Chrome before 121 cannot run, so the
@@ -437,8 +475,12 @@ def build_common_router() -> APIRouter:
 
     @router.get("/sw.js")
     async def service_worker(request: Request) -> Response:
+        ctx = ctx_of(request)
+        source = ctx.sw_source
+        if ctx.config.defect("sw-shell-cache-first"):
+            source = _SW_SHELL_CACHE_FIRST + source  # first: it answers before the usual handler
         return Response(
-            ctx_of(request).sw_source,
+            source,
             media_type="text/javascript",
             headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
         )

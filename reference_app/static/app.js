@@ -91,8 +91,24 @@
     doc.querySelectorAll('form[data-signout]').forEach(function (form) {
       form.addEventListener('submit', function () {
         if (!FLAGS.dashboardCacheKept) clearHavenKeys();
+        if (FLAGS.resumeUndefined) {
+          // Remember where the person was, to offer it at the next sign-in. Pages without a
+          // resume target leave it undefined, which JSON.stringify turns into no value at all.
+          const store = storage();
+          if (store) store.setItem(PREFIX + 'resume', JSON.stringify(body.dataset.resume));
+        }
       });
     });
+  }
+
+  function offerResume() {
+    if (!FLAGS.resumeUndefined || /[?&]signed_out=1/.test(location.search)) return;
+    const store = storage();
+    const resume = store ? JSON.parse(store.getItem(PREFIX + 'resume') || 'null') : null;
+    if (resume) {
+      const next = doc.querySelector('form[data-login-form] [name="next"]');
+      if (next && !next.value) next.value = resume;
+    }
   }
 
   function wireInvalidation() {
@@ -193,9 +209,59 @@
     });
   }
 
+  function whenIdle(run) {
+    if (!FLAGS.dashboardIdleWait) {
+      run();
+      return;
+    }
+    // Load the dashboard's data once the browser is idle; the analytics bundle's shim stands in
+    // where requestIdleCallback is missing (the bundle is no longer loaded).
+    const idle =
+      window.requestIdleCallback ||
+      function (callback) {
+        (window.__idleShimQueue = window.__idleShimQueue || []).push(callback);
+      };
+    idle(run);
+  }
+
+  function drawFetched(root, data) {
+    if (FLAGS.dashboardIdleDraw && 'requestIdleCallback' in window) {
+      // Draw the lists when the browser is idle, so the page answers input sooner.
+      window.requestIdleCallback(renderDashboard.bind(null, root));
+      return;
+    }
+    renderDashboard(root, data, 'network');
+  }
+
+  function loadAnnouncements() {
+    const box = doc.querySelector('[data-announcements]');
+    if (!box) return;
+    fetch('/api/announcements', { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } })
+      .then(function (response) {
+        if (!response.ok) throw new Error('announcements ' + response.status);
+        return response.json();
+      })
+      .then(function (data) {
+        (data.announcements || []).forEach(function (text) {
+          box.appendChild(el('p', { text: text }));
+        });
+        box.hidden = box.children.length === 0;
+      })
+      .catch(function () {
+        /* announcements are optional: the dashboard stays as it is */
+      });
+  }
+
   function loadDashboard() {
     const root = doc.querySelector('[data-dashboard]');
     if (!root) return;
+    loadAnnouncements();
+    whenIdle(function () {
+      loadDashboardData(root);
+    });
+  }
+
+  function loadDashboardData(root) {
     const cached = readDashboardCache();
     if (cached) {
       renderDashboard(root, cached.data, 'cache');
@@ -213,7 +279,7 @@
       .then(function (data) {
         if (!data) return;
         writeDashboardCache(data);
-        renderDashboard(root, data, 'network');
+        drawFetched(root, data);
       })
       .catch(function () {
         const loading = root.querySelector('[data-dashboard-loading]');
@@ -414,6 +480,31 @@
       .catch(function () {});
   }
 
+  // --- room: session times as machine-readable times ------------------------------------------
+
+  function markSessionTimes() {
+    if (!FLAGS.roomTimeParse) return;
+    doc.querySelectorAll('[role="log"] li').forEach(function (item) {
+      const m = /Your session on (.+?) at (\d{1,2}:\d{2} [AP]M) ([A-Z]{2,5}) is confirmed/.exec(item.textContent);
+      if (!m) return;
+      // The message has no year: this year's. Parsed as the message writes it ("... at ...").
+      const when = new Date(m[1] + ', ' + new Date().getFullYear() + ' at ' + m[2] + ' ' + m[3]);
+      item.appendChild(el('time', { datetime: when.toISOString(), text: '' }));
+    });
+  }
+
+  // --- provider dashboard: the help widget --------------------------------------------------
+
+  function wireHelpWidget() {
+    if (!FLAGS.helpWidget || !doc.querySelector('[data-dashboard]')) return;
+    window.addEventListener('load', function () {
+      // The widget opens from its toggle in the header, which the current layout no longer has.
+      doc.querySelector('[data-help-toggle]').addEventListener('click', function () {
+        doc.body.classList.toggle('help-open');
+      });
+    });
+  }
+
   // --- start ---------------------------------------------------------------------------------
 
   showScriptVersion();
@@ -421,7 +512,10 @@
   wireInvalidation();
   wireSignOut();
   wireLogin();
+  offerResume();
   loadDashboard();
+  wireHelpWidget();
   wireSlotPicker();
   wireDrafts();
+  markSessionTimes();
 })();
