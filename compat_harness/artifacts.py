@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 
 from compat_harness.masking import Masking, masked_screenshot
+from compat_harness.processes import child_options
 from compat_harness.secrets import REDACTOR
 from compat_harness.session.base import Session, Step, StepLog
 
@@ -338,6 +339,7 @@ class ArtifactsRecorder:
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            **child_options(),
         )
 
     @staticmethod

@@ -10,6 +10,7 @@ import sys
 import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from compat_harness.devices import BUILTIN_DEVICES
 from compat_harness.exitcodes import ExitCode
@@ -24,9 +25,12 @@ def _project_root() -> Path:
     for folder in (here, *here.parents):
         if (folder / "suites").is_dir() and (folder / "conftest.py").exists():
             return folder
-    raise SystemExit(
-        "compat: run this from the project folder (the one with suites/ and conftest.py)"
+    print(
+        f"compat: no project here ({here} has no suites/ and conftest.py, nor has any parent). "
+        "Fix: cd into the project folder and run it again",
+        file=sys.stderr,
     )
+    raise SystemExit(int(ExitCode.USAGE_ERROR))
 
 
 # --- run -------------------------------------------------------------------------------------------
@@ -50,6 +54,8 @@ def _run(args: argparse.Namespace, passthrough: list[str]) -> int:
         ("--shard", args.shard),
         ("--quarantine", args.quarantine),
         ("--run-id", args.run_id),
+        ("--fail-on", args.fail_on),
+        ("--allow-not-run", args.allow_not_run),
     ):
         if value:
             pytest_args += [flag, value]
@@ -322,18 +328,60 @@ def _merge(args: argparse.Namespace) -> int:
     if missing:
         print(f"warning: shard(s) {', '.join(missing)} missing: the merged report is incomplete")
         return int(ExitCode.TESTS_FAILED)
-    return int(ExitCode.TESTS_FAILED) if run.gating_failures() else int(ExitCode.OK)
+    if run.gating_failures():
+        return int(ExitCode.TESTS_FAILED)
+    return int(ExitCode.GATING_NOT_RUN) if run.gating_not_run() else int(ExitCode.OK)
 
 
 # --- parser ----------------------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 4, as every other usage error of the harness does (argparse says 2,
+    which a run uses for "interrupted"); no abbreviated flags, so a prefix never means another."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        fix = f"see `{self.prog} --help`"
+        if message.startswith("unrecognized arguments") and self.prog == "compat":
+            fix += "; pytest's own flags go after `--` (compat run ... -- --lf)"
+        self.exit(int(ExitCode.USAGE_ERROR), f"{self.prog}: error: {message}\nFix: {fix}\n")
+
+
+def _exit_codes_help() -> str:
+    return "exit codes:\n" + "\n".join(
+        f"  {int(code):>2}  {text}" for code, text in EXIT_CODE_HELP.items()
+    )
+
+
+EXIT_CODE_HELP = {
+    ExitCode.OK: "every cell whose tier gates the run passed",
+    ExitCode.TESTS_FAILED: "tests failed in a gating cell",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C, SIGTERM): the partial report is written",
+    ExitCode.USAGE_ERROR: "usage error (flags, matrix, quarantine, URLs, ...): nothing ran",
+    ExitCode.NO_TESTS: "no tests collected",
+    ExitCode.TARGET_DOWN: "target down",
+    ExitCode.NETWORK_DOWN: "network down",
+    ExitCode.NO_ENGINE: "no selected cell has an available engine",
+    ExitCode.GATING_NOT_RUN: "a cell whose tier gates the run did not run (--allow-not-run)",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="compat", description=__doc__)
+    parser = _Parser(prog="compat", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser(
-        "run", help="run a profile of the matrix and write the compatibility report"
+        "run",
+        help="run a profile of the matrix and write the compatibility report",
+        description="Run a profile of the matrix and write the compatibility report. "
+        "Anything after -- goes to pytest.",
+        epilog=_exit_codes_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("--profile", help="profile of the matrix (default: default)")
     run.add_argument("--cells", help="comma list of cells (wins over --profile)")
@@ -348,7 +396,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--retries", type=int, help="retry failed tests N times (retried passes are flaky)"
     )
     run.add_argument(
+        "--fail-on",
+        help="tiers whose failures fail the run, comma list (default: recommended,supported)",
+    )
+    run.add_argument(
         "--fail-on-flaky", action="store_true", help="flaky results in gating cells fail the run"
+    )
+    run.add_argument(
+        "--allow-not-run",
+        metavar="CELL[,CELL]",
+        help="accept these gating cells not running (no engine here) instead of exit 13; 'all'",
     )
     run.add_argument("--shard", help="run shard I/N of the matrix (then `compat merge`)")
     run.add_argument("--quarantine", help="quarantine file (default: matrix/quarantine.yaml)")

@@ -137,10 +137,11 @@ def probe_mode(url: str, timeout: float = 5.0) -> tuple[str, str | None]:
 @contextlib.contextmanager
 def reference_app(defects: tuple[str, ...] = ()) -> Iterator[Target]:
     """Start the embedded reference app in test mode; stop it on exit."""
+    from compat_harness.processes import child_options
     from reference_app.launcher import AppStartError, start
 
     try:
-        app = start(defects=defects, mode="test")
+        app = start(defects=defects, mode="test", popen_options=child_options())
     except AppStartError as exc:
         raise TargetError(f"the embedded reference app did not start: {exc}") from None
     try:

@@ -135,6 +135,43 @@ def test_a_cell_without_an_engine_is_not_run_with_reason_and_install_command(
     result.stdout.fnmatch_lines(["*firefox-desktop: NOT RUN*install: *playwright install*"])
 
 
+def test_a_gating_cell_that_did_not_run_fails_the_run_in_every_report(
+    pytester: pytest.Pytester,
+) -> None:
+    """firefox-desktop is supported (it gates) and has no engine here: not run is not passed."""
+    pytester.makepyfile(test_demo=DEMO)
+    result = _run(pytester, "--cells", "chrome-desktop,firefox-desktop", "-k", "ok")
+    assert result.ret == ExitCode.GATING_NOT_RUN == 13
+    result.stdout.fnmatch_lines(
+        [
+            "*firefox-desktop: NOT RUN (its tier gates the run: exit 13)*install:*",
+            "*FAILED — gating cell(s) not run: firefox-desktop*--allow-not-run*",
+        ]
+    )
+    folder = pytester.path / "reports" / "r"
+    run = _results(pytester)
+    assert [c.id for c in run.gating_not_run()] == ["firefox-desktop"]
+    assert run.verdict()[0] == "failed"
+    assert "gating cell(s) not run: firefox-desktop" in (folder / "summary.md").read_text()
+    assert "gating cell(s) not run: firefox-desktop" in (folder / "report.html").read_text()
+    junit = (folder / "junit.xml").read_text()
+    assert 'name="firefox-desktop" tests="2" failures="1"' in junit
+    assert 'type="not run"' in junit and 'name="not_run_gating" value="true"' in junit
+
+    allowed = _run(
+        pytester,
+        "--cells",
+        "chrome-desktop,firefox-desktop",
+        "-k",
+        "ok",
+        "--allow-not-run",
+        "firefox-desktop",
+    )
+    assert allowed.ret == ExitCode.OK
+    allowed.stdout.fnmatch_lines(["*PASSED with warnings — not run, allowed: firefox-desktop*"])
+    assert _results(pytester).run["allow_not_run"] == ["firefox-desktop"]
+
+
 def test_bad_matrix_and_flags_stop_before_anything_runs(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_demo=DEMO)
     bad = pytester.makefile(
@@ -226,8 +263,10 @@ def test_ctrl_c_still_writes_a_partial_report(pytester: pytest.Pytester) -> None
     assert result.ret == ExitCode.INTERRUPTED
     run = _results(pytester)
     assert run.run["interrupted"] is True
-    assert _by_name(run)["test_a@chrome-desktop"] is Status.PASSED
-    assert "test_c@chrome-desktop" not in _by_name(run)
+    by_name = {f"{r.test.rsplit('::', 1)[-1]}@{r.cell}": r for r in run.results}
+    assert by_name["test_a@chrome-desktop"].status is Status.PASSED
+    for rest in ("test_b@chrome-desktop", "test_c@chrome-desktop"):
+        assert (by_name[rest].status, by_name[rest].reason) == (Status.NOT_RUN, "interrupted")
 
 
 def test_parallel_workers_give_the_same_results(pytester: pytest.Pytester) -> None:

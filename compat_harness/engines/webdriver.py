@@ -23,6 +23,7 @@ from typing import Any
 from compat_harness.engines.base import Availability, Engine, EngineInfo, EngineKind
 from compat_harness.engines.xvfb import VirtualDisplay
 from compat_harness.matrix import Cell
+from compat_harness.processes import child_options
 
 _MINIBROWSER_GLOBS = (
     "/usr/lib/*/webkit2gtk-4.1/MiniBrowser",
@@ -226,7 +227,9 @@ class WebDriverRuntime:
             screen = VirtualDisplay(vp.width * self.gdk_scale + 64, vp.height * self.gdk_scale + 64)
             display = screen.start()
         service = Service(
-            executable_path=self.availability.options["driver"], env=self._local_env(display)
+            executable_path=self.availability.options["driver"],
+            env=self._local_env(display),
+            popen_kw=child_options(),
         )
         driver = _Driver(service, screen)
         try:

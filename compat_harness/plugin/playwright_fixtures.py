@@ -16,6 +16,7 @@ from playwright.sync_api import Browser
 from compat_harness.engines import Resolution
 from compat_harness.engines.playwright import PlaywrightEngine, context_args
 from compat_harness.matrix import Cell
+from compat_harness.processes import PLAYWRIGHT_LAUNCH_OPTIONS
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +42,11 @@ def browser_type_launch_args(
     headless = (
         browser_type_launch_args.get("headless", True) is not False
     )  # pytest-playwright's --headed
-    return {**browser_type_launch_args, **PlaywrightEngine.launch_args(chosen, headless=headless)}
+    return {
+        **browser_type_launch_args,
+        **PlaywrightEngine.launch_args(chosen, headless=headless),
+        **PLAYWRIGHT_LAUNCH_OPTIONS,
+    }
 
 
 @pytest.fixture(scope="session")

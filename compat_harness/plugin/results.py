@@ -24,6 +24,7 @@ from compat_harness.plugin.settings import RunContext, run_of, settings_of
 from compat_harness.quarantine import Quarantine, QuarantineError, load_quarantine
 from compat_harness.report import write_reports
 from compat_harness.results import (
+    INTERRUPTED,
     NOT_APPLICABLE_PREFIX,
     NOT_RUN_PREFIX,
     CellRecord,
@@ -41,7 +42,7 @@ _ARTIFACT_KINDS = {
 }
 
 
-def _props(report: pytest.TestReport) -> list[tuple[str, Any]]:
+def _props(report: pytest.TestReport | pytest.Item) -> list[tuple[str, Any]]:
     return [tuple(p) for p in report.user_properties]  # type: ignore[misc]
 
 
@@ -89,6 +90,17 @@ class ResultCollector:
     engines: dict[str, dict[str, Any]] = field(default_factory=dict)
     target: dict[str, Any] | None = None
     other_failures: int = 0
+    planned: dict[str, dict[str, Any]] = field(default_factory=dict)
+    workers: list[str] = field(default_factory=list)  # xdist workers that collected
+
+    def _plan_from_workers(self) -> None:
+        for worker in self.workers:
+            try:
+                path = _plan_path(self.run, worker)
+                self.planned = json.loads(path.read_text(encoding="utf-8"))
+                return
+            except (OSError, ValueError):  # not written (yet): another worker's, or none
+                continue
 
     def add(self, report: pytest.TestReport) -> None:
         props = _props(report)
@@ -97,20 +109,7 @@ class ResultCollector:
             if report.failed:
                 self.other_failures += 1
             return
-        entry = self.entries.get(report.nodeid)
-        if entry is None:
-            entry = self.entries[report.nodeid] = _Entry(
-                TestResult(
-                    test=meta["test"],
-                    journey=meta["journey"],
-                    cell=meta["cell"],
-                    portal=meta["portal"],
-                    title=meta["title"],
-                    profile=meta.get("profile"),
-                    status=Status.PASSED,
-                    nodeid=report.nodeid,
-                )
-            )
+        entry = self.entries.get(report.nodeid) or self._entry(report.nodeid, meta)
         result = entry.result
         result.duration_s = round(result.duration_s + report.duration, 3)
         self._absorb_props(result, props)
@@ -131,6 +130,22 @@ class ResultCollector:
             result.error = self._error(report, props)
         if report.when == "teardown" or (report.when == "setup" and not report.passed):
             self._settle(entry)
+
+    def _entry(self, nodeid: str, meta: dict[str, Any]) -> _Entry:
+        entry = self.entries[nodeid] = _Entry(
+            TestResult(
+                test=meta["test"],
+                journey=meta["journey"],
+                cell=meta["cell"],
+                portal=meta["portal"],
+                title=meta["title"],
+                profile=meta.get("profile"),
+                status=Status.PASSED,
+                nodeid=nodeid,
+                order=int(meta.get("order", 0)),
+            )
+        )
+        return entry
 
     def _absorb_props(self, result: TestResult, props: list[tuple[str, Any]]) -> None:
         for name, value in props:
@@ -190,10 +205,17 @@ class ResultCollector:
     def build(self, config: pytest.Config, finished: float, interrupted: bool) -> RunResult:
         plan = plan_of(config)
         settings = settings_of(config)
+        if interrupted:  # what the run meant to run and did not reach
+            if not self.planned:
+                self._plan_from_workers()
+            for nodeid, meta in self.planned.items():
+                if nodeid not in self.entries:
+                    self._entry(nodeid, meta)
         results = sorted((e.result for e in self.entries.values()), key=lambda r: r.order)
         for entry in self.entries.values():  # stopped mid-test (Ctrl-C): never reported as passed
             if not entry.settled:
-                entry.result.status, entry.result.reason = Status.NOT_RUN, "interrupted"
+                entry.result.status, entry.result.reason = Status.NOT_RUN, INTERRUPTED
+                entry.result.error = None
         self.quarantine.apply(results, dt.date.fromtimestamp(self.run.started))
         cells = []
         for cell in plan.cells:
@@ -204,7 +226,12 @@ class ResultCollector:
                 for r in cell_results
                 if r.status is Status.NOT_RUN and r.reason.startswith("no engine")
             ]
-            resolution = plan.resolution(cell) if not_run or engine is None else None
+            # A stopped run's cell that no test reached: not worth starting a browser driver in
+            # the controller to say why it would not have run.
+            unreached = interrupted and engine is None and not not_run
+            resolution = (
+                plan.resolution(cell) if (not_run or engine is None) and not unreached else None
+            )
             cells.append(
                 CellRecord(
                     id=cell.id,
@@ -213,8 +240,12 @@ class ResultCollector:
                     browser=cell.browser,
                     engine=engine,
                     emulated=engine.get("emulated", True) if engine else True,
-                    status="not_run" if engine is None and (not_run or not cell_results) else "ran",
-                    reason=resolution.reason if resolution and not resolution.ok else "",
+                    status="not_run"
+                    if engine is None and (not_run or not cell_results or unreached)
+                    else "ran",
+                    reason=INTERRUPTED
+                    if unreached
+                    else (resolution.reason if resolution and not resolution.ok else ""),
                     install=resolution.install if resolution and not resolution.ok else "",
                 )
             )
@@ -230,6 +261,7 @@ class ResultCollector:
             "matrix": str(plan.matrix.source),
             "fail_on": [t.value for t in settings.fail_on_tiers],
             "fail_on_flaky": bool(settings.fail_on_flaky),
+            "allow_not_run": list(settings.allow_not_run),
             "retries": int(getattr(config.option, "reruns", None) or 0),
             "quarantine": self.quarantine.source or None,
             "shard": dict(zip(("index", "total"), settings.shard, strict=True))
@@ -243,6 +275,40 @@ class ResultCollector:
             "platform": platform.platform(terse=True),
         }
         return RunResult(run=run, cells=cells, results=results)
+
+
+def planned_items(items: list[pytest.Item]) -> dict[str, dict[str, Any]]:
+    """The (test, cell) items a run means to run, by node id; a stopped run reports the rest."""
+    planned = {}
+    for item in items:
+        props = _props(item)
+        meta = next((json.loads(v) for k, v in props if k == "compat"), None)
+        if meta is not None:
+            order = next((int(v) for k, v in props if k == ORDER_PROPERTY), 0)
+            planned[item.nodeid] = {**meta, "order": order}
+    return planned
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    run = run_of(session.config)
+    if run.worker is not None:  # xdist: the controller reads it (plan_from_worker)
+        _write_plan(run, planned_items(session.items))
+
+
+def _plan_path(run: RunContext, worker: str) -> Path:
+    return run.dir / f".planned-{worker}.json"
+
+
+def _write_plan(run: RunContext, planned: dict[str, dict[str, Any]]) -> None:
+    """Where the controller finds what an xdist worker collected (it collects nothing itself)."""
+    path = _plan_path(run, run.worker or "main")
+    try:
+        run.dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(planned), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:  # an unwritable report folder is reported at the end, with the results
+        pass
 
 
 def _iso(ts: float) -> str:
@@ -287,14 +353,35 @@ class ResultsPlugin:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.collector.add(report)
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if not self.collector.entries:
-            return
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.collector.planned = planned_items(session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.collector.workers.append(node.gateway.id)
+
+    # A wrapper, inside the terminal reporter's: the reports are written even when a session
+    # fixture's teardown fails (a stopped run), and before the terminal summary shows them.
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_sessionfinish(
+        self, session: pytest.Session, exitstatus: int
+    ) -> Generator[None, None, None]:
+        try:
+            yield
+        finally:
+            self._write(session, exitstatus)
+
+    def _write(self, session: pytest.Session, exitstatus: int) -> None:
         interrupted = exitstatus == ExitCode.INTERRUPTED
+        if not self.collector.entries and not (
+            interrupted and (self.collector.planned or self.collector.workers)
+        ):
+            return
         run_result = self.collector.build(self.config, time.time(), interrupted)
         allure = getattr(self.config.option, "allure_report_dir", None)
         paths = write_reports(run_result, self.collector.run.dir, Path(allure) if allure else None)
+        for plan in self.collector.run.dir.glob(_plan_path(self.collector.run, "*").name):
+            plan.unlink(missing_ok=True)
         self.written = (run_result, paths)
         self.exitstatus = session.exitstatus = self._exit_status(run_result, exitstatus)
 
@@ -314,6 +401,8 @@ class ResultsPlugin:
         ran = [r for r in run.results if r.status not in (Status.NOT_RUN, Status.NOT_APPLICABLE)]
         if not ran and all(c.status == "not_run" for c in run.cells):
             return int(ExitCode.NO_ENGINE)
+        if run.gating_not_run():
+            return int(ExitCode.GATING_NOT_RUN)
         return int(ExitCode.OK)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

@@ -16,6 +16,7 @@ from compat_harness.results import RunResult
 # Pinned: the categories and config format below were checked against this version.
 ALLURE_PACKAGE = "allure@3.18.0"
 CATEGORY_LABEL = "compat_category"
+NOT_RUN_GATING = "not-run-gating"
 
 # (name, category label value, matched statuses); Allure 3 matches the label, Allure 2 the trace.
 CATEGORIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -23,6 +24,7 @@ CATEGORIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Stored data (cache, cookies, storage)", "stored-data", ("failed", "broken")),
     ("Environment (browser, display, network)", "environment", ("failed", "broken")),
     ("Harness error", "harness", ("failed", "broken")),
+    ("Gating cell not run (fails the run)", NOT_RUN_GATING, ("skipped",)),
 )
 
 

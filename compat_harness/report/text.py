@@ -30,6 +30,7 @@ def terminal_summary(run: RunResult, paths: dict[str, Path], gating: tuple[str, 
         )
         lines.append(row)
     lines.append("")
+    gating_not_run = {c.id for c in run.gating_not_run(gating)}
     for cell in run.cells:
         if cell.engine:
             e = cell.engine
@@ -39,7 +40,9 @@ def terminal_summary(run: RunResult, paths: dict[str, Path], gating: tuple[str, 
             )
         else:
             lines.append(
-                f"{cell.id}: NOT RUN — {cell.reason or 'no tests ran'}"
+                f"{cell.id}: NOT RUN"
+                + (" (its tier gates the run: exit 13)" if cell.id in gating_not_run else "")
+                + f" — {cell.reason or 'no tests ran'}"
                 + (f" — install: {cell.install}" if cell.install else "")
             )
     warn = run.warnings(gating)
