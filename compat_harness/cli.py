@@ -74,7 +74,14 @@ def _run(args: argparse.Namespace, passthrough: list[str]) -> int:
         pytest_args += ["-k", " or ".join(args.journey.split(","))]
     if not args.verbose:
         pytest_args += ["-q", "-p", "no:warnings"]
-    return int(pytest.main([*pytest_args, *passthrough]))
+    code = int(pytest.main([*pytest_args, *passthrough]))
+    if code == ExitCode.INTERRUPTED:
+        # Stopped: the report is written and the processes are ended; a CI job being cancelled
+        # has seconds left, and the interpreter's own cleanup takes one or more of them.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 # --- doctor ----------------------------------------------------------------------------------------

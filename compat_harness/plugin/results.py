@@ -361,15 +361,20 @@ class ResultsPlugin:
         self.collector.workers.append(node.gateway.id)
 
     # A wrapper, inside the terminal reporter's: the reports are written even when a session
-    # fixture's teardown fails (a stopped run), and before the terminal summary shows them.
+    # fixture's teardown fails, and before the terminal summary shows them. A stopped run's
+    # results are final when it stops (nothing reports from a teardown after an interrupt): its
+    # report is written first, then browsers, drivers, workers and the app are stopped.
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_sessionfinish(
         self, session: pytest.Session, exitstatus: int
     ) -> Generator[None, None, None]:
+        if exitstatus == ExitCode.INTERRUPTED:
+            self._write(session, exitstatus)
         try:
             yield
         finally:
-            self._write(session, exitstatus)
+            if self.written is None:
+                self._write(session, exitstatus)
 
     def _write(self, session: pytest.Session, exitstatus: int) -> None:
         interrupted = exitstatus == ExitCode.INTERRUPTED
