@@ -204,6 +204,9 @@ class RunResult:
         warnings = self.warnings(gating_tiers)
         flaky = [r for r in gating if r.status is Status.FLAKY]
         problems = []
+        if self.run.get("target_down"):
+            skipped = sum(r.reason.startswith("target down") for r in self.results)
+            problems.append(f"{self.run['target_down']}; {skipped} test(s) not run")
         if gating:
             problems.append(
                 f"{len(gating) - len(flaky)} failure(s)"

@@ -190,6 +190,11 @@ class TestHooks:
             raise TargetError(
                 f"test hook {method} {path} failed: HTTP {exc.code} {detail}"
             ) from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise TargetError(
+                f"test hook {method} {path}: no answer from {self.target.client_url} ({reason})"
+            ) from None
 
     def provision(self, **spec: Any) -> dict[str, Any]:
         return dict(self._call("POST", "/__test__/provision", spec))

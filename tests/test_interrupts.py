@@ -1,8 +1,9 @@
-"""Stopping a run from outside, with the real signals, as a terminal and a CI runner send them:
-Ctrl-C is SIGINT to the whole foreground process group, a cancelled CI job is SIGTERM to the
-harness. Each time: a partial report (results so far, the rest "not run: interrupted"), exit 2,
-no traceback, within 5 s of a free machine, and no process of the run left (browsers, drivers,
-Xvfb, ffmpeg, the app), checked in the process table."""
+"""Faults from outside a run, made real. Stopping it with the real signals, as a terminal and a
+CI runner send them: Ctrl-C is SIGINT to the whole foreground process group, a cancelled CI job
+is SIGTERM to the harness; each time a partial report (results so far, the rest "not run:
+interrupted"), exit 2, no traceback, within 5 s of a free machine, and no process of the run left
+(browsers, drivers, Xvfb, ffmpeg, the app), checked in the process table. The target dying in
+the middle of a run: one "target down" message, the rest not run for that reason, fast."""
 
 from __future__ import annotations
 
@@ -72,22 +73,14 @@ def _wait_for(what: str, ready: object, proc: subprocess.Popen[str], out: _Outpu
         time.sleep(0.2)
 
 
-@pytest.mark.parametrize(
-    ("how", "workers"),
-    [("ctrl-c", 1), ("sigterm", 1), ("ctrl-c", 2), ("sigterm", 2)],
-    ids=["ctrl-c-1-worker", "sigterm-1-worker", "ctrl-c-2-workers", "sigterm-2-workers"],
-)
-def test_a_stopped_run_writes_a_partial_report_and_leaves_no_process(
-    tmp_path: Path, how: str, workers: int
-) -> None:
-    processes.become_subreaper()  # what the run leaves, orphaned, comes to this process
-    before = {p.pid for p in processes.descendants(os.getpid())}
+def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], _Output]:
+    """`compat run ARGS` in its own session (as a terminal gives a job its own process group),
+    printing a line per finished test."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPAT_", "PYTEST_"))}
-    cmd = [sys.executable, "-m", "compat_harness", "run", "--cells", "chrome-desktop,ios-webkit"]
-    cmd += ["--journey", JOURNEYS, "--report-dir", str(tmp_path), "--run-id", "stopped", "-v"]
-    cmd += ["--workers", str(workers)] if workers > 1 else []
-    cmd += ["--", "-v"]  # a line per finished test
-    # Its own session, as a terminal gives a job its own process group.
+    cmd = [sys.executable, "-m", "compat_harness", "run", *args]
+    cmd += ["--report-dir", str(tmp_path), "--run-id", "stopped", "-v", "--", "-v"]
+    # Failing journeys wait these out; the reference app answers in milliseconds.
+    cmd += ["--action-timeout", "5", "--expect-timeout", "3"]
     proc = subprocess.Popen(
         cmd,
         cwd=ROOT,
@@ -98,8 +91,29 @@ def test_a_stopped_run_writes_a_partial_report_and_leaves_no_process(
         start_new_session=True,
     )
     out = _Output()
-    reader = threading.Thread(target=out.read, args=(proc.stdout,), daemon=True)
-    reader.start()
+    threading.Thread(target=out.read, args=(proc.stdout,), daemon=True).start()
+    return proc, out
+
+
+def _end(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@pytest.mark.parametrize(
+    ("how", "workers"),
+    [("ctrl-c", 1), ("sigterm", 1), ("ctrl-c", 2), ("sigterm", 2)],
+    ids=["ctrl-c-1-worker", "sigterm-1-worker", "ctrl-c-2-workers", "sigterm-2-workers"],
+)
+def test_a_stopped_run_writes_a_partial_report_and_leaves_no_process(
+    tmp_path: Path, how: str, workers: int
+) -> None:
+    processes.become_subreaper()  # what the run leaves, orphaned, comes to this process
+    before = {p.pid for p in processes.descendants(os.getpid())}
+    workers_args = ("--workers", str(workers)) if workers > 1 else ()
+    cells = ("--cells", "chrome-desktop,ios-webkit", "--journey", JOURNEYS)
+    proc, out = _start(tmp_path, *cells, *workers_args)
     try:
         _wait_for("passed test", lambda: "PASSED" in out.text, proc, out)
         wanted = ("chromium", "WebKitWebDriver", "MiniBrowser", "Xvfb", "reference_app")
@@ -118,10 +132,7 @@ def test_a_stopped_run_writes_a_partial_report_and_leaves_no_process(
         code = proc.wait(timeout=120)
         took = time.monotonic() - started
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    reader.join(timeout=10)
+        _end(proc)
 
     assert code == ExitCode.INTERRUPTED, out.text[-3000:]
     assert took <= _stop_budget(), f"stopped in {took:.1f} s (budget {_stop_budget():.1f} s)"
@@ -142,3 +153,32 @@ def test_a_stopped_run_writes_a_partial_report_and_leaves_no_process(
     # Every selected test is in the report: 3 journeys x 2 portals x 2 cells.
     assert len(run.results) == 12, [(r.test, r.cell) for r in run.results]
     assert "INTERRUPTED" in (tmp_path / "stopped" / "summary.md").read_text()
+
+
+def test_a_target_that_dies_mid_run_is_said_once_and_the_rest_is_not_run(tmp_path: Path) -> None:
+    proc, out = _start(tmp_path, "--cells", "chrome-desktop", "--journey", "login_url")
+    try:
+        _wait_for("passed test", lambda: "PASSED" in out.text, proc, out)
+        (app,) = [p for p in processes.descendants(proc.pid) if "reference_app" in p.cmdline]
+        os.kill(app.pid, signal.SIGKILL)
+        started = time.monotonic()
+        code = proc.wait(timeout=300)
+        took = time.monotonic() - started
+    finally:
+        _end(proc)
+    time.sleep(0.2)  # the reader has the last lines
+
+    assert code == ExitCode.TARGET_DOWN, out.text[-3000:]
+    run = RunResult.read(tmp_path / "stopped" / "results.json")
+    assert run.run["target_down"].startswith("target down: the client portal and provider portal")
+    failed = [r for r in run.results if r.status is Status.FAILED]
+    rest = [r for r in run.results if r.status is Status.NOT_RUN]
+    # The test running when it died fails, saying why; none after it waits for the dead target.
+    assert len(failed) <= 1 and all(r.error and r.error.category == "environment" for r in failed)
+    assert failed and failed[0].error and "target down" in failed[0].error.message
+    assert rest and all(r.reason.startswith("target down: ") for r in rest), rest
+    assert len(run.results) == 16 and sum(r.status is Status.PASSED for r in run.results) >= 1
+    # Each remaining test would wait out its 5 s action timeout on a dead target.
+    assert took <= 3 * _stop_budget(), f"{len(rest)} tests took {took:.1f} s to be not run"
+    assert "Traceback" not in out.text
+    assert out.text.count("ERR_CONNECTION_REFUSED") <= 2  # the failed test's line and summary

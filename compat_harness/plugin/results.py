@@ -21,6 +21,7 @@ from compat_harness.exitcodes import ExitCode
 from compat_harness.plugin.cells import plan_of
 from compat_harness.plugin.selection import ORDER_PROPERTY
 from compat_harness.plugin.settings import RunContext, run_of, settings_of
+from compat_harness.plugin.target import TARGET_DOWN_PROPERTY
 from compat_harness.quarantine import Quarantine, QuarantineError, load_quarantine
 from compat_harness.report import write_reports
 from compat_harness.results import (
@@ -92,6 +93,7 @@ class ResultCollector:
     other_failures: int = 0
     planned: dict[str, dict[str, Any]] = field(default_factory=dict)
     workers: list[str] = field(default_factory=list)  # xdist workers that collected
+    target_down: str | None = None  # the target stopped answering during the run
 
     def _plan_from_workers(self) -> None:
         for worker in self.workers:
@@ -153,6 +155,8 @@ class ResultCollector:
                 self.engines.setdefault(result.cell, json.loads(value))
             elif name == "compat_target" and self.target is None:
                 self.target = json.loads(value)
+            elif name == TARGET_DOWN_PROPERTY and self.target_down is None:
+                self.target_down = str(value)
             elif name == "compat_steps":
                 result.steps = json.loads(value)
             elif name == ORDER_PROPERTY:
@@ -256,6 +260,7 @@ class ResultCollector:
             "duration_s": round(finished - self.run.started, 2),
             "interrupted": interrupted,
             "target": self.target,
+            "target_down": self.target_down,
             "profile": None if settings.cells else settings.profile,
             "cells": [c.id for c in plan.cells],
             "matrix": str(plan.matrix.source),
@@ -401,6 +406,8 @@ class ResultsPlugin:
     def _exit_status(self, run: RunResult, exitstatus: int) -> int:
         if exitstatus not in (ExitCode.OK, ExitCode.TESTS_FAILED):
             return exitstatus
+        if run.run.get("target_down"):
+            return int(ExitCode.TARGET_DOWN)
         if run.gating_failures() or self.collector.other_failures:
             return int(ExitCode.TESTS_FAILED)
         ran = [r for r in run.results if r.status not in (Status.NOT_RUN, Status.NOT_APPLICABLE)]
