@@ -29,6 +29,8 @@ class Status(StrEnum):
 # Skip reasons with these prefixes carry a status of their own (see compat_harness.outcomes).
 NOT_RUN_PREFIX = "not run: "
 NOT_APPLICABLE_PREFIX = "not applicable: "
+# A test's artifact that could not be written (full disk, read-only folder): "path: error".
+UNSAVED_PROPERTY = "compat_artifact_unsaved"
 # The reason of what a stopped run (Ctrl-C, SIGTERM) did not reach.
 INTERRUPTED = "interrupted"
 

@@ -3,11 +3,14 @@ reports written at the end of the run (also after Ctrl-C), and the exit code set
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import platform
 import subprocess
+import tempfile
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -28,6 +31,7 @@ from compat_harness.results import (
     INTERRUPTED,
     NOT_APPLICABLE_PREFIX,
     NOT_RUN_PREFIX,
+    UNSAVED_PROPERTY,
     CellRecord,
     ErrorInfo,
     RunResult,
@@ -94,6 +98,7 @@ class ResultCollector:
     planned: dict[str, dict[str, Any]] = field(default_factory=dict)
     workers: list[str] = field(default_factory=list)  # xdist workers that collected
     target_down: str | None = None  # the target stopped answering during the run
+    unsaved: list[dict[str, str]] = field(default_factory=list)  # artifacts the disk refused
 
     def _plan_from_workers(self) -> None:
         for worker in self.workers:
@@ -157,6 +162,8 @@ class ResultCollector:
                 self.target = json.loads(value)
             elif name == TARGET_DOWN_PROPERTY and self.target_down is None:
                 self.target_down = str(value)
+            elif name == UNSAVED_PROPERTY:
+                self.unsaved.append({"test": result.test, "cell": result.cell, "file": value})
             elif name == "compat_steps":
                 result.steps = json.loads(value)
             elif name == ORDER_PROPERTY:
@@ -261,6 +268,7 @@ class ResultCollector:
             "interrupted": interrupted,
             "target": self.target,
             "target_down": self.target_down,
+            "unsaved_artifacts": self.unsaved,
             "profile": None if settings.cells else settings.profile,
             "cells": [c.id for c in plan.cells],
             "matrix": str(plan.matrix.source),
@@ -280,6 +288,40 @@ class ResultCollector:
             "platform": platform.platform(terse=True),
         }
         return RunResult(run=run, cells=cells, results=results)
+
+
+def _fallback_dirs(run_id: str) -> list[Path]:
+    return [
+        Path(tempfile.gettempdir()) / "compat-reports" / run_id,
+        Path.home() / ".cache" / "compat-reports" / run_id,
+    ]
+
+
+def _write_elsewhere(run: RunResult, run_dir: Path, exc: OSError) -> tuple[dict[str, Path], str]:
+    """The report folder cannot be written (read-only, full disk): the results go to the first
+    place that takes them, and the message says where, why and what to do."""
+    why = f"{type(exc).__name__}: {exc.strerror or exc}" + (
+        f" ({exc.filename})" if exc.filename else ""
+    )
+    fix = (
+        "free space there"
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+        else "make it writable"
+    ) + ", or pass --report-dir a folder that can be written"
+    for folder in _fallback_dirs(run_dir.name):
+        try:
+            paths = write_reports(run, folder)
+        except OSError:
+            continue
+        return paths, (
+            f"compat: the reports could not be written to {run_dir} ({why}). Fix: {fix}. "
+            f"This run's reports are in {folder} (results.json: {paths['results']})"
+        )
+    return {"html": run_dir / "report.html"}, (
+        f"compat: the reports could not be written to {run_dir} ({why}), nor to "
+        f"{', '.join(map(str, _fallback_dirs(run_dir.name)))}. Fix: {fix}. The matrix above is "
+        "this run's only record"
+    )
 
 
 def planned_items(items: list[pytest.Item]) -> dict[str, dict[str, Any]]:
@@ -354,6 +396,7 @@ class ResultsPlugin:
         self.collector = ResultCollector(run_of(config), quarantine)
         self.written: tuple[RunResult, dict[str, Path]] | None = None
         self.exitstatus: int | None = None
+        self.unwritten: str | None = None  # why the reports are not in the run's folder
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.collector.add(report)
@@ -389,9 +432,14 @@ class ResultsPlugin:
             return
         run_result = self.collector.build(self.config, time.time(), interrupted)
         allure = getattr(self.config.option, "allure_report_dir", None)
-        paths = write_reports(run_result, self.collector.run.dir, Path(allure) if allure else None)
-        for plan in self.collector.run.dir.glob(_plan_path(self.collector.run, "*").name):
-            plan.unlink(missing_ok=True)
+        run_dir = self.collector.run.dir
+        try:
+            paths = write_reports(run_result, run_dir, Path(allure) if allure else None)
+        except OSError as exc:
+            paths, self.unwritten = _write_elsewhere(run_result, run_dir, exc)
+        for plan in run_dir.glob(_plan_path(self.collector.run, "*").name):
+            with contextlib.suppress(OSError):
+                plan.unlink()
         self.written = (run_result, paths)
         self.exitstatus = session.exitstatus = self._exit_status(run_result, exitstatus)
 
@@ -415,6 +463,8 @@ class ResultsPlugin:
             return int(ExitCode.NO_ENGINE)
         if run.gating_not_run():
             return int(ExitCode.GATING_NOT_RUN)
+        if self.unwritten:  # green, but not where CI looks for the reports
+            return int(ExitCode.REPORTS_ELSEWHERE)
         return int(ExitCode.OK)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -427,6 +477,8 @@ class ResultsPlugin:
         terminalreporter.section("compatibility matrix", sep="=")
         for line in terminal_summary(run, paths, gating):
             terminalreporter.write_line(line)
+        if self.unwritten:
+            terminalreporter.write_line(self.unwritten, red=True, bold=True)
 
 
 def _load_quarantine(config: pytest.Config) -> Quarantine:
@@ -446,9 +498,26 @@ def _load_quarantine(config: pytest.Config) -> Quarantine:
     return quarantine
 
 
+def _check_report_dir(config: pytest.Config) -> None:
+    """A report folder that cannot be written stops the run before anything runs (nothing is
+    created to find out: the nearest folder that exists must let this process write)."""
+    root = run_of(config).dir.parent
+    existing = next((p for p in (root, *root.parents) if p.exists()), None)
+    if existing is None or (existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)):
+        return
+    what = "is not a folder" if not existing.is_dir() else "cannot be written by this user"
+    if existing.is_dir() and os.statvfs(existing).f_flag & os.ST_RDONLY:
+        what = "is on a read-only filesystem"
+    raise pytest.UsageError(
+        f"--report-dir {root}: {existing} {what}. Fix: pass --report-dir (or COMPAT_REPORT_DIR) "
+        "a folder this user can write, or make that one writable"
+    )
+
+
 @pytest.hookimpl(trylast=True)  # after the matrix is loaded (plugin.cells)
 def pytest_configure(config: pytest.Config) -> None:
     if run_of(config).is_controller:
+        _check_report_dir(config)
         config.pluginmanager.register(
             ResultsPlugin(config, _load_quarantine(config)), "compat-results"
         )

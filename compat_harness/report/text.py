@@ -61,6 +61,12 @@ def terminal_summary(run: RunResult, paths: dict[str, Path], gating: tuple[str, 
         lines.append(
             f"flaky: {len(flaky)} result(s) passed only on a retry; flaky results {policy}"
         )
+    unsaved = run.run.get("unsaved_artifacts") or []
+    if unsaved:
+        lines.append(
+            f"artifacts not saved: {len(unsaved)} file(s) could not be written, e.g. "
+            f"{unsaved[0]['file']}. Fix: free space or make the report folder writable"
+        )
     totals = run.totals()
     lines.append(" · ".join(f"{totals[s.value]} {s.label}" for s in Status))
     lines.append(run.verdict(gating)[1])
