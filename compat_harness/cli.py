@@ -243,31 +243,6 @@ def _app(args: argparse.Namespace) -> int:
     return 0  # pragma: no cover
 
 
-def _trace_viewer_dir() -> Path:
-    """Playwright's own trace viewer (static files shipped with the Python package)."""
-    import playwright
-
-    return Path(playwright.__file__).parent / "driver" / "package" / "lib" / "vite" / "traceViewer"
-
-
-def _report_handler_class() -> type:
-    import http.server
-
-    class ReportHandler(http.server.SimpleHTTPRequestHandler):
-        """The run folder, plus Playwright's trace viewer at /trace-viewer/ so traces open."""
-
-        def translate_path(self, path: str) -> str:
-            if path.startswith("/trace-viewer/"):
-                rest = path.split("?", 1)[0].removeprefix("/trace-viewer/") or "index.html"
-                return str(_trace_viewer_dir() / rest)
-            return super().translate_path(path)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass  # quiet: the URL printed at start is what matters
-
-    return ReportHandler
-
-
 def _allure_report(run_dir: Path) -> int:
     from compat_harness.report.allure import AllureUnavailable, generate_allure_report
 
@@ -301,17 +276,28 @@ def _report(args: argparse.Namespace) -> int:
         webbrowser.open(html.resolve().as_uri())
         print(html.resolve())
     else:
-        import functools
-        import http.server
-
-        handler = functools.partial(_report_handler_class(), directory=str(run_dir.resolve()))
-        with http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler) as server:
-            print(
-                f"serving {run_dir.resolve()} at http://127.0.0.1:{server.server_address[1]}/report.html (Ctrl-C stops)"
-            )
-            with contextlib.suppress(KeyboardInterrupt):
-                server.serve_forever()
+        _serve(run_dir, args.host, args.port)
     return 0
+
+
+def _serve(run_dir: Path, host: str, port: int) -> None:
+    from compat_harness.report.serve import is_loopback, make_server
+
+    if not is_loopback(host):
+        print(
+            f"warning: serving on {host}, not loopback: anyone who can reach this machine can "
+            "read the report (errors, screenshots, traces). Drop --host to keep it local",
+            file=sys.stderr,
+        )
+    with make_server(run_dir, host, port) as server:
+        shown = host if ":" not in host else f"[{host}]"
+        print(
+            f"serving {run_dir.resolve()} at http://{shown}:{server.server_address[1]}/"
+            "report.html (Ctrl-C stops)",
+            flush=True,
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
 
 
 def _merge(args: argparse.Namespace) -> int:
@@ -493,7 +479,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("run", nargs="?", help="run id (default: latest)")
     report.add_argument("--report-dir", default="reports")
-    report.add_argument("--port", type=int, default=0)
+    report.add_argument("--port", type=int, default=0, help="serve: port (default: a free one)")
+    report.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="serve: address to listen on (default 127.0.0.1: this machine only)",
+    )
 
     merge = sub.add_parser(
         "merge", help="merge shard runs (--shard I/N) into one run folder with every report"
