@@ -16,6 +16,7 @@ import pytest
 from compat_harness.exitcodes import ExitCode
 from compat_harness.outcomes import not_run
 from compat_harness.plugin.settings import run_of, settings_of
+from compat_harness.secrets import SecretsFileError, load_secrets_file
 from compat_harness.target import (
     Target,
     TargetError,
@@ -56,6 +57,11 @@ def pytest_configure(config: pytest.Config) -> None:
         parse_defects(settings.defects)
     except UnknownDefectError as exc:
         raise pytest.UsageError(f"--defects: {exc} (`compat defects` describes each)") from None
+    if settings.secrets_file:  # read now: a bad file stops the run before any browser starts
+        try:
+            load_secrets_file(settings.resolve_path("secrets_file", config.invocation_params.dir))
+        except SecretsFileError as exc:
+            raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.hookimpl(tryfirst=True)
