@@ -124,10 +124,13 @@ def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> N
     """Only where the run stopped, not the whole stack: pytest renders the stack with its
     source, seconds of a busy machine's CPU before the teardown can start (--full-trace keeps
     it)."""
-    if _FULL_TRACE:
-        return
-    entries = [e for e in excinfo.traceback if e.path != Path(__file__)]
-    excinfo.traceback = Traceback(entries[-1:] or list(excinfo.traceback)[-1:])
+    if _FULL_TRACE or not isinstance(excinfo.value, KeyboardInterrupt):
+        return  # pytest.exit() and the like: pytest's own short report
+    entries = [
+        e for e in excinfo.traceback if e.path != Path(__file__) and not e.ishidden(excinfo)
+    ]
+    if entries:
+        excinfo.traceback = Traceback(entries[-1:])
 
 
 @pytest.hookimpl(wrapper=True, trylast=True)
