@@ -126,9 +126,7 @@ def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> N
     it)."""
     if _FULL_TRACE or not isinstance(excinfo.value, KeyboardInterrupt):
         return  # pytest.exit() and the like: pytest's own short report
-    entries = [
-        e for e in excinfo.traceback if e.path != Path(__file__) and not e.ishidden(excinfo)
-    ]
+    entries = [e for e in excinfo.traceback if e.path != Path(__file__) and not e.ishidden(excinfo)]
     if entries:
         excinfo.traceback = Traceback(entries[-1:])
 

@@ -25,6 +25,7 @@ from compat_harness.plugin.cells import plan_of
 from compat_harness.plugin.selection import ORDER_PROPERTY
 from compat_harness.plugin.settings import RunContext, run_of, settings_of
 from compat_harness.plugin.target import TARGET_DOWN_PROPERTY
+from compat_harness.plugin.versions import version_rows
 from compat_harness.quarantine import Quarantine, QuarantineError, load_quarantine
 from compat_harness.report import write_reports
 from compat_harness.results import (
@@ -222,11 +223,15 @@ class ResultCollector:
             for nodeid, meta in self.planned.items():
                 if nodeid not in self.entries:
                     self._entry(nodeid, meta)
-        results = sorted((e.result for e in self.entries.values()), key=lambda r: r.order)
         for entry in self.entries.values():  # stopped mid-test (Ctrl-C): never reported as passed
             if not entry.settled:
                 entry.result.status, entry.result.reason = Status.NOT_RUN, INTERRUPTED
                 entry.result.error = None
+        results = sorted(
+            [e.result for e in self.entries.values()]
+            + version_rows(config, interrupted=interrupted),
+            key=lambda r: r.order,
+        )
         self.quarantine.apply(results, dt.date.fromtimestamp(self.run.started))
         cells = []
         for cell in plan.cells:
