@@ -20,7 +20,8 @@ import pytest
 
 from compat_harness import processes
 from compat_harness.exitcodes import ExitCode
-from compat_harness.results import INTERRUPTED, RunResult, Status
+from compat_harness.results import INTERRUPTED, RunResult, Status, TestResult
+from compat_harness.versions.check import TEST_ID as VERSIONS_TEST
 from tests.support.matrix_run import ROOT
 
 # Journeys of two cells, so that Chromium with its Playwright driver and WebKitGTK with its
@@ -49,6 +50,11 @@ class _Output:
     @property
     def text(self) -> str:
         return "".join(self.lines)
+
+
+def _journeys(run: RunResult) -> list[TestResult]:
+    """The journeys' results, without the version check's row per cell."""
+    return [r for r in run.results if r.test != VERSIONS_TEST]
 
 
 def _alive(procs: list[processes.Proc]) -> list[str]:
@@ -146,12 +152,12 @@ def test_a_stopped_run_writes_a_partial_report_and_leaves_no_process(
 
     run = RunResult.read(tmp_path / "stopped" / "results.json")
     assert run.run["interrupted"] is True
-    statuses = [r.status for r in run.results]
+    statuses = [r.status for r in _journeys(run)]
     assert Status.PASSED in statuses, "the results so far are kept"
-    unfinished = [r for r in run.results if r.status is Status.NOT_RUN]
+    unfinished = [r for r in _journeys(run) if r.status is Status.NOT_RUN]
     assert unfinished and all(r.reason == INTERRUPTED for r in unfinished)
     # Every selected test is in the report: 3 journeys x 2 portals x 2 cells.
-    assert len(run.results) == 12, [(r.test, r.cell) for r in run.results]
+    assert len(_journeys(run)) == 12, [(r.test, r.cell) for r in run.results]
     assert "INTERRUPTED" in (tmp_path / "stopped" / "summary.md").read_text()
 
 
@@ -171,13 +177,14 @@ def test_a_target_that_dies_mid_run_is_said_once_and_the_rest_is_not_run(tmp_pat
     assert code == ExitCode.TARGET_DOWN, out.text[-3000:]
     run = RunResult.read(tmp_path / "stopped" / "results.json")
     assert run.run["target_down"].startswith("target down: the client portal and provider portal")
-    failed = [r for r in run.results if r.status is Status.FAILED]
-    rest = [r for r in run.results if r.status is Status.NOT_RUN]
+    failed = [r for r in _journeys(run) if r.status is Status.FAILED]
+    rest = [r for r in _journeys(run) if r.status is Status.NOT_RUN]
     # The test running when it died fails, saying why; none after it waits for the dead target.
     assert len(failed) <= 1 and all(r.error and r.error.category == "environment" for r in failed)
     assert failed and failed[0].error and "target down" in failed[0].error.message
     assert rest and all(r.reason.startswith("target down: ") for r in rest), rest
-    assert len(run.results) == 16 and sum(r.status is Status.PASSED for r in run.results) >= 1
+    journeys = _journeys(run)
+    assert len(journeys) == 16 and sum(r.status is Status.PASSED for r in journeys) >= 1
     # Each remaining test would wait out its 5 s action timeout on a dead target.
     assert took <= 3 * _stop_budget(), f"{len(rest)} tests took {took:.1f} s to be not run"
     assert "Traceback" not in out.text
