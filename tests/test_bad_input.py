@@ -92,6 +92,25 @@ CASES = [
         id="matrix-remote-env",
     ),
     Case("matrix-missing", ("--matrix=nowhere.yaml",), ("nowhere.yaml", "Fix:")),
+    _matrix(
+        CELL + "    stands_for: 42\n",
+        "m.yaml:7",
+        "stands_for must be a browserslist query",
+        "Fix:",
+        id="matrix-stands-for",
+    ),
+    Case(
+        "versions-allow-missing",
+        ("--versions-allow=gone.yaml",),
+        ("gone.yaml: no such file", "Fix: check --versions-allow"),
+    ),
+    Case(
+        "versions-allow-yaml",
+        ("--versions-allow=v.yaml",),
+        ("v.yaml", "not valid YAML. Fix:"),
+        files={"v.yaml": "allow: [\n"},
+    ),
+    Case("versions-flag", ("--versions=maybe",), ("--versions", "maybe", "on or off")),
     # --- quarantine -----------------------------------------------------------------------------
     Case(
         "quarantine-yaml",
@@ -378,3 +397,4 @@ def test_the_battery_covers_every_kind_of_input() -> None:
     assert len(CASES) >= 40
     kinds = {c.id.split("-")[0] for c in CASES}
     assert {"matrix", "quarantine", "masking", "steps", "secrets", "url", "env", "compat"} <= kinds
+    assert "versions" in kinds
