@@ -269,8 +269,12 @@ def _report(args: argparse.Namespace) -> int:
         return _allure_report(run_dir)
     html = run_dir / "report.html"
     if not html.exists():
-        print(f"no report at {html}: run `compat run` first")
-        return 1
+        print(
+            f"compat report: no report at {html}. Fix: run `compat run` first, or name the run "
+            f"folder's id (and --report-dir) of an earlier run",
+            file=sys.stderr,
+        )
+        return int(ExitCode.USAGE_ERROR)
     if args.action == "path":
         print(html.resolve())
     elif args.action == "open":
@@ -338,10 +342,13 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
 
+    # Said with an unrecognized flag of `compat run` (main() sets it).
+    passthrough_hint = False
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         fix = f"see `{self.prog} --help`"
-        if message.startswith("unrecognized arguments") and self.prog == "compat":
+        if message.startswith("unrecognized arguments") and self.passthrough_hint:
             fix += "; pytest's own flags go after `--` (compat run ... -- --lf)"
         self.exit(int(ExitCode.USAGE_ERROR), f"{self.prog}: error: {message}\nFix: {fix}\n")
 
@@ -505,7 +512,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "--" in argv:
         cut = argv.index("--")
         argv, passthrough = argv[:cut], argv[cut + 1 :]
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    parser.passthrough_hint = argv[:1] == ["run"]  # type: ignore[attr-defined]
+    args = parser.parse_args(argv)
     handlers = {
         "run": lambda: _run(args, passthrough),
         "doctor": lambda: _doctor(args),

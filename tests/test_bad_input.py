@@ -334,6 +334,24 @@ CASES = [
         ("unknown engine 'magic'", "Fix:"),
         compat=True,
     ),
+    Case(
+        "compat-doctor-flag",
+        ("doctor", "--nope"),
+        ("unrecognized arguments: --nope", "Fix: see"),
+        compat=True,
+    ),
+    Case(
+        "compat-matrix-file",
+        ("matrix", "--matrix", "nowhere.yaml"),
+        ("cannot read the matrix file", "Fix: check --matrix"),
+        compat=True,
+    ),
+    Case(
+        "compat-report-none",
+        ("report", "path", "no-such-run"),
+        ("no report at", "Fix: run `compat run` first"),
+        compat=True,
+    ),
 ]
 
 
