@@ -365,10 +365,11 @@ EXIT_CODE_HELP = {
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C, SIGTERM): the partial report is written",
     ExitCode.USAGE_ERROR: "usage error (flags, matrix, quarantine, URLs, ...): nothing ran",
     ExitCode.NO_TESTS: "no tests collected",
-    ExitCode.TARGET_DOWN: "target down",
+    ExitCode.TARGET_DOWN: "target down (before the run or during it)",
     ExitCode.NETWORK_DOWN: "network down",
     ExitCode.NO_ENGINE: "no selected cell has an available engine",
     ExitCode.GATING_NOT_RUN: "a cell whose tier gates the run did not run (--allow-not-run)",
+    ExitCode.REPORTS_ELSEWHERE: "passed, but the report folder could not be written (it says where)",
 }
 
 

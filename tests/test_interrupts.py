@@ -79,14 +79,16 @@ def _wait_for(what: str, ready: object, proc: subprocess.Popen[str], out: _Outpu
         time.sleep(0.2)
 
 
-def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], _Output]:
+def _start(
+    tmp_path: Path, *args: str, pytest_args: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen[str], _Output]:
     """`compat run ARGS` in its own session (as a terminal gives a job its own process group),
     printing a line per finished test."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPAT_", "PYTEST_"))}
     cmd = [sys.executable, "-m", "compat_harness", "run", *args]
     cmd += ["--report-dir", str(tmp_path), "--run-id", "stopped", "-v", "--", "-v"]
     # Failing journeys wait these out; the reference app answers in milliseconds.
-    cmd += ["--action-timeout", "5", "--expect-timeout", "3"]
+    cmd += ["--action-timeout", "5", "--expect-timeout", "3", *pytest_args]
     proc = subprocess.Popen(
         cmd,
         cwd=ROOT,
@@ -108,21 +110,30 @@ def _end(proc: subprocess.Popen[str]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("how", "workers"),
-    [("ctrl-c", 1), ("sigterm", 1), ("ctrl-c", 2), ("sigterm", 2)],
-    ids=["ctrl-c-1-worker", "sigterm-1-worker", "ctrl-c-2-workers", "sigterm-2-workers"],
+    ("how", "workers", "video"),
+    [("ctrl-c", 1, False), ("sigterm", 1, True), ("ctrl-c", 2, False), ("sigterm", 2, False)],
+    ids=[
+        "ctrl-c-1-worker",
+        "sigterm-1-worker-recording-video",
+        "ctrl-c-2-workers",
+        "sigterm-2-workers",
+    ],
 )
 def test_a_stopped_run_writes_a_partial_report_and_leaves_no_process(
-    tmp_path: Path, how: str, workers: int
+    tmp_path: Path, how: str, workers: int, video: bool
 ) -> None:
     processes.become_subreaper()  # what the run leaves, orphaned, comes to this process
     before = {p.pid for p in processes.descendants(os.getpid())}
     workers_args = ("--workers", str(workers)) if workers > 1 else ()
     cells = ("--cells", "chrome-desktop,ios-webkit", "--journey", JOURNEYS)
-    proc, out = _start(tmp_path, *cells, *workers_args)
+    # With video, ffmpeg records the WebKitGTK cell's screen while the signal comes.
+    proc, out = _start(
+        tmp_path, *cells, *workers_args, pytest_args=("--video", "on") if video else ()
+    )
     try:
         _wait_for("passed test", lambda: "PASSED" in out.text, proc, out)
         wanted = ("chromium", "WebKitWebDriver", "MiniBrowser", "Xvfb", "reference_app")
+        wanted += ("ffmpeg",) if video else ()
 
         def everything_runs() -> bool:
             names = " ".join(p.cmdline for p in processes.descendants(proc.pid))
