@@ -223,7 +223,7 @@ class RunResult:
             return []
         out = []
         for cell in self.cells:
-            # A cell without a reason was not reached (an interrupted run), it did not fail to start.
+            # Without a reason (or "interrupted") the run never reached it: it did not fail to start.
             if cell.status != "not_run" or cell.reason in ("", INTERRUPTED) or cell.id in allowed:
                 continue
             portals = {r.portal for r in self.results if r.cell == cell.id} or {None}
