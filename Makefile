@@ -1,7 +1,7 @@
 # The two commands in the README. Both set everything up first (idempotent, fast when done).
 PY := .venv/bin/python
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench soak clean
 
 setup:
 	@bash scripts/setup.sh
@@ -19,6 +19,10 @@ lint: setup
 
 bench: setup
 	@$(PY) bench/run.py
+
+## Run the default profile SOAK_RUNS times (default 10) with 1 and with 2 workers; list every flake.
+soak: setup
+	@$(PY) -m bench.soak
 
 clean:
 	rm -rf reports/*/ reports/latest test-results .setup-stamps

@@ -10,6 +10,7 @@ import sys
 import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from compat_harness.devices import BUILTIN_DEVICES
 from compat_harness.exitcodes import ExitCode
@@ -24,9 +25,12 @@ def _project_root() -> Path:
     for folder in (here, *here.parents):
         if (folder / "suites").is_dir() and (folder / "conftest.py").exists():
             return folder
-    raise SystemExit(
-        "compat: run this from the project folder (the one with suites/ and conftest.py)"
+    print(
+        f"compat: no project here ({here} has no suites/ and conftest.py, nor has any parent). "
+        "Fix: cd into the project folder and run it again",
+        file=sys.stderr,
     )
+    raise SystemExit(int(ExitCode.USAGE_ERROR))
 
 
 # --- run -------------------------------------------------------------------------------------------
@@ -50,6 +54,8 @@ def _run(args: argparse.Namespace, passthrough: list[str]) -> int:
         ("--shard", args.shard),
         ("--quarantine", args.quarantine),
         ("--run-id", args.run_id),
+        ("--fail-on", args.fail_on),
+        ("--allow-not-run", args.allow_not_run),
     ):
         if value:
             pytest_args += [flag, value]
@@ -68,7 +74,14 @@ def _run(args: argparse.Namespace, passthrough: list[str]) -> int:
         pytest_args += ["-k", " or ".join(args.journey.split(","))]
     if not args.verbose:
         pytest_args += ["-q", "-p", "no:warnings"]
-    return int(pytest.main([*pytest_args, *passthrough]))
+    code = int(pytest.main([*pytest_args, *passthrough]))
+    if code == ExitCode.INTERRUPTED:
+        # Stopped: the report is written and the processes are ended; a CI job being cancelled
+        # has seconds left, and the interpreter's own cleanup takes one or more of them.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 # --- doctor ----------------------------------------------------------------------------------------
@@ -231,31 +244,6 @@ def _app(args: argparse.Namespace) -> int:
     return 0  # pragma: no cover
 
 
-def _trace_viewer_dir() -> Path:
-    """Playwright's own trace viewer (static files shipped with the Python package)."""
-    import playwright
-
-    return Path(playwright.__file__).parent / "driver" / "package" / "lib" / "vite" / "traceViewer"
-
-
-def _report_handler_class() -> type:
-    import http.server
-
-    class ReportHandler(http.server.SimpleHTTPRequestHandler):
-        """The run folder, plus Playwright's trace viewer at /trace-viewer/ so traces open."""
-
-        def translate_path(self, path: str) -> str:
-            if path.startswith("/trace-viewer/"):
-                rest = path.split("?", 1)[0].removeprefix("/trace-viewer/") or "index.html"
-                return str(_trace_viewer_dir() / rest)
-            return super().translate_path(path)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass  # quiet: the URL printed at start is what matters
-
-    return ReportHandler
-
-
 def _allure_report(run_dir: Path) -> int:
     from compat_harness.report.allure import AllureUnavailable, generate_allure_report
 
@@ -281,25 +269,40 @@ def _report(args: argparse.Namespace) -> int:
         return _allure_report(run_dir)
     html = run_dir / "report.html"
     if not html.exists():
-        print(f"no report at {html}: run `compat run` first")
-        return 1
+        print(
+            f"compat report: no report at {html}. Fix: run `compat run` first, or name the run "
+            f"folder's id (and --report-dir) of an earlier run",
+            file=sys.stderr,
+        )
+        return int(ExitCode.USAGE_ERROR)
     if args.action == "path":
         print(html.resolve())
     elif args.action == "open":
         webbrowser.open(html.resolve().as_uri())
         print(html.resolve())
     else:
-        import functools
-        import http.server
-
-        handler = functools.partial(_report_handler_class(), directory=str(run_dir.resolve()))
-        with http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler) as server:
-            print(
-                f"serving {run_dir.resolve()} at http://127.0.0.1:{server.server_address[1]}/report.html (Ctrl-C stops)"
-            )
-            with contextlib.suppress(KeyboardInterrupt):
-                server.serve_forever()
+        _serve(run_dir, args.host, args.port)
     return 0
+
+
+def _serve(run_dir: Path, host: str, port: int) -> None:
+    from compat_harness.report.serve import is_loopback, make_server
+
+    if not is_loopback(host):
+        print(
+            f"warning: serving on {host}, not loopback: anyone who can reach this machine can "
+            "read the report (errors, screenshots, traces). Drop --host to keep it local",
+            file=sys.stderr,
+        )
+    with make_server(run_dir, host, port) as server:
+        shown = host if ":" not in host else f"[{host}]"
+        print(
+            f"serving {run_dir.resolve()} at http://{shown}:{server.server_address[1]}/"
+            "report.html (Ctrl-C stops)",
+            flush=True,
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
 
 
 def _merge(args: argparse.Namespace) -> int:
@@ -323,18 +326,64 @@ def _merge(args: argparse.Namespace) -> int:
     if missing:
         print(f"warning: shard(s) {', '.join(missing)} missing: the merged report is incomplete")
         return int(ExitCode.TESTS_FAILED)
-    return int(ExitCode.TESTS_FAILED) if run.gating_failures() else int(ExitCode.OK)
+    if run.gating_failures():
+        return int(ExitCode.TESTS_FAILED)
+    return int(ExitCode.GATING_NOT_RUN) if run.gating_not_run() else int(ExitCode.OK)
 
 
 # --- parser ----------------------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 4, as every other usage error of the harness does (argparse says 2,
+    which a run uses for "interrupted"); no abbreviated flags, so a prefix never means another."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    # Said with an unrecognized flag of `compat run` (main() sets it).
+    passthrough_hint = False
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        fix = f"see `{self.prog} --help`"
+        if message.startswith("unrecognized arguments") and self.passthrough_hint:
+            fix += "; pytest's own flags go after `--` (compat run ... -- --lf)"
+        self.exit(int(ExitCode.USAGE_ERROR), f"{self.prog}: error: {message}\nFix: {fix}\n")
+
+
+def _exit_codes_help() -> str:
+    return "exit codes:\n" + "\n".join(
+        f"  {int(code):>2}  {text}" for code, text in EXIT_CODE_HELP.items()
+    )
+
+
+EXIT_CODE_HELP = {
+    ExitCode.OK: "every cell whose tier gates the run passed",
+    ExitCode.TESTS_FAILED: "tests failed in a gating cell",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C, SIGTERM): the partial report is written",
+    ExitCode.USAGE_ERROR: "usage error (flags, matrix, quarantine, URLs, ...): nothing ran",
+    ExitCode.NO_TESTS: "no tests collected",
+    ExitCode.TARGET_DOWN: "target down (before the run or during it)",
+    ExitCode.NETWORK_DOWN: "network down",
+    ExitCode.NO_ENGINE: "no selected cell has an available engine",
+    ExitCode.GATING_NOT_RUN: "a cell whose tier gates the run did not run (--allow-not-run)",
+    ExitCode.REPORTS_ELSEWHERE: "passed, but the report folder could not be written (it says where)",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="compat", description=__doc__)
+    parser = _Parser(prog="compat", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser(
-        "run", help="run a profile of the matrix and write the compatibility report"
+        "run",
+        help="run a profile of the matrix and write the compatibility report",
+        description="Run a profile of the matrix and write the compatibility report. "
+        "Anything after -- goes to pytest.",
+        epilog=_exit_codes_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("--profile", help="profile of the matrix (default: default)")
     run.add_argument("--cells", help="comma list of cells (wins over --profile)")
@@ -349,7 +398,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--retries", type=int, help="retry failed tests N times (retried passes are flaky)"
     )
     run.add_argument(
+        "--fail-on",
+        help="tiers whose failures fail the run, comma list (default: recommended,supported)",
+    )
+    run.add_argument(
         "--fail-on-flaky", action="store_true", help="flaky results in gating cells fail the run"
+    )
+    run.add_argument(
+        "--allow-not-run",
+        metavar="CELL[,CELL]",
+        help="accept these gating cells not running (no engine here) instead of exit 13; 'all'",
     )
     run.add_argument("--shard", help="run shard I/N of the matrix (then `compat merge`)")
     run.add_argument("--quarantine", help="quarantine file (default: matrix/quarantine.yaml)")
@@ -430,7 +488,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("run", nargs="?", help="run id (default: latest)")
     report.add_argument("--report-dir", default="reports")
-    report.add_argument("--port", type=int, default=0)
+    report.add_argument("--port", type=int, default=0, help="serve: port (default: a free one)")
+    report.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="serve: address to listen on (default 127.0.0.1: this machine only)",
+    )
 
     merge = sub.add_parser(
         "merge", help="merge shard runs (--shard I/N) into one run folder with every report"
@@ -450,7 +513,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "--" in argv:
         cut = argv.index("--")
         argv, passthrough = argv[:cut], argv[cut + 1 :]
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    parser.passthrough_hint = argv[:1] == ["run"]  # type: ignore[attr-defined]
+    args = parser.parse_args(argv)
     handlers = {
         "run": lambda: _run(args, passthrough),
         "doctor": lambda: _doctor(args),

@@ -166,6 +166,15 @@ OPTIONS: tuple[Option, ...] = (
         _tiers,
     ),
     Option(
+        "allow_not_run",
+        "--allow-not-run",
+        "COMPAT_ALLOW_NOT_RUN",
+        "cells (comma list, or 'all') that may be 'not run' without failing the run; by default "
+        "a cell whose tier gates the run and that could not run fails it (exit 13)",
+        (),
+        _csv,
+    ),
+    Option(
         "fail_on_flaky",
         "--fail-on-flaky",
         "COMPAT_FAIL_ON_FLAKY",

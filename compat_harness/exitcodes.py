@@ -15,3 +15,5 @@ class ExitCode(IntEnum):
     TARGET_DOWN = 10  # the target does not answer, the network does
     NETWORK_DOWN = 11  # neither the target nor the control URL answers
     NO_ENGINE = 12  # no selected cell has an available engine
+    GATING_NOT_RUN = 13  # a cell whose tier gates the run did not run (see --allow-not-run)
+    REPORTS_ELSEWHERE = 14  # the report folder could not be written: the reports went elsewhere

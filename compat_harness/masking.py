@@ -37,9 +37,17 @@ class Masking:
         return found
 
 
-def load_masking(path: Path | None, extra: tuple[str, ...] = ()) -> Masking:
-    """The masking file's selectors (``selectors:`` list) plus ``extra``; no file, only extra."""
+def load_masking(
+    path: Path | None, extra: tuple[str, ...] = (), *, required: bool = False
+) -> Masking:
+    """The masking file's selectors (``selectors:`` list) plus ``extra``; no file, only extra
+    (unless ``required``: a file the user named must be there)."""
     selectors: list[str] = []
+    if required and path is not None and not path.is_file():
+        raise MaskingError(
+            f"{path}: no such masking file. Fix: give --mask-file an existing YAML file with a "
+            "'selectors:' list (see matrix/masking.yaml), or drop the flag"
+        )
     if path is not None and path.exists():
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

@@ -107,7 +107,7 @@ class Matrix:
                     self.source,
                     None,
                     f"unknown cell(s) {', '.join(unknown)}",
-                    f"use one of: {', '.join(self.cells)}{_suggest(unknown[0], self.cells)}",
+                    f"use one of: {', '.join(self.cells)}{suggest(unknown[0], self.cells)}",
                 )
             return [self.cells[c] for c in dict.fromkeys(cells)]
         name = profile or "default"
@@ -116,7 +116,7 @@ class Matrix:
                 self.source,
                 None,
                 f"unknown profile '{name}'",
-                f"use one of: {', '.join(self.profiles)}{_suggest(name, self.profiles)}",
+                f"use one of: {', '.join(self.profiles)}{suggest(name, self.profiles)}",
             )
         return [self.cells[c] for c in self.profiles[name]]
 
@@ -211,7 +211,8 @@ _DEVICE_KEYS = (
 _REMOTE_KEYS = ("url", "capabilities", "username_env", "password_env", "start_timeout")
 
 
-def _suggest(word: str, choices: Iterable[str]) -> str:
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean ...?)' for the closest choice, or nothing."""
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -233,7 +234,7 @@ class _Validator:
                 self.problem(
                     mapping.key_lines.get(key, mapping.line),
                     f"unknown key '{key}' in {where}",
-                    f"remove it or use one of: {', '.join(allowed)}{_suggest(str(key), allowed)}",
+                    f"remove it or use one of: {', '.join(allowed)}{suggest(str(key), allowed)}",
                 )
 
     def mapping(self, value: Any, line: int, where: str) -> _Marked | None:
@@ -324,7 +325,7 @@ class _Validator:
             self.problem(
                 raw.key_lines.get("device", line),
                 f"cell '{cell_id}': unknown device {device_name!r}",
-                f"use one of: {', '.join(devices)}{_suggest(str(device_name), devices)}, "
+                f"use one of: {', '.join(devices)}{suggest(str(device_name), devices)}, "
                 "or define it under 'devices:'",
             )
             return None
@@ -333,7 +334,7 @@ class _Validator:
             self.problem(
                 raw.key_lines.get("browser", line),
                 f"cell '{cell_id}': unknown browser {browser!r}",
-                f"use one of: {', '.join(BROWSERS)}{_suggest(str(browser), BROWSERS)}",
+                f"use one of: {', '.join(BROWSERS)}{suggest(str(browser), BROWSERS)}",
             )
             return None
         engines = raw.get("engines", [_default_engine()])
@@ -345,7 +346,7 @@ class _Validator:
                 self.problem(
                     raw.key_lines.get("engines", line),
                     f"cell '{cell_id}': unknown engine {engine!r}",
-                    f"use one of: {', '.join(known)}{_suggest(str(engine), known)}",
+                    f"use one of: {', '.join(known)}{suggest(str(engine), known)}",
                 )
         remote = None
         if "remote" in raw:
@@ -510,7 +511,7 @@ def parse_matrix(
                 v.problem(
                     line,
                     f"profile '{name_}' names unknown cell '{member}'",
-                    f"use one of: {', '.join(cells)}{_suggest(str(member), cells)}",
+                    f"use one of: {', '.join(cells)}{suggest(str(member), cells)}",
                 )
         profiles[str(name_)] = tuple(members)
     if check_queries:

@@ -32,6 +32,10 @@ class Status(StrEnum):
 # Skip reasons with these prefixes carry a status of their own (see compat_harness.outcomes).
 NOT_RUN_PREFIX = "not run: "
 NOT_APPLICABLE_PREFIX = "not applicable: "
+# A test's artifact that could not be written (full disk, read-only folder): "path: error".
+UNSAVED_PROPERTY = "compat_artifact_unsaved"
+# The reason of what a stopped run (Ctrl-C, SIGTERM) did not reach.
+INTERRUPTED = "interrupted"
 
 
 @dataclass
@@ -205,6 +209,28 @@ class RunResult:
             if r.status in statuses and not r.quarantined and self.tier(r) in tiers
         ]
 
+    @property
+    def allow_not_run(self) -> tuple[str, ...]:
+        """Cells accepted as 'not run' on purpose (--allow-not-run); 'all' accepts every cell."""
+        return tuple(self.run.get("allow_not_run") or ())
+
+    def gating_not_run(self, gating_tiers: tuple[str, ...] | None = None) -> list[CellRecord]:
+        """Cells that could not run (no engine, refused session) although their tier gates the
+        run, for a portal their tests use, and that were not accepted with --allow-not-run."""
+        tiers = self.fail_on if gating_tiers is None else gating_tiers
+        allowed = self.allow_not_run
+        if "all" in allowed:
+            return []
+        out = []
+        for cell in self.cells:
+            # Without a reason (or "interrupted") the run never reached it: it did not fail to start.
+            if cell.status != "not_run" or cell.reason in ("", INTERRUPTED) or cell.id in allowed:
+                continue
+            portals = {r.portal for r in self.results if r.cell == cell.id} or {None}
+            if any(tier_for(cell, portal) in tiers for portal in portals):
+                out.append(cell)
+        return out
+
     def warnings(self, gating_tiers: tuple[str, ...] | None = None) -> list[TestResult]:
         """Failures that only warn: in not-gating tiers, or quarantined."""
         gating = self.gating_failures(gating_tiers)
@@ -213,15 +239,29 @@ class RunResult:
     def verdict(self, gating_tiers: tuple[str, ...] | None = None) -> tuple[str, str]:
         """("failed" | "warn" | "passed", one line a person reads first)."""
         gating = self.gating_failures(gating_tiers)
+        not_run = self.gating_not_run(gating_tiers)
         warnings = self.warnings(gating_tiers)
         flaky = [r for r in gating if r.status is Status.FLAKY]
+        problems = []
+        if self.run.get("target_down"):
+            skipped = sum(r.reason.startswith("target down") for r in self.results)
+            problems.append(f"{self.run['target_down']}; {skipped} test(s) not run")
         if gating:
-            what = f"{len(gating) - len(flaky)} failure(s)" + (
-                f" and {len(flaky)} flaky result(s) (--fail-on-flaky)" if flaky else ""
+            problems.append(
+                f"{len(gating) - len(flaky)} failure(s)"
+                + (f" and {len(flaky)} flaky result(s) (--fail-on-flaky)" if flaky else "")
+                + " in cells whose tier fails the run"
             )
-            return "failed", f"FAILED — {what} in cells whose tier fails the run"
+        if not_run:
+            problems.append(
+                f"gating cell(s) not run: {', '.join(c.id for c in not_run)} "
+                "(not run is not passed; --allow-not-run CELL accepts it)"
+            )
+        if problems:
+            return "failed", "FAILED — " + "; ".join(problems)
         if self.run.get("interrupted"):
             return "warn", "INTERRUPTED — partial results"
+        notes = []
         if warnings:
             quarantined = sum(r.quarantined for r in warnings)
             why = (
@@ -229,7 +269,14 @@ class RunResult:
                 if quarantined
                 else ("only in not-recommended cells")
             )
-            return "warn", f"PASSED with warnings — {len(warnings)} failure(s) {why}"
+            notes.append(f"{len(warnings)} failure(s) {why}")
+        skipped_cells = [
+            c.id for c in self.cells if c.status == "not_run" and c.reason not in ("", INTERRUPTED)
+        ]
+        if skipped_cells:
+            notes.append(f"not run, allowed: {', '.join(skipped_cells)}")
+        if notes:
+            return "warn", "PASSED with warnings — " + "; ".join(notes)
         return "passed", "PASSED"
 
     def triage(self) -> dict[tuple[str, str], Triage]:

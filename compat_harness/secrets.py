@@ -75,15 +75,44 @@ REDACTOR = Redactor()
 PERSONAL = Redactor("[personal data]", ignore_case=True, words=True)
 
 
+# The names the harness reads from a secrets file (and the environment).
+SECRET_NAMES = tuple(
+    f"COMPAT_{portal}_{what}" for portal in ("CLIENT", "PROVIDER") for what in ("EMAIL", "PASSWORD")
+)
+
+
+class SecretsFileError(ValueError):
+    """A secrets file that cannot be used; the message names the file, the line and the fix
+    (never a value: the line may hold a secret)."""
+
+
 def load_secrets_file(path: str | Path) -> dict[str, str]:
     """``KEY=value`` lines (``#`` comments); every value becomes a secret."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise SecretsFileError(
+            f"--secrets-file {path}: cannot read it ({why}). Fix: give a readable file of "
+            f"KEY=value lines ({', '.join(SECRET_NAMES)})"
+        ) from None
     values: dict[str, str] = {}
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
+        if not line or line.startswith("#"):
             continue
-        key, _, value = line.partition("=")
-        values[key.strip()] = value.strip().strip('"').strip("'")
+        key, sep, value = line.removeprefix("export ").partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise SecretsFileError(
+                f"{path}:{number}: not a KEY=value line. Fix: write e.g. "
+                "COMPAT_CLIENT_PASSWORD=... (or # for a comment)"
+            )
+        if key.startswith("COMPAT_") and key not in SECRET_NAMES:
+            raise SecretsFileError(
+                f"{path}:{number}: unknown secret {key}. Fix: use one of {', '.join(SECRET_NAMES)}"
+            )
+        values[key] = value.strip().strip('"').strip("'")
     for value in values.values():
         REDACTOR.add(value)
     return values

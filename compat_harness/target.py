@@ -137,10 +137,11 @@ def probe_mode(url: str, timeout: float = 5.0) -> tuple[str, str | None]:
 @contextlib.contextmanager
 def reference_app(defects: tuple[str, ...] = ()) -> Iterator[Target]:
     """Start the embedded reference app in test mode; stop it on exit."""
+    from compat_harness.processes import child_options
     from reference_app.launcher import AppStartError, start
 
     try:
-        app = start(defects=defects, mode="test")
+        app = start(defects=defects, mode="test", popen_options=child_options())
     except AppStartError as exc:
         raise TargetError(f"the embedded reference app did not start: {exc}") from None
     try:
@@ -188,6 +189,11 @@ class TestHooks:
             detail = exc.read().decode(errors="replace")[:300]
             raise TargetError(
                 f"test hook {method} {path} failed: HTTP {exc.code} {detail}"
+            ) from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise TargetError(
+                f"test hook {method} {path}: no answer from {self.target.client_url} ({reason})"
             ) from None
 
     def provision(self, **spec: Any) -> dict[str, Any]:

@@ -426,7 +426,7 @@ CATALOG: tuple[Defect, ...] = (
         portal="client",
         category="compat",
         symptom=(
-            "In Chrome the client dashboard says \"You have no upcoming sessions.\" right after "
+            'In Chrome the client dashboard says "You have no upcoming sessions." right after '
             "signing in, although sessions are booked; Safari shows them."
         ),
         cause=(
@@ -497,9 +497,7 @@ CATALOG: tuple[Defect, ...] = (
         title="Provider dashboard waits for an idle callback Safari never makes",
         portal="provider",
         category="compat",
-        symptom=(
-            "In Safari the provider dashboard stays on \"Loading…\" for ever; Chrome loads it."
-        ),
+        symptom=('In Safari the provider dashboard stays on "Loading…" for ever; Chrome loads it.'),
         cause=(
             "The dashboard loads its data from requestIdleCallback, falling back to a queue of an "
             "analytics shim that is no longer loaded: WebKit has no requestIdleCallback (measured: "

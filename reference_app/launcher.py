@@ -122,10 +122,13 @@ def start(
     *,
     db: str | os.PathLike[str] | None = None,
     host: str = "127.0.0.1",
+    popen_options: Mapping[str, Any] | None = None,
 ) -> AppProcess:
     """Run `python -m reference_app` and wait for its ready file.
 
-    `env` adds to (and overrides) the current environment. Raises `AppStartError` when the
+    `env` adds to (and overrides) the current environment. The app runs in a session of its own,
+    so a terminal's Ctrl-C reaches its owner, who stops it (`stop()`), and not the app itself;
+    `popen_options` adds to the `subprocess.Popen` arguments. Raises `AppStartError` when the
     process exits early or is not ready within `timeout` seconds.
     """
     workdir = Path(tempfile.mkdtemp(prefix="haven-launch-"))
@@ -162,7 +165,18 @@ def start(
             stderr=stderr,
             env=child_env,
             cwd=PROJECT_ROOT,
+            **{"start_new_session": True, **(popen_options or {})},
         )
+    try:
+        return _wait_ready(process, workdir, timeout)
+    except BaseException:  # Ctrl-C while it starts: it must not outlive its owner
+        if process.poll() is None:
+            _abort(process)
+        raise
+
+
+def _wait_ready(process: subprocess.Popen[bytes], workdir: Path, timeout: float) -> AppProcess:
+    ready = workdir / "ready.json"
     deadline = time.monotonic() + timeout
     while True:
         if ready.exists():

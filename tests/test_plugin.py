@@ -10,6 +10,7 @@ import pytest
 
 from compat_harness.exitcodes import ExitCode
 from compat_harness.results import RunResult, Status
+from tests.support.secrets_scan import assert_no_secret
 
 pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,6 +136,43 @@ def test_a_cell_without_an_engine_is_not_run_with_reason_and_install_command(
     result.stdout.fnmatch_lines(["*firefox-desktop: NOT RUN*install: *playwright install*"])
 
 
+def test_a_gating_cell_that_did_not_run_fails_the_run_in_every_report(
+    pytester: pytest.Pytester,
+) -> None:
+    """firefox-desktop is supported (it gates) and has no engine here: not run is not passed."""
+    pytester.makepyfile(test_demo=DEMO)
+    result = _run(pytester, "--cells", "chrome-desktop,firefox-desktop", "-k", "ok")
+    assert result.ret == ExitCode.GATING_NOT_RUN == 13
+    result.stdout.fnmatch_lines(
+        [
+            "*firefox-desktop: NOT RUN (its tier gates the run: exit 13)*install:*",
+            "*FAILED — gating cell(s) not run: firefox-desktop*--allow-not-run*",
+        ]
+    )
+    folder = pytester.path / "reports" / "r"
+    run = _results(pytester)
+    assert [c.id for c in run.gating_not_run()] == ["firefox-desktop"]
+    assert run.verdict()[0] == "failed"
+    assert "gating cell(s) not run: firefox-desktop" in (folder / "summary.md").read_text()
+    assert "gating cell(s) not run: firefox-desktop" in (folder / "report.html").read_text()
+    junit = (folder / "junit.xml").read_text()
+    assert 'name="firefox-desktop" tests="2" failures="1"' in junit
+    assert 'type="not run"' in junit and 'name="not_run_gating" value="true"' in junit
+
+    allowed = _run(
+        pytester,
+        "--cells",
+        "chrome-desktop,firefox-desktop",
+        "-k",
+        "ok",
+        "--allow-not-run",
+        "firefox-desktop",
+    )
+    assert allowed.ret == ExitCode.OK
+    allowed.stdout.fnmatch_lines(["*PASSED with warnings — not run, allowed: firefox-desktop*"])
+    assert _results(pytester).run["allow_not_run"] == ["firefox-desktop"]
+
+
 def test_bad_matrix_and_flags_stop_before_anything_runs(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_demo=DEMO)
     bad = pytester.makefile(
@@ -206,9 +244,8 @@ def test_secrets_never_reach_the_reports(pytester: pytest.Pytester) -> None:
     assert result.ret == ExitCode.TESTS_FAILED
     (r,) = _results(pytester).results
     assert r.error and "password was ***" in r.error.message
-    for path in (pytester.path / "reports" / "r").rglob("*"):
-        if path.is_file():
-            assert b"hunter2-very-secret" not in path.read_bytes(), path
+    printed = result.stdout.str() + result.stderr.str()
+    assert_no_secret(["hunter2-very-secret"], pytester.path / "reports", printed=printed)
 
 
 def test_ctrl_c_still_writes_a_partial_report(pytester: pytest.Pytester) -> None:
@@ -226,8 +263,10 @@ def test_ctrl_c_still_writes_a_partial_report(pytester: pytest.Pytester) -> None
     assert result.ret == ExitCode.INTERRUPTED
     run = _results(pytester)
     assert run.run["interrupted"] is True
-    assert _by_name(run)["test_a@chrome-desktop"] is Status.PASSED
-    assert "test_c@chrome-desktop" not in _by_name(run)
+    by_name = {f"{r.test.rsplit('::', 1)[-1]}@{r.cell}": r for r in run.results}
+    assert by_name["test_a@chrome-desktop"].status is Status.PASSED
+    for rest in ("test_b@chrome-desktop", "test_c@chrome-desktop"):
+        assert (by_name[rest].status, by_name[rest].reason) == (Status.NOT_RUN, "interrupted")
 
 
 def test_parallel_workers_give_the_same_results(pytester: pytest.Pytester) -> None:

@@ -19,7 +19,11 @@ ENGINE = {
 }
 
 
-def _run(run_id: str, statuses: dict[tuple[str, str], Status]) -> RunResult:
+def _run(
+    run_id: str,
+    statuses: dict[tuple[str, str], Status],
+    allow_not_run: tuple[str, ...] = ("fox",),  # accepted on purpose unless a test says not
+) -> RunResult:
     cells = [
         CellRecord(
             "desk",
@@ -70,6 +74,7 @@ def _run(run_id: str, statuses: dict[tuple[str, str], Status]) -> RunResult:
         "target": {"client_url": "http://c", "provider_url": "http://p"},
         "fail_on": ["recommended", "supported"],
         "duration_s": 1.0,
+        "allow_not_run": list(allow_not_run),
     }
     return RunResult(run=run, cells=cells, results=results)
 
@@ -238,3 +243,29 @@ def test_paired_journeys_get_their_verdict_in_every_report(tmp_path: Path) -> No
     assert RunResult.read(paths["results"]).pair_verdicts() == data["pairs"]
     assert "1 of 2 pair(s) pass both ways" in paths["html"].read_text()
     assert "`p` on **desk**: fails only with stored data" in paths["markdown"].read_text()
+
+
+def test_a_gating_cell_not_run_fails_every_report_unless_accepted(tmp_path: Path) -> None:
+    from compat_harness.report.text import terminal_summary
+
+    run = _run("run-1", STATUSES, allow_not_run=())
+    paths = write_reports(run, tmp_path / "run-1")
+    verdict = "FAILED — gating cell(s) not run: fox"
+    assert run.verdict() == (
+        "failed",
+        verdict + " (not run is not passed; --allow-not-run CELL accepts it)",
+    )
+    assert paths["markdown"].read_text().startswith(f"## ❌ Compatibility: {verdict}")
+    assert "`--allow-not-run fox`" in paths["markdown"].read_text()
+    assert verdict in paths["html"].read_text()
+    junit = ET.parse(paths["junit"]).getroot()
+    fox = next(s for s in junit.iter("testsuite") if s.get("name") == "fox")
+    assert fox.get("failures") == "1" and junit.get("failures") == "2"
+    failure = fox.find("testcase/failure")
+    assert failure is not None and failure.get("message", "").startswith("gating cell fox did not")
+    lines = terminal_summary(run, paths, run.fail_on)
+    assert any(line.startswith("fox: NOT RUN (its tier gates the run: exit 13)") for line in lines)
+    # A not-recommended tier does not gate: the same cell there only warns.
+    lenient = _run("run-2", STATUSES, allow_not_run=())
+    lenient.cells[2].tier = {"client": "not-recommended", "provider": "not-recommended"}
+    assert lenient.verdict()[0] == "warn" and not lenient.gating_not_run()

@@ -227,26 +227,6 @@ def test_a_link_to_a_result_opens_it(tmp_path: Path, chromium: Browser) -> None:
     page.close()
 
 
-def test_served_reports_open_traces_in_playwrights_trace_viewer(tmp_path: Path) -> None:
-    import functools
-    import http.server
-    import threading
-    import urllib.request
-
-    from compat_harness.cli import _report_handler_class
-
-    handler = functools.partial(_report_handler_class(), directory=str(tmp_path))
-    (tmp_path / "report.html").write_text("<title>r</title>")
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        base = f"http://127.0.0.1:{server.server_address[1]}"
-        with urllib.request.urlopen(f"{base}/trace-viewer/index.html?trace=x") as response:
-            assert "Playwright Trace Viewer" in response.read().decode()
-        with urllib.request.urlopen(f"{base}/report.html") as response:
-            assert response.status == 200
-        server.shutdown()
-
-
 def test_a_card_shows_the_triage_and_each_finding_beside_its_step(
     tmp_path: Path, chromium: Browser
 ) -> None:

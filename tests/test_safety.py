@@ -1,5 +1,6 @@
 """Destructive journeys refuse to run against a target that is not in test mode, with a clear
-reason, unless explicitly allowed."""
+reason, unless explicitly allowed; the reference app's test hooks do not exist in production mode
+(every hook route, asked of the running app over HTTP, in the ways a caller could spell it)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from compat_harness.results import RunResult, Status
 from reference_app.launcher import start
+from reference_app.testhooks import build_test_router
 
 pytest_plugins = ["pytester"]
 MATRIX = Path(__file__).resolve().parents[1] / "matrix" / "default.yaml"
@@ -66,3 +68,48 @@ def test_destructive_journeys_are_refused_on_a_production_target(
 def test_allow_destructive_lets_them_run(pytester: pytest.Pytester, production_app) -> None:  # type: ignore[no-untyped-def]
     run = _run(pytester, production_app, "--allow-destructive")
     assert {r.status for r in run.results} == {Status.PASSED}
+
+
+def _hook_requests() -> list[tuple[str, str]]:
+    """Every test hook the app defines (method, path), and spellings of them a proxy or a
+    careless caller could send."""
+    requests = []
+    for route in build_test_router().routes:
+        path = str(getattr(route, "path", "")).replace("{scenario_id}", "s-1")
+        for method in sorted(getattr(route, "methods", ())):
+            requests += [(method, path), (method, path + "/"), (method, "/" + path)]
+            requests.append((method, path.replace("__test__", "%5F%5Ftest%5F%5F")))
+    assert len(requests) >= 7 * 4, requests  # provision, scenarios, clock, sessions, ...
+    return requests
+
+
+def _ask(base: str, method: str, path: str) -> tuple[int, str]:
+    import http.client
+    from urllib.parse import urlsplit
+
+    url = urlsplit(base)
+    conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+    try:
+        body = b"{}" if method in ("POST", "PUT") else None
+        conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        return response.status, response.read().decode(errors="replace")[:200]
+    finally:
+        conn.close()
+
+
+def test_the_test_hooks_are_refused_by_the_running_app_in_production(production_app) -> None:  # type: ignore[no-untyped-def]
+    for base in (production_app.client_url, production_app.provider_url):
+        answers = {(m, p): _ask(base, m, p) for m, p in _hook_requests()}
+        served = {k: v for k, v in answers.items() if v[0] not in (403, 404, 405)}
+        assert not served, f"{base} answers test hooks in production: {served}"
+
+
+def test_the_same_requests_reach_the_hooks_in_test_mode() -> None:
+    """The check above can fail: the canonical spellings are answered by a test-mode app."""
+    with start(mode="test") as app:
+        canonical = {(m, p) for m, p in _hook_requests()[::4]}
+        answers = {k: _ask(app.info.client_url, *k) for k in canonical}
+    # Served: anything but the app's answer for a route that does not exist.
+    missing = (404, '{"detail":"Not Found"}')
+    assert all(answer != missing for answer in answers.values()), answers

@@ -63,3 +63,19 @@ def test_a_page_where_nothing_moves_is_photographed(
     assert _png_size(shot) == (round(vp.width * scale), round(vp.height * scale))
     # The helpers painted for the picture are gone again.
     assert session.evaluate("() => document.querySelectorAll('[id^=__compat]').length") == 0
+
+
+def test_the_page_server_is_quiet_when_a_browser_leaves_a_page_mid_load(
+    pages_url: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A page left while its slow image loads drops that request: no traceback in the output."""
+    import socket
+
+    host, port = pages_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(b"GET /slow.png HTTP/1.1\r\nHost: x\r\n\r\n")
+        # Closed with unread data queued: the server's late answer meets a reset connection.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    time.sleep(2.5)  # the server answers /slow.png after 2 s
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err

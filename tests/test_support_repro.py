@@ -23,6 +23,7 @@ from reference_app import scenarios
 from reference_app.launcher import RunningApp, start
 from reference_app.store import Store
 from tests.support.commands import repro
+from tests.support.secrets_scan import assert_no_secret, produced_files
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,27 +91,6 @@ def ios_repro(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Produced]:
         yield Produced(proc, tmp / "bundles", tmp / "reports", app.info)
 
 
-def _files(folder: Path) -> Iterator[tuple[str, bytes]]:
-    """Every file under a folder, and every member of every zip (nested too), as bytes."""
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            data = path.read_bytes()
-            yield str(path), data
-            if path.suffix == ".zip":
-                yield from _zip_members(str(path), data)
-
-
-def _zip_members(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
-    import io
-
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        for member in zf.namelist():
-            inner = zf.read(member)
-            yield f"{name}!{member}", inner
-            if member.endswith(".zip"):
-                yield from _zip_members(f"{name}!{member}", inner)
-
-
 def _ocr(png: bytes, tmp: Path) -> str:
     image = tmp / f"{hashlib.sha1(png).hexdigest()}.png"
     image.write_bytes(png)
@@ -161,10 +141,14 @@ def test_bundle_has_every_part(ios_repro: Produced) -> None:
 def test_no_marker_in_any_file_or_screenshot_of_the_bundle(
     ios_repro: Produced, tmp_path: Path
 ) -> None:
-    leaks = [name for name, data in _files(ios_repro.bundles) if _found(data.decode("latin-1"))]
+    leaks = [
+        name for name, data in produced_files(ios_repro.bundles) if _found(data.decode("latin-1"))
+    ]
     assert not leaks, f"personal data in: {leaks}"
     pngs = {
-        hashlib.sha1(d).hexdigest(): d for n, d in _files(ios_repro.bundles) if n.endswith(".png")
+        hashlib.sha1(d).hexdigest(): d
+        for n, d in produced_files(ios_repro.bundles)
+        if n.endswith(".png")
     }
     assert len(pngs) >= 5  # distinct pictures (identical steps share one)
     read = {sha: _ocr(png, tmp_path) for sha, png in pngs.items()}
@@ -209,13 +193,10 @@ def test_ocr_finds_the_markers_on_an_unmasked_control_screenshot(
 
 
 def test_no_secret_in_any_file_the_run_produced(ios_repro: Produced) -> None:
-    from urllib.parse import quote, quote_plus
-
-    forms = {PASSWORD, quote(PASSWORD, safe=""), quote_plus(PASSWORD)}
-    produced = [*_files(ios_repro.reports), *_files(ios_repro.bundles)]
-    assert len(produced) > 30
-    leaks = [name for name, data in produced if any(f.encode() in data for f in forms)]
-    assert not leaks, f"the secret is in: {leaks}"
+    printed = ios_repro.proc.stdout + ios_repro.proc.stderr
+    assert_no_secret(
+        [PASSWORD], ios_repro.reports, ios_repro.bundles, printed=printed, min_files=30
+    )
     # The traces recorded the typed password: they were redacted with a visible note.
     notes = list(ios_repro.reports.rglob("secrets-redacted.txt"))
     assert notes and "trace.zip" in notes[0].read_text()

@@ -27,6 +27,7 @@ from compat_harness.artifacts.capture import Capture
 from compat_harness.artifacts.logs import write_console, write_network
 from compat_harness.artifacts.redaction import write_dom, write_har
 from compat_harness.masking import Masking, masked_screenshot
+from compat_harness.results import UNSAVED_PROPERTY
 from compat_harness.secrets import REDACTOR
 from compat_harness.session.base import Session, Step, StepLog
 
@@ -151,7 +152,9 @@ class ArtifactsRecorder:
         try:
             self.output.mkdir(parents=True, exist_ok=True)
             write(str(path))
-        except Exception:  # the browser may be the thing that failed; keep what we could
+        except Exception as exc:  # the browser may be the thing that failed; keep what we could
+            if isinstance(exc, OSError):  # the disk's fault, not the browser's: said in the report
+                self.request.node.user_properties.append((UNSAVED_PROPERTY, f"{path}: {exc}"))
             return
         if path.exists():
             self.request.node.user_properties.append(

@@ -8,6 +8,8 @@ import subprocess
 import uuid
 from pathlib import Path
 
+from compat_harness.processes import child_options
+
 
 class ScreenVideo:
     """ffmpeg recording an X display's top-left ``width`` x ``height`` pixels to a WebM file."""
@@ -55,6 +57,7 @@ class ScreenVideo:
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            **child_options(),
         )
         return cls(proc, path)
 

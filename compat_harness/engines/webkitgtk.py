@@ -30,6 +30,7 @@ from compat_harness.engines.base import (
 from compat_harness.engines.webdriver import WebDriverEngine, WebDriverRuntime, selenium_missing
 from compat_harness.engines.xvfb import VirtualDisplay
 from compat_harness.matrix import Cell
+from compat_harness.processes import child_options
 
 _MINIBROWSER_GLOBS = (
     "/usr/lib/*/webkit2gtk-4.1/MiniBrowser",
@@ -251,7 +252,9 @@ class WebKitGTKRuntime(WebDriverRuntime):
             screen = VirtualDisplay(vp.width * self.gdk_scale + 64, vp.height * self.gdk_scale + 64)
             display = screen.start()
         service = Service(
-            executable_path=self.availability.options["driver"], env=self._local_env(display)
+            executable_path=self.availability.options["driver"],
+            env=self._local_env(display),
+            popen_kw=child_options(),
         )
         driver = _Driver(service, screen)
         try:

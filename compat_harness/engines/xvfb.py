@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import IO
 
+from compat_harness.processes import child_options
+
 _SOCKET_DIR = Path("/tmp/.X11-unix")
 
 
@@ -86,6 +88,7 @@ class VirtualDisplay:
             ],
             stdout=subprocess.DEVNULL,
             stderr=self._log,
+            **child_options(),
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

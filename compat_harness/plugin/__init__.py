@@ -3,6 +3,7 @@
 
 pytest_plugins = [
     "compat_harness.plugin.settings",
+    "compat_harness.plugin.interrupts",
     "compat_harness.plugin.cells",
     "compat_harness.plugin.target",
     "compat_harness.plugin.sentinels",

@@ -21,7 +21,7 @@ import pytest
 from compat_harness.plugin.cells import plan_of
 from compat_harness.plugin.settings import run_of, settings_of
 from compat_harness.quarantine import Quarantine, load_quarantine
-from compat_harness.report.allure import CATEGORY_LABEL, TEST_LABEL
+from compat_harness.report.allure import CATEGORY_LABEL, NOT_RUN_GATING, TEST_LABEL
 from compat_harness.results import CellRecord, Status, TestResult, tier_for
 
 _QUARANTINE = pytest.StashKey[Quarantine]()
@@ -155,15 +155,35 @@ def _attach_artifacts(report: pytest.TestReport) -> None:
         )
 
 
+def _cell_gates_but_cannot_run(item: pytest.Item) -> bool:
+    """The test's cell has no engine here, its tier gates the run and it is not accepted."""
+    meta = _meta(item)
+    plan = plan_of(item.config)
+    cell = plan.matrix.cells.get(meta["cell"]) if meta else None
+    if meta is None or cell is None or plan.resolution(cell).ok:
+        return False
+    settings = settings_of(item.config)
+    allowed = settings.allow_not_run
+    tiers = {p.value: t.value for p, t in cell.tiers.items()}
+    tier = tier_for(CellRecord(cell.id, tiers, {}, cell.browser), meta["portal"])
+    gating = tier in {t.value for t in settings.fail_on_tiers}
+    return gating and cell.id not in allowed and "all" not in allowed
+
+
 def _mark(item: pytest.Item, test: Any) -> None:
     from allure_commons.model2 import Label, StatusDetails
     from allure_commons.model2 import Status as AllureStatus
 
     failed = test.status in (AllureStatus.FAILED, AllureStatus.BROKEN)
-    if failed:
-        category = next(
-            (str(v) for k, v in reversed(item.user_properties) if k == "compat_error_category"),
-            "product",
+    gating_not_run = test.status == AllureStatus.SKIPPED and _cell_gates_but_cannot_run(item)
+    if failed or gating_not_run:
+        category = (
+            NOT_RUN_GATING
+            if gating_not_run
+            else next(
+                (str(v) for k, v in reversed(item.user_properties) if k == "compat_error_category"),
+                "product",
+            )
         )
         test.labels.append(Label(name=CATEGORY_LABEL, value=category))
         details = test.statusDetails or StatusDetails()

@@ -203,7 +203,8 @@ def _masking(config: pytest.Config) -> Masking:
         settings = settings_of(config)
         path = settings.resolve_path("mask_file", Path(config.rootpath))
         try:
-            config.stash[_MASKING] = load_masking(path, settings.mask)
+            required = settings.sources["mask_file"] != "default"
+            config.stash[_MASKING] = load_masking(path, settings.mask, required=required)
         except MaskingError as exc:
             raise pytest.UsageError(f"masking: {exc}") from None
     return config.stash[_MASKING]

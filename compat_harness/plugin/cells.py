@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from compat_harness.engines import ENGINES, Resolution, for_remote_url, resolve
-from compat_harness.matrix import Cell, Matrix, MatrixError, load_matrix
+from compat_harness.engines import ENGINES, Resolution, for_remote_url, names, resolve
+from compat_harness.matrix import Cell, Matrix, MatrixError, load_matrix, suggest
 from compat_harness.plugin.settings import run_of, settings_of
 
 PLAN = pytest.StashKey["CellPlan"]()
@@ -58,13 +58,38 @@ def pytest_configure(config: pytest.Config) -> None:
     if browsers:  # pytest-playwright's --browser narrows the matrix to cells on those engines
         cells = [c for c in cells if c.browser in browsers]
     for item in settings.remote:
-        if item.partition("=")[0] not in matrix.cells:
-            raise pytest.UsageError(f"--remote {item}: no cell named {item.partition('=')[0]!r}")
+        _check_cell_names(f"--remote {item}", (item.partition("=")[0],), matrix)
     cells = [_remote_override(cell, settings.remote) for cell in cells]
-    for cell_id, engine in settings.engine_overrides.items():
-        if cell_id is not None and cell_id not in matrix.cells:
-            raise pytest.UsageError(f"--engine {cell_id}={engine}: no cell named {cell_id!r}")
+    _check_engine_overrides(settings.engine_overrides, matrix, settings.sources["engine"])
+    _check_cell_names("--allow-not-run", settings.allow_not_run, matrix, allow_all=True)
     config.stash[PLAN] = CellPlan(matrix, cells, settings.engine_overrides)
+
+
+def _check_engine_overrides(forced: dict[str | None, str], matrix: Matrix, source: str) -> None:
+    """--engine / COMPAT_ENGINE: every cell and engine it names exists (a typo is not 'not run')."""
+    known = names()
+    where = "" if source in ("command line", "default") else f" (from {source})"
+    for cell_id, engine in forced.items():
+        given = f"{cell_id}={engine}" if cell_id else engine
+        if cell_id is not None:
+            _check_cell_names(f"--engine {given}{where}", (cell_id,), matrix)
+        if engine not in known:
+            raise pytest.UsageError(
+                f"--engine {given}{where}: unknown engine {engine!r}. Fix: use one of "
+                f"{', '.join(known)}{suggest(engine, known)}, as ENGINE or CELL=ENGINE"
+            )
+
+
+def _check_cell_names(
+    what: str, given: tuple[str, ...], matrix: Matrix, *, allow_all: bool = False
+) -> None:
+    unknown = [n for n in given if n not in matrix.cells and not (allow_all and n == "all")]
+    if unknown:
+        choices = [*matrix.cells, *(["all"] if allow_all else [])]
+        raise pytest.UsageError(
+            f"{what}: no cell named {unknown[0]!r} in {matrix.source}. Fix: use one of "
+            f"{', '.join(choices)}{suggest(unknown[0], choices)}"
+        )
 
 
 def _remote_override(cell: Cell, overrides: tuple[str, ...]) -> Cell:

@@ -3,11 +3,14 @@ reports written at the end of the run (also after Ctrl-C), and the exit code set
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import platform
 import subprocess
+import tempfile
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -21,12 +24,15 @@ from compat_harness.exitcodes import ExitCode
 from compat_harness.plugin.cells import list_cells, plan_of
 from compat_harness.plugin.selection import ORDER_PROPERTY
 from compat_harness.plugin.settings import RunContext, run_of, settings_of
+from compat_harness.plugin.target import TARGET_DOWN_PROPERTY
 from compat_harness.plugin.versions import version_rows
 from compat_harness.quarantine import Quarantine, QuarantineError, load_quarantine
 from compat_harness.report import write_reports
 from compat_harness.results import (
+    INTERRUPTED,
     NOT_APPLICABLE_PREFIX,
     NOT_RUN_PREFIX,
+    UNSAVED_PROPERTY,
     CellRecord,
     ErrorInfo,
     Finding,
@@ -43,7 +49,7 @@ _ARTIFACT_KINDS = {
 }
 
 
-def _props(report: pytest.TestReport) -> list[tuple[str, Any]]:
+def _props(report: pytest.TestReport | pytest.Item) -> list[tuple[str, Any]]:
     return [tuple(p) for p in report.user_properties]  # type: ignore[misc]
 
 
@@ -91,6 +97,19 @@ class ResultCollector:
     engines: dict[str, dict[str, Any]] = field(default_factory=dict)
     target: dict[str, Any] | None = None
     other_failures: int = 0
+    planned: dict[str, dict[str, Any]] = field(default_factory=dict)
+    workers: list[str] = field(default_factory=list)  # xdist workers that collected
+    target_down: str | None = None  # the target stopped answering during the run
+    unsaved: list[dict[str, str]] = field(default_factory=list)  # artifacts the disk refused
+
+    def _plan_from_workers(self) -> None:
+        for worker in self.workers:
+            try:
+                path = _plan_path(self.run, worker)
+                self.planned = json.loads(path.read_text(encoding="utf-8"))
+                return
+            except (OSError, ValueError):  # not written (yet): another worker's, or none
+                continue
 
     def add(self, report: pytest.TestReport) -> None:
         props = _props(report)
@@ -99,20 +118,7 @@ class ResultCollector:
             if report.failed:
                 self.other_failures += 1
             return
-        entry = self.entries.get(report.nodeid)
-        if entry is None:
-            entry = self.entries[report.nodeid] = _Entry(
-                TestResult(
-                    test=meta["test"],
-                    journey=meta["journey"],
-                    cell=meta["cell"],
-                    portal=meta["portal"],
-                    title=meta["title"],
-                    profile=meta.get("profile"),
-                    status=Status.PASSED,
-                    nodeid=report.nodeid,
-                )
-            )
+        entry = self.entries.get(report.nodeid) or self._entry(report.nodeid, meta)
         result = entry.result
         result.duration_s = round(result.duration_s + report.duration, 3)
         self._absorb_props(result, props)
@@ -134,12 +140,32 @@ class ResultCollector:
         if report.when == "teardown" or (report.when == "setup" and not report.passed):
             self._settle(entry)
 
+    def _entry(self, nodeid: str, meta: dict[str, Any]) -> _Entry:
+        entry = self.entries[nodeid] = _Entry(
+            TestResult(
+                test=meta["test"],
+                journey=meta["journey"],
+                cell=meta["cell"],
+                portal=meta["portal"],
+                title=meta["title"],
+                profile=meta.get("profile"),
+                status=Status.PASSED,
+                nodeid=nodeid,
+                order=int(meta.get("order", 0)),
+            )
+        )
+        return entry
+
     def _absorb_props(self, result: TestResult, props: list[tuple[str, Any]]) -> None:
         for name, value in props:
             if name == "compat_engine":
                 self.engines.setdefault(result.cell, json.loads(value))
             elif name == "compat_target" and self.target is None:
                 self.target = json.loads(value)
+            elif name == TARGET_DOWN_PROPERTY and self.target_down is None:
+                self.target_down = str(value)
+            elif name == UNSAVED_PROPERTY:
+                self.unsaved.append({"test": result.test, "cell": result.cell, "file": value})
             elif name == "compat_steps":
                 result.steps = json.loads(value)
             elif name == "compat_findings":  # the latest attempt's (the props accumulate)
@@ -198,9 +224,16 @@ class ResultCollector:
     def build(self, config: pytest.Config, finished: float, interrupted: bool) -> RunResult:
         plan = plan_of(config)
         settings = settings_of(config)
+        if interrupted:  # what the run meant to run and did not reach
+            if not self.planned:
+                self._plan_from_workers()
+            for nodeid, meta in self.planned.items():
+                if nodeid not in self.entries:
+                    self._entry(nodeid, meta)
         for entry in self.entries.values():  # stopped mid-test (Ctrl-C): never reported as passed
             if not entry.settled:
-                entry.result.status, entry.result.reason = Status.NOT_RUN, "interrupted"
+                entry.result.status, entry.result.reason = Status.NOT_RUN, INTERRUPTED
+                entry.result.error = None
         results = sorted(
             [e.result for e in self.entries.values()]
             + version_rows(config, interrupted=interrupted),
@@ -216,7 +249,12 @@ class ResultCollector:
                 for r in cell_results
                 if r.status is Status.NOT_RUN and r.reason.startswith("no engine")
             ]
-            resolution = plan.resolution(cell) if not_run or engine is None else None
+            # A stopped run's cell that no test reached: not worth starting a browser driver in
+            # the controller to say why it would not have run.
+            unreached = interrupted and engine is None and not not_run
+            resolution = (
+                plan.resolution(cell) if (not_run or engine is None) and not unreached else None
+            )
             cells.append(
                 CellRecord(
                     id=cell.id,
@@ -225,8 +263,12 @@ class ResultCollector:
                     browser=cell.browser,
                     engine=engine,
                     emulated=engine.get("emulated", True) if engine else True,
-                    status="not_run" if engine is None and (not_run or not cell_results) else "ran",
-                    reason=resolution.reason if resolution and not resolution.ok else "",
+                    status="not_run"
+                    if engine is None and (not_run or not cell_results or unreached)
+                    else "ran",
+                    reason=INTERRUPTED
+                    if unreached
+                    else (resolution.reason if resolution and not resolution.ok else ""),
                     install=resolution.install if resolution and not resolution.ok else "",
                 )
             )
@@ -237,11 +279,14 @@ class ResultCollector:
             "duration_s": round(finished - self.run.started, 2),
             "interrupted": interrupted,
             "target": self.target,
+            "target_down": self.target_down,
+            "unsaved_artifacts": self.unsaved,
             "profile": None if settings.cells else settings.profile,
             "cells": [c.id for c in plan.cells],
             "matrix": str(plan.matrix.source),
             "fail_on": [t.value for t in settings.fail_on_tiers],
             "fail_on_flaky": bool(settings.fail_on_flaky),
+            "allow_not_run": list(settings.allow_not_run),
             "retries": int(getattr(config.option, "reruns", None) or 0),
             "quarantine": self.quarantine.source or None,
             "shard": dict(zip(("index", "total"), settings.shard, strict=True))
@@ -255,6 +300,74 @@ class ResultCollector:
             "platform": platform.platform(terse=True),
         }
         return RunResult(run=run, cells=cells, results=results)
+
+
+def _fallback_dirs(run_id: str) -> list[Path]:
+    return [
+        Path(tempfile.gettempdir()) / "compat-reports" / run_id,
+        Path.home() / ".cache" / "compat-reports" / run_id,
+    ]
+
+
+def _write_elsewhere(run: RunResult, run_dir: Path, exc: OSError) -> tuple[dict[str, Path], str]:
+    """The report folder cannot be written (read-only, full disk): the results go to the first
+    place that takes them, and the message says where, why and what to do."""
+    why = f"{type(exc).__name__}: {exc.strerror or exc}" + (
+        f" ({exc.filename})" if exc.filename else ""
+    )
+    fix = (
+        "free space there"
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+        else "make it writable"
+    ) + ", or pass --report-dir a folder that can be written"
+    for folder in _fallback_dirs(run_dir.name):
+        try:
+            paths = write_reports(run, folder)
+        except OSError:
+            continue
+        return paths, (
+            f"compat: the reports could not be written to {run_dir} ({why}). Fix: {fix}. "
+            f"This run's reports are in {folder} (results.json: {paths['results']})"
+        )
+    return {"html": run_dir / "report.html"}, (
+        f"compat: the reports could not be written to {run_dir} ({why}), nor to "
+        f"{', '.join(map(str, _fallback_dirs(run_dir.name)))}. Fix: {fix}. The matrix above is "
+        "this run's only record"
+    )
+
+
+def planned_items(items: list[pytest.Item]) -> dict[str, dict[str, Any]]:
+    """The (test, cell) items a run means to run, by node id; a stopped run reports the rest."""
+    planned = {}
+    for item in items:
+        props = _props(item)
+        meta = next((json.loads(v) for k, v in props if k == "compat"), None)
+        if meta is not None:
+            order = next((int(v) for k, v in props if k == ORDER_PROPERTY), 0)
+            planned[item.nodeid] = {**meta, "order": order}
+    return planned
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    run = run_of(session.config)
+    if run.worker is not None:  # xdist: the controller reads it (plan_from_worker)
+        _write_plan(run, planned_items(session.items))
+
+
+def _plan_path(run: RunContext, worker: str) -> Path:
+    return run.dir / f".planned-{worker}.json"
+
+
+def _write_plan(run: RunContext, planned: dict[str, dict[str, Any]]) -> None:
+    """Where the controller finds what an xdist worker collected (it collects nothing itself)."""
+    path = _plan_path(run, run.worker or "main")
+    try:
+        run.dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(planned), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:  # an unwritable report folder is reported at the end, with the results
+        pass
 
 
 def _iso(ts: float) -> str:
@@ -295,18 +408,50 @@ class ResultsPlugin:
         self.collector = ResultCollector(run_of(config), quarantine)
         self.written: tuple[RunResult, dict[str, Path]] | None = None
         self.exitstatus: int | None = None
+        self.unwritten: str | None = None  # why the reports are not in the run's folder
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.collector.add(report)
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if not self.collector.entries:
-            return
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.collector.planned = planned_items(session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.collector.workers.append(node.gateway.id)
+
+    # A wrapper, inside the terminal reporter's: the reports are written even when a session
+    # fixture's teardown fails, and before the terminal summary shows them. A stopped run's
+    # results are final when it stops (nothing reports from a teardown after an interrupt): its
+    # report is written first, then browsers, drivers, workers and the app are stopped.
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_sessionfinish(
+        self, session: pytest.Session, exitstatus: int
+    ) -> Generator[None, None, None]:
+        if exitstatus == ExitCode.INTERRUPTED:
+            self._write(session, exitstatus)
+        try:
+            yield
+        finally:
+            if self.written is None:
+                self._write(session, exitstatus)
+
+    def _write(self, session: pytest.Session, exitstatus: int) -> None:
         interrupted = exitstatus == ExitCode.INTERRUPTED
+        if not self.collector.entries and not (
+            interrupted and (self.collector.planned or self.collector.workers)
+        ):
+            return
         run_result = self.collector.build(self.config, time.time(), interrupted)
         allure = getattr(self.config.option, "allure_report_dir", None)
-        paths = write_reports(run_result, self.collector.run.dir, Path(allure) if allure else None)
+        run_dir = self.collector.run.dir
+        try:
+            paths = write_reports(run_result, run_dir, Path(allure) if allure else None)
+        except OSError as exc:
+            paths, self.unwritten = _write_elsewhere(run_result, run_dir, exc)
+        for plan in run_dir.glob(_plan_path(self.collector.run, "*").name):
+            with contextlib.suppress(OSError):
+                plan.unlink()
         self.written = (run_result, paths)
         self.exitstatus = session.exitstatus = self._exit_status(run_result, exitstatus)
 
@@ -321,11 +466,17 @@ class ResultsPlugin:
     def _exit_status(self, run: RunResult, exitstatus: int) -> int:
         if exitstatus not in (ExitCode.OK, ExitCode.TESTS_FAILED):
             return exitstatus
+        if run.run.get("target_down"):
+            return int(ExitCode.TARGET_DOWN)
         if run.gating_failures() or self.collector.other_failures:
             return int(ExitCode.TESTS_FAILED)
         ran = [r for r in run.results if r.status not in (Status.NOT_RUN, Status.NOT_APPLICABLE)]
         if not ran and all(c.status == "not_run" for c in run.cells):
             return int(ExitCode.NO_ENGINE)
+        if run.gating_not_run():
+            return int(ExitCode.GATING_NOT_RUN)
+        if self.unwritten:  # green, but not where CI looks for the reports
+            return int(ExitCode.REPORTS_ELSEWHERE)
         return int(ExitCode.OK)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -338,6 +489,8 @@ class ResultsPlugin:
         terminalreporter.section("compatibility matrix", sep="=")
         for line in terminal_summary(run, paths, gating):
             terminalreporter.write_line(line)
+        if self.unwritten:
+            terminalreporter.write_line(self.unwritten, red=True, bold=True)
 
 
 def _load_quarantine(config: pytest.Config) -> Quarantine:
@@ -357,9 +510,26 @@ def _load_quarantine(config: pytest.Config) -> Quarantine:
     return quarantine
 
 
+def _check_report_dir(config: pytest.Config) -> None:
+    """A report folder that cannot be written stops the run before anything runs (nothing is
+    created to find out: the nearest folder that exists must let this process write)."""
+    root = run_of(config).dir.parent
+    existing = next((p for p in (root, *root.parents) if p.exists()), None)
+    if existing is None or (existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)):
+        return
+    what = "is not a folder" if not existing.is_dir() else "cannot be written by this user"
+    if existing.is_dir() and os.statvfs(existing).f_flag & os.ST_RDONLY:
+        what = "is on a read-only filesystem"
+    raise pytest.UsageError(
+        f"--report-dir {root}: {existing} {what}. Fix: pass --report-dir (or COMPAT_REPORT_DIR) "
+        "a folder this user can write, or make that one writable"
+    )
+
+
 @pytest.hookimpl(trylast=True)  # after the matrix is loaded (plugin.cells)
 def pytest_configure(config: pytest.Config) -> None:
     if run_of(config).is_controller:
+        _check_report_dir(config)
         config.pluginmanager.register(
             ResultsPlugin(config, _load_quarantine(config)), "compat-results"
         )

@@ -4,9 +4,14 @@ unsharded run), and ``--retries N`` (pytest-rerunfailures' reruns; a retried pas
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from compat_harness.plugin.settings import settings_of
+
+if TYPE_CHECKING:
+    from compat_harness.support.steps import Steps
 
 ORDER_PROPERTY = "compat_order"
 
@@ -15,6 +20,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "steps_journey: replays --steps (left out of runs without it)"
     )
+    if settings_of(config).steps:  # a bad steps file stops the run before anything starts
+        _load_steps(config)
     retries = settings_of(config).retries
     # pytest-rerunfailures reads its option at run time, in every xdist worker alike; an explicit
     # --reruns wins.
@@ -30,15 +37,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if not path:
         metafunc.parametrize("portal", [], ids=[])  # deselected below; never runs without steps
         return
-    from compat_harness.support.steps import StepsError, load_steps
-
-    try:
-        steps = load_steps(path)
-    except StepsError as exc:
-        raise pytest.UsageError(str(exc)) from None
+    steps = _load_steps(metafunc.config)
     if steps.may_change_data:
         metafunc.definition.add_marker(pytest.mark.destructive)
     metafunc.parametrize("portal", [steps.portal], ids=[steps.portal.value])
+
+
+def _load_steps(config: pytest.Config) -> Steps:
+    from compat_harness.support.steps import StepsError, load_steps
+
+    try:
+        return load_steps(settings_of(config).steps)
+    except StepsError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.hookimpl(trylast=True)

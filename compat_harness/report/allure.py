@@ -20,6 +20,9 @@ from compat_harness.triage import Category, Triage
 # Pinned: the categories and config format below were checked against this version.
 ALLURE_PACKAGE = "allure@3.18.0"
 CATEGORY_LABEL = "compat_category"
+# The category of a test that did not run in a cell whose tier gates the run (it fails the run).
+NOT_RUN_GATING = "not-run-gating"
+_NOT_RUN_GATING_NAME = "Gating cell not run (fails the run)"
 TEST_LABEL = "compat_test"  # the result's test id (the matrix row), to find it in results.json
 
 # One Allure category per triage category; Allure 3 matches the label, Allure 2 the trace.
@@ -64,6 +67,13 @@ def categories_json() -> list[dict[str, Any]]:
         for c in Category
     ]
     rules.append({"name": Category.FLAKY.label, "matchedStatuses": ["passed"], "flaky": True})
+    rules.append(
+        {
+            "name": _NOT_RUN_GATING_NAME,
+            "matchedStatuses": ["skipped"],
+            "traceRegex": f"[\\s\\S]*compat category: {NOT_RUN_GATING}[\\s\\S]*",
+        }
+    )
     return rules
 
 
@@ -77,6 +87,15 @@ def allure3_config(run: RunResult, output: Path) -> dict[str, Any]:
         for c in Category
     ]
     rules.append({"name": Category.FLAKY.label, "matchers": {"flaky": True}})
+    rules.append(
+        {
+            "name": _NOT_RUN_GATING_NAME,
+            "matchers": {
+                "statuses": ["skipped"],
+                "labels": {CATEGORY_LABEL: f"^{NOT_RUN_GATING}$"},
+            },
+        }
+    )
     return {
         "name": f"Compatibility run {run.run.get('id', '')}",
         "output": str(output),

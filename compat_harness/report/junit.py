@@ -30,15 +30,17 @@ def write_junit(run: RunResult, path: Path) -> None:
     triage = run.triage()
     suites = ET.Element("testsuites", name=f"compat {run.run['id']}")
     totals = {"tests": 0, "failures": 0, "skipped": 0}
+    not_run = {c.id for c in run.gating_not_run()}
     for cell in run.cells:
         results = [r for r in run.results if r.cell == cell.id]
-        failures = sum(r.status is Status.FAILED for r in results)
+        gate = cell.id in not_run
+        failures = sum(r.status is Status.FAILED for r in results) + gate
         skipped = sum(r.status in (Status.NOT_RUN, Status.NOT_APPLICABLE) for r in results)
         suite = ET.SubElement(
             suites,
             "testsuite",
             name=cell.id,
-            tests=str(len(results)),
+            tests=str(len(results) + gate),
             failures=str(failures),
             errors="0",
             skipped=str(skipped),
@@ -52,8 +54,24 @@ def write_junit(run: RunResult, path: Path) -> None:
             ("device", cell.device.get("name", "")),
             ("engine", engine.get("engine", "not run")),
             ("browser", f"{engine.get('browser', '')} {engine.get('version', '')}".strip()),
+            *((("not_run_gating", "true"),) if gate else ()),
         ):
             ET.SubElement(props, "property", name=name, value=str(value))
+        if gate:
+            # Its own failing testcase: CI UIs count a skipped-only suite as green.
+            case = ET.SubElement(
+                suite, "testcase", classname=f"compat.{cell.id}", name="cell ran", time="0"
+            )
+            failure = ET.SubElement(
+                case,
+                "failure",
+                message=f"gating cell {cell.id} did not run: {cell.reason}"[:500],
+                type="not run",
+            )
+            failure.text = (
+                f"{cell.reason}\ninstall: {cell.install or '-'}\nA cell whose tier gates the run "
+                f"must run; --allow-not-run {cell.id} accepts it on purpose.\n"
+            )
         for r in results:
             case = ET.SubElement(
                 suite,
@@ -102,7 +120,7 @@ def write_junit(run: RunResult, path: Path) -> None:
                 out.text = "\n".join(
                     f"[[ATTACHMENT|{p}]]" for paths in r.artifacts.values() for p in paths
                 )
-        totals["tests"] += len(results)
+        totals["tests"] += len(results) + gate
         totals["failures"] += failures
         totals["skipped"] += skipped
     for key, value in totals.items():

@@ -61,6 +61,13 @@ def render_markdown(
     ]
     if run.run.get("missing_shards"):
         lines += [f"**Incomplete:** shard(s) {', '.join(run.run['missing_shards'])} missing.", ""]
+    for cell in run.gating_not_run():
+        lines += [
+            f"**Not run (fails the run):** `{cell.id}`: {cell.reason}"
+            + (f" · install: `{cell.install}`" if cell.install else "")
+            + f" · accept it on purpose with `--allow-not-run {cell.id}`",
+            "",
+        ]
     if comparison is not None:
         lines += [
             f"Since run `{comparison.previous_id}`: {len(comparison.new_failures)} new failure(s)"

@@ -31,6 +31,7 @@ def terminal_summary(run: RunResult, paths: dict[str, Path], gating: tuple[str, 
         )
         lines.append(row)
     lines.append("")
+    gating_not_run = {c.id for c in run.gating_not_run(gating)}
     for cell in run.cells:
         if cell.engine:
             e = cell.engine
@@ -40,7 +41,9 @@ def terminal_summary(run: RunResult, paths: dict[str, Path], gating: tuple[str, 
             )
         else:
             lines.append(
-                f"{cell.id}: NOT RUN — {cell.reason or 'no tests ran'}"
+                f"{cell.id}: NOT RUN"
+                + (" (its tier gates the run: exit 13)" if cell.id in gating_not_run else "")
+                + f" — {cell.reason or 'no tests ran'}"
                 + (f" — install: {cell.install}" if cell.install else "")
             )
     warn = run.warnings(gating)
@@ -58,6 +61,12 @@ def terminal_summary(run: RunResult, paths: dict[str, Path], gating: tuple[str, 
         policy = "fail the run (--fail-on-flaky)" if run.fail_on_flaky else "do not fail the run"
         lines.append(
             f"flaky: {len(flaky)} result(s) passed only on a retry; flaky results {policy}"
+        )
+    unsaved = run.run.get("unsaved_artifacts") or []
+    if unsaved:
+        lines.append(
+            f"artifacts not saved: {len(unsaved)} file(s) could not be written, e.g. "
+            f"{unsaved[0]['file']}. Fix: free space or make the report folder writable"
         )
     totals = run.totals()
     lines.append(" · ".join(f"{totals[s.value]} {s.label}" for s in Status))

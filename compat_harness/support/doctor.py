@@ -95,11 +95,12 @@ def target_section(
     s = Section("Target")
     code = 0
     if not client or not provider:
+        from compat_harness.processes import child_options
         from reference_app.launcher import AppStartError, start
 
         started = time.monotonic()
         try:
-            with start(mode="test") as app:
+            with start(mode="test", popen_options=child_options()) as app:
                 s.ok(
                     "embedded reference app",
                     f"starts and answers ({app.info.client_url}, {time.monotonic() - started:.1f} s)",
