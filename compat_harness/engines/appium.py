@@ -77,12 +77,32 @@ class AppiumEngine(RemoteWebDriverEngine):
 
 class AppiumRuntime(RemoteWebDriverRuntime):
     build = "Appium"
+    _sessions = 0  # sessions started, for their chromedriver ports
 
     def capabilities(self) -> dict[str, Any]:
         capabilities = dict(self.cell.remote.capabilities) if self.cell.remote else {}
         if not real_device(capabilities):
             capabilities.setdefault("browserName", W3C_BROWSER[self.cell.browser])
         return device_capabilities(self.cell, capabilities)
+
+    def _options(self) -> Any:
+        options = super()._options()
+        automation = str(self.capabilities().get(AUTOMATION, "")).lower()
+        if automation in ("chromium", "uiautomator2") and "appium:chromedriverPort" not in (
+            self.cell.remote.capabilities if self.cell.remote else {}
+        ):
+            # Every session's own chromedriver port: sessions at once (two workers, a client and
+            # a provider) would otherwise share Appium's default 9515 and stop each other's.
+            options.set_capability("appium:chromedriverPort", self._chromedriver_port())
+        return options
+
+    def _chromedriver_port(self) -> int:
+        if self._proxy_reachable():  # Appium on this machine: a port that is free here
+            return free_port()
+        # Elsewhere: one range per worker, so this run's sessions never share one.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+        self._sessions += 1
+        return 9600 + 50 * (int(worker) if worker.isdigit() else 0) + self._sessions % 50
 
 
 # --- Appium on this machine (self-tests, trying the engine out) -----------------------------------

@@ -333,9 +333,14 @@ def _through_proxy(options: Any, address: str) -> None:
     options.set_capability("acceptInsecureCerts", True)
     caps = options.to_capabilities()
     if str(caps.get("browserName", "")).lower() in _CHROMIUM_NAMES:
-        # Chromium never sends loopback hosts through a proxy unless told to.
+        # Chromium never sends loopback hosts through a proxy unless told to; the flag itself
+        # too, for drivers that ignore the W3C proxy (Appium's Chromium driver does, measured).
         chrome = dict(caps.get("goog:chromeOptions") or {})
-        chrome["args"] = [*chrome.get("args", []), "--proxy-bypass-list=<-loopback>"]
+        chrome["args"] = [
+            *chrome.get("args", []),
+            f"--proxy-server={address}",
+            "--proxy-bypass-list=<-loopback>",
+        ]
         options.set_capability("goog:chromeOptions", chrome)
 
 
