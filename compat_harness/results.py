@@ -197,7 +197,8 @@ class RunResult:
 
     # --- serialisation ---
     def pair_verdicts(self) -> list[dict[str, Any]]:
-        """Paired journeys: each (test, cell) pair of runs and its verdict (derived, not stored)."""
+        """Paired journeys: each (test, cell, stored-data profile) pair of runs beside the fresh
+        run, and its verdict and advice (derived, not stored)."""
         from compat_harness.profiles import pairs  # profiles builds on this module
 
         return [
@@ -206,8 +207,10 @@ class RunResult:
                 "cell": p.cell,
                 "incognito": p.incognito.value,
                 "stored": p.stored.value,
+                "profile": p.profile.value,
+                "profile_label": p.profile.label,
                 "verdict": p.verdict.value,
-                "advice": p.verdict.advice,
+                "advice": p.advice,
                 "ok": p.verdict.value == "passes in both",
             }
             for p in pairs(self.results)

@@ -64,7 +64,8 @@ def terminal_summary(run: RunResult, paths: dict[str, Path], gating: tuple[str, 
     for pair in run.pair_verdicts():
         if not pair["ok"]:
             lines.append(
-                f"pair {pair['test'].rsplit('::', 1)[-1]} on {pair['cell']}: {pair['verdict']}"
+                f"pair {pair['test'].rsplit('::', 1)[-1]} on {pair['cell']} "
+                f"({pair['profile_label']}): {pair['verdict']}"
             )
     lines.append(f"report: {paths['html']}")
     return lines
