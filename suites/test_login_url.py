@@ -15,7 +15,8 @@ from compat_harness.session.base import Session
 from compat_harness.target import Target
 from fixtures.accounts import Account
 
-pytestmark = pytest.mark.journey("login_url")
+# A person on a login page is signed out: a stored profile for them is one that signed out.
+pytestmark = [pytest.mark.journey("login_url"), pytest.mark.starts_signed_out]
 portals = pytest.mark.parametrize("portal", list(Portal), ids=lambda p: p.value)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from compat_harness.profiles import PairVerdict, pair_key, pairs, verdict
-from compat_harness.results import Status, TestResult
+from compat_harness.profiles import Pair, PairVerdict, Profile, pair_key, pairs, verdict
+from compat_harness.results import ErrorInfo, Status, TestResult
 
 P, F, N = Status.PASSED, Status.FAILED, Status.NOT_RUN
 
@@ -35,6 +35,7 @@ def test_a_stored_run_that_failed_building_its_history_is_not_a_stored_data_verd
 def test_pair_keys_drop_only_the_profile() -> None:
     assert pair_key("suites/t.py::test_a[stored]") == "suites/t.py::test_a"
     assert pair_key("suites/t.py::test_a[client-incognito]") == "suites/t.py::test_a[client]"
+    assert pair_key("suites/t.py::test_a[tab_closed-client]") == "suites/t.py::test_a[client]"
     assert pair_key("suites/t.py::test_a[client]") is None
     assert pair_key("suites/t.py::test_a") is None
 
@@ -55,3 +56,46 @@ def test_pairs_fold_two_runs_per_cell() -> None:
         ("t.py::x[client]", "a"): PairVerdict.STORED_DATA,
         ("t.py::x[client]", "b"): PairVerdict.PRODUCT_BUG,
     }
+
+
+def _r(test: str, cell: str, status: Status, step: str | None = None) -> TestResult:
+    error = ErrorInfo("boom", "AssertionError", step=step) if status is F else None
+    return TestResult(test=test, journey="incognito", cell=cell, status=status, error=error)
+
+
+def _pairs(stored: Status, tab_closed: Status, *, step: str | None = None) -> dict[Profile, Pair]:
+    results = [
+        _r("t.py::x[incognito]", "a", P),
+        _r("t.py::x[stored]", "a", stored, step),
+        _r("t.py::x[tab_closed]", "a", tab_closed, step),
+    ]
+    return {p.profile: p for p in pairs(results)}
+
+
+def test_each_stored_profile_gets_its_own_pair_beside_the_fresh_run() -> None:
+    found = _pairs(P, F)
+    assert set(found) == {Profile.STORED, Profile.TAB_CLOSED}
+    assert found[Profile.STORED].verdict is PairVerdict.PASSES
+    assert found[Profile.TAB_CLOSED].verdict is PairVerdict.STORED_DATA
+    assert {p.test for p in found.values()} == {"t.py::x"}
+
+
+def test_signing_out_is_advised_only_where_the_runs_show_it_helps() -> None:
+    # The tab-closed visit fails, the one that signed out and signed in again passes.
+    helps = _pairs(P, F)[Profile.TAB_CLOSED]
+    assert helps.signing_out_helps
+    assert "sign out and back in;" in helps.advice
+    # The visit that signed out and in again fails too: signing out is no remedy, for either.
+    for pair in _pairs(F, F).values():
+        assert not pair.signing_out_helps
+        assert "sign out and back in;" not in pair.advice, pair
+    assert "not after signing out and back in" in _pairs(F, F)[Profile.STORED].advice
+    # Signing out is the step that fails.
+    failed = _pairs(P, F, step="Some journey › Sign out")[Profile.TAB_CLOSED]
+    assert failed.sign_out_failed and not failed.signing_out_helps
+    assert "no remedy" in failed.advice
+
+
+def test_a_lone_fresh_run_is_an_incomplete_pair() -> None:
+    (pair,) = pairs([_r("t.py::x[incognito]", "a", P)])
+    assert pair.verdict is PairVerdict.INCOMPLETE
