@@ -189,10 +189,15 @@ def test_no_credit_and_no_purchase_plan_stops_with_a_reason(
 
 @pytest.mark.scenario(now=NOW)
 def test_cant_find_a_time_shares_availability(
-    session: Session, target: Target, client_account: Account
+    session: Session,
+    new_session: Any,
+    target: Target,
+    client_account: Account,
+    provider_account: Account,
 ) -> None:
     """'I can't find a time that works for me' shares the client's availability with the provider,
-    as a message in their room; a message the client sends there is shown in the room too."""
+    who reads it in their room with the client and answers there; each side's message is shown
+    in the room, to both."""
     sign_in(session, target, Portal.CLIENT, client_account.email, client_account.password)
     BookingFlow(session, target).start().choose_room(INDIVIDUAL)
     with session.step("Share availability instead of picking a time"):
@@ -201,13 +206,21 @@ def test_cant_find_a_time_shares_availability(
         session.label("When are you available?").fill("Weekday evenings after 6 PM")
         session.role("button", "Share availability", exact=True).click()
         expect(session.role("status")).to_contain_text("We've shared your availability with Maya.")
+    shared = "My availability for a live session: Weekday evenings after 6 PM"
     room = RoomPage(session, target).open()
-    with session.step("The room shows it, from the client"):
-        expect(room.conversation).to_contain_text(
-            f"{client_account.first_name}: My availability for a live session: "
-            "Weekday evenings after 6 PM"
-        )
-    room.send(client_account.first_name, "Tuesday at 7 PM would be ideal.")
+    with session.step("The client's room shows it, from the client"):
+        room.expect_message(client_account.first_name, shared)
+    provider = new_session()
+    sign_in(provider, target, Portal.PROVIDER, provider_account.email, provider_account.password)
+    theirs = RoomPage(provider, target, Portal.PROVIDER).open_from_caseload(
+        client_account.full_name
+    )
+    with provider.step("The provider sees it in their room with the client"):
+        theirs.expect_message(client_account.first_name, shared)
+    theirs.send(provider_account.first_name, "Tuesday at 7 PM works. I'll open a time.")
+    room.open()
+    with session.step("The client's room shows the provider's answer"):
+        room.expect_message(provider_account.first_name, "Tuesday at 7 PM works. I'll open a time.")
 
 
 @pytest.mark.scenario(room_type="couples", now=NOW)

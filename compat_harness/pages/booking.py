@@ -265,37 +265,56 @@ _CHANGE_PAGES = {
 
 
 class RoomPage:
-    """The client's room with their provider: the conversation and the message box."""
+    """A room: the conversation between a client and their provider, and the message box. The
+    client opens their room from the navigation; the provider from the Caseload, by client."""
 
-    def __init__(self, session: Session, target: Target) -> None:
+    def __init__(self, session: Session, target: Target, portal: Portal = Portal.CLIENT) -> None:
         self.session = session
         self.target = target
+        self.portal = portal
 
     @property
     def place(self) -> Place:
         return Place(
-            "the room",
-            page_url(self.target.base(Portal.CLIENT), "/room"),
+            f"the {self.portal}'s room",
+            page_url(self.target.base(self.portal), "/room"),
             re.compile(r"^Room with "),
         )
 
     def open(self) -> RoomPage:
+        """The client's room."""
         with self.session.step("Open the room"):
-            self.session.goto(self.target.url(Portal.CLIENT, "/room"))
+            self.session.goto(self.target.url(self.portal, "/room"))
             expect(self.session).to_be_at(self.place)
+        return self
+
+    def open_from_caseload(self, client_full_name: str) -> RoomPage:
+        """The provider's room with a client: Caseload, then the client's name."""
+        with self.session.step(f"Open the room with {client_full_name} from the Caseload"):
+            self.session.goto(self.target.url(self.portal, "/caseload"))
+            caseload = _place(self.target, self.portal, "the Caseload", "/caseload", "Caseload")
+            expect(self.session).to_be_at(caseload)
+            paying = self.session.role("region", "Paying clients", exact=True)
+            paying.role("link", client_full_name, exact=True).click()
+            expect(self.session).to_be_at(self.place)
+            expect(self.session.role("heading", re.compile(client_full_name))).to_be_visible()
         return self
 
     @property
     def conversation(self) -> Locator:
         return self.session.role("log", "Conversation", exact=True)
 
+    def expect_message(self, sender_first_name: str, text: str) -> None:
+        """The conversation shows ``text``, from the sender."""
+        expect(self.conversation.role("listitem").filter(has_text=text)).to_have_text(
+            f"{sender_first_name}: {text}"
+        )
+
     def send(self, sender_first_name: str, text: str) -> None:
         """Send a message; the room shows it in the conversation, from the sender."""
         with self.session.step("Send a message in the room"):
             self.session.label("Message", exact=True).fill(text)
             self.session.role("button", "Send message", exact=True).click()
-            expect(self.conversation.role("listitem").filter(has_text=text)).to_have_text(
-                f"{sender_first_name}: {text}"
-            )
+            self.expect_message(sender_first_name, text)
             expect(self.session).to_be_at(self.place)
             expect(self.session.label("Message", exact=True)).to_have_value("")
