@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from compat_harness.profiles import Pair, PairVerdict, Profile, pair_key, pairs, verdict
 from compat_harness.results import ErrorInfo, Status, TestResult
 
+pytest_plugins = ["pytester"]
+ROOT = Path(__file__).resolve().parents[1]
 P, F, N = Status.PASSED, Status.FAILED, Status.NOT_RUN
 
 
@@ -99,3 +103,74 @@ def test_signing_out_is_advised_only_where_the_runs_show_it_helps() -> None:
 def test_a_lone_fresh_run_is_an_incomplete_pair() -> None:
     (pair,) = pairs([_r("t.py::x[incognito]", "a", P)])
     assert pair.verdict is PairVerdict.INCOMPLETE
+
+
+_PAIRED = """
+import pytest
+
+@pytest.mark.paired
+def test_all(session, profile): ...
+
+@pytest.mark.paired(profiles=["stored"])
+def test_signed_out_only(session, profile): ...
+
+def test_plain(session): ...
+
+@pytest.mark.starts_signed_out
+def test_login_page(session): ...
+"""
+
+
+def _collected(pytester: pytest.Pytester, *args: str) -> list[str]:
+    pytester.makepyfile(test_paired=_PAIRED)
+    result = pytester.runpytest_subprocess(
+        "-p", "compat_harness.plugin", "-p", "no:cacheprovider", "--collect-only", "-q",
+        "--cells=chrome-desktop", f"--matrix={ROOT / 'matrix' / 'default.yaml'}", *args,
+    )  # fmt: skip
+    return [line.split("::", 1)[1] for line in result.outlines if "::" in line]
+
+
+def test_paired_journeys_run_fresh_and_in_each_stored_profile_that_applies(
+    pytester: pytest.Pytester,
+) -> None:
+    assert _collected(pytester) == [
+        "test_all[chrome-desktop-incognito]",
+        "test_all[chrome-desktop-stored]",
+        "test_all[chrome-desktop-tab_closed]",
+        "test_signed_out_only[chrome-desktop-incognito]",
+        "test_signed_out_only[chrome-desktop-stored]",
+        "test_plain[chrome-desktop]",
+        "test_login_page[chrome-desktop]",
+    ]
+
+
+def test_both_profiles_pairs_a_signed_out_journey_only_with_the_signed_out_profile(
+    pytester: pytest.Pytester,
+) -> None:
+    collected = _collected(pytester, "--both-profiles")
+    assert [t for t in collected if t.startswith(("test_plain", "test_login_page"))] == [
+        "test_plain[chrome-desktop-incognito]",
+        "test_plain[chrome-desktop-stored]",
+        "test_plain[chrome-desktop-tab_closed]",
+        "test_login_page[chrome-desktop-incognito]",
+        "test_login_page[chrome-desktop-stored]",
+    ]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "@pytest.mark.paired(profiles=['incognito'])\ndef test_x(session, profile): ...\n",
+        "def test_x(session, profile): ...\n",
+    ],
+    ids=["no-stored-profile", "not-marked-paired"],
+)
+def test_a_mistaken_paired_journey_is_a_usage_error(pytester: pytest.Pytester, source: str) -> None:
+    pytester.makepyfile(test_bad="import pytest\n" + source)
+    result = pytester.runpytest_subprocess(
+        "-p", "compat_harness.plugin", "-p", "no:cacheprovider", "--collect-only",
+        "--cells=chrome-desktop", f"--matrix={ROOT / 'matrix' / 'default.yaml'}",
+    )  # fmt: skip
+    assert result.ret == 4
+    said = result.stderr.str() + result.stdout.str()
+    assert "test_bad.py::test_x" in said and ("names the stored" in said or "mark it" in said)

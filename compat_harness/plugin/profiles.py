@@ -37,25 +37,41 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def _named_profiles(marker: pytest.Mark) -> list[Profile] | None:
+    """The stored profiles ``paired(profiles=...)`` names; None when they are not some of them."""
+    named = marker.kwargs.get("profiles")
+    if named is None:
+        return list(STORED_PROFILES)
+    try:
+        stored = [Profile(p) for p in named]
+    except (TypeError, ValueError):
+        return None
+    return stored if stored and Profile.INCOGNITO not in stored else None
+
+
 def _profiles(metafunc: pytest.Metafunc) -> list[Profile]:
-    """The fresh profile and the stored profiles that apply to the journey."""
+    """The fresh profile and the stored profiles that apply to the journey (a wrong marker is
+    refused once collected: see pytest_collection_modifyitems)."""
     marker = metafunc.definition.get_closest_marker("paired")
     if marker is None:
         signed_out = metafunc.definition.get_closest_marker("starts_signed_out") is not None
         return [Profile.INCOGNITO, *((Profile.STORED,) if signed_out else STORED_PROFILES)]
-    named = marker.kwargs.get("profiles")
-    if named is None:
-        return [Profile.INCOGNITO, *STORED_PROFILES]
-    try:
-        stored = [Profile(p) for p in named]
-    except ValueError:
-        stored = []
-    if not stored or Profile.INCOGNITO in stored:
-        raise pytest.UsageError(
-            f"{metafunc.definition.nodeid}: @pytest.mark.paired(profiles=...) names the stored "
-            f"profiles that apply, some of: {', '.join(STORED_PROFILES)} (got {named!r})"
-        )
-    return [Profile.INCOGNITO, *stored]
+    return [Profile.INCOGNITO, *(_named_profiles(marker) or STORED_PROFILES)]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A mistaken paired marker is a usage error (exit 4) naming the test and the fix."""
+    for item in items:
+        marker = item.get_closest_marker("paired")
+        uses_profile = "profile" in getattr(item, "fixturenames", ())
+        if uses_profile and marker is None and not settings_of(config).both_profiles:
+            raise pytest.UsageError(f"{item.nodeid} uses `profile`: mark it @pytest.mark.paired")
+        if marker is not None and _named_profiles(marker) is None:
+            raise pytest.UsageError(
+                f"{item.nodeid}: @pytest.mark.paired(profiles=...) names the stored profiles "
+                f"that apply, some of: {', '.join(STORED_PROFILES)} "
+                f"(got {marker.kwargs.get('profiles')!r})"
+            )
 
 
 def _pairs_by_option(metafunc: pytest.Metafunc) -> bool:
@@ -74,10 +90,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.fixturenames.append("profile")
     elif "profile" not in metafunc.fixturenames:
         return
-    elif metafunc.definition.get_closest_marker("paired") is None:
-        raise pytest.UsageError(
-            f"{metafunc.definition.nodeid} uses `profile`: mark it @pytest.mark.paired"
-        )
     profiles = _profiles(metafunc)
     metafunc.parametrize("profile", profiles, ids=[p.value for p in profiles], indirect=True)
 
