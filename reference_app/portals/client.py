@@ -17,6 +17,7 @@ from .common import (
     AppContext,
     ctx_of,
     json_response,
+    post_room_message,
     redirect,
     render,
     require_user,
@@ -715,10 +716,7 @@ def build_client_router() -> APIRouter:
         user = require_user(request)
         form = await request.form()
         room = _member_room(ctx, user, form.get("room"))
-        body = str(form.get("body", "")).strip()
-        if body:
-            ctx.store.add_message(room.id, user.id, body[:4000])
-        return redirect(f"/room?id={room.id}&sent=1")
+        return post_room_message(ctx, room.id, user.id, form.get("body"))
 
     # availability API
 

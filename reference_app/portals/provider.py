@@ -12,7 +12,16 @@ from starlette.exceptions import HTTPException
 from .. import domain, notifications
 from ..clock import real_now
 from ..store import InvalidTransitionError, Room, Session, User
-from .common import AppContext, ctx_of, json_response, redirect, render, require_user, viewer_now
+from .common import (
+    AppContext,
+    ctx_of,
+    json_response,
+    post_room_message,
+    redirect,
+    render,
+    require_user,
+    viewer_now,
+)
 
 
 def _own_session(ctx: AppContext, provider: User, session_id: int) -> Session:
@@ -227,10 +236,7 @@ def build_provider_router() -> APIRouter:
         user = require_user(request)
         form = await request.form()
         room = _own_room(ctx, user, form.get("room"))
-        body = str(form.get("body", "")).strip()
-        if body:
-            ctx.store.add_message(room.id, user.id, body[:4000])
-        return redirect(f"/room?id={room.id}&sent=1")
+        return post_room_message(ctx, room.id, user.id, form.get("body"))
 
     return router
 
