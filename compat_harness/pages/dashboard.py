@@ -95,6 +95,9 @@ class Dashboard:
         expect_listed(self.items(name), live, tz, with_name, status=status)
 
     def expect_not_lists(self, name: str, when: str) -> None:
+        """The list ``name`` shows no session at ``when``, once the lists are drawn (before that
+        every list is empty)."""
+        self.expect_drawn()
         expect_not_listed(self.items(name), when, on=self.place)
 
     def expect_names(self, name: str, person: str) -> None:
