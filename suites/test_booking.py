@@ -15,6 +15,7 @@ from compat_harness.pages.booking import (
     BookingFlow,
     RoomPage,
     SchedulePage,
+    download,
 )
 from compat_harness.pages.dashboard import Dashboard
 from compat_harness.pages.login import sign_in
@@ -143,19 +144,11 @@ def test_add_to_calendar_links_and_ics(
             0
         ].startswith("2027-02-03T16:45:00"), outlook
     with session.step("Download the .ics the way the browser would"):
-        href = session.role("link", "Apple Calendar (.ics)").attribute("href")
-        download = session.evaluate(
-            """async (url) => {
-                const r = await fetch(url, {credentials: 'same-origin'});
-                return {status: r.status, type: r.headers.get('content-type'),
-                        disposition: r.headers.get('content-disposition'), body: await r.text()};
-            }""",
-            href,
-        )
+        got = download(session, "Apple Calendar (.ics)")
     with session.step("A calendar would accept it, at the right time"):
-        assert download["status"] == 200 and download["type"].startswith("text/calendar"), download
-        assert "attachment" in (download["disposition"] or "")
-        expect_calendar_file(download["body"], live, client_account.timezone, PROVIDER)
+        assert got.status == 200 and got.type.startswith("text/calendar"), got
+        assert "attachment" in got.disposition, got
+        expect_calendar_file(got.body, live, client_account.timezone, PROVIDER)
 
 
 @pytest.mark.scenario(credits=0, now=NOW)

@@ -12,7 +12,7 @@ from compat_harness.matrix import Portal
 from compat_harness.pages.booking import LATE_WARNING, ChangeSessionPage, SchedulePage
 from compat_harness.pages.dashboard import Dashboard
 from compat_harness.pages.login import sign_in
-from compat_harness.pages.sessions import LiveSession
+from compat_harness.pages.sessions import LiveSession, expect_calendar_file
 from compat_harness.session.base import Session
 from compat_harness.target import Target, TestHooks
 from fixtures.accounts import Account
@@ -79,6 +79,10 @@ def test_reschedule_ahead_of_time_is_free(
         schedule.expect_lists(moved, client_account.timezone, PROVIDER)
         schedule.expect_not_lists(WHEN)
         assert schedule.credits() == credits
+    details = schedule.open_details(moved.when(client_account.timezone))
+    with session.step("Its details and its calendar entry have the new time"):
+        details.expect_shows(moved, client_account.timezone, f"{PROVIDER} · Individual therapy")
+        expect_calendar_file(details.calendar_file(), moved, client_account.timezone, PROVIDER)
     with session.step("The dashboard has the new time, not the old one"):
         dashboard = Dashboard(session, target, Portal.CLIENT).open()
         dashboard.expect_lists(

@@ -4,6 +4,7 @@ provider's Schedule. Each page knows its place (URL and heading) and what a pers
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from compat_harness.expect import expect
 from compat_harness.matrix import Portal
@@ -78,6 +79,14 @@ class SchedulePage:
 
     def expect_not_lists(self, when: str) -> None:
         expect_not_listed(self.items, when, on=self.place)
+
+    def open_details(self, when: str) -> SessionDetailsPage:
+        """Follow the listed session's time to its details."""
+        with self.session.step(f"Open the session on {when}"):
+            self.item(when).role("link", when, exact=True).click()
+            page = SessionDetailsPage(self.session, self.target)
+            expect(self.session).to_be_at(page.place)
+        return page
 
     def open_change(self, when: str, action: str) -> ChangeSessionPage:
         """Follow a session's Reschedule / Cancel session / Join session link."""
@@ -165,6 +174,61 @@ class BookingFlow:
                 main = self.session.role("main")
                 expect(main).to_contain_text(f"Session {self.chosen.summary}")
                 expect(main).to_contain_text(f"Date and time {self.chosen.when(self.timezone)}")
+
+
+class SessionDetailsPage:
+    """A session's details (client): who, what, when, its status, the ways to change or join it,
+    and its calendar entries."""
+
+    def __init__(self, session: Session, target: Target) -> None:
+        self.session = session
+        self.target = target
+
+    @property
+    def place(self) -> Place:
+        return _place(
+            self.target,
+            Portal.CLIENT,
+            "the session's details page",
+            r"/schedule/sessions/\d+",
+            "Session details",
+        )
+
+    def expect_shows(self, live: LiveSession, tz: str, room: str) -> None:
+        """The page names the room, the session, its time in ``tz`` and its status."""
+        main = self.session.role("main")
+        expect(main).to_contain_text(f"Provider {room}")
+        expect(main).to_contain_text(f"Session {live.summary}")
+        expect(main).to_contain_text(f"Date and time {live.when(tz)}")
+        expect(main).to_contain_text(f"Status {live.status_text}")
+
+    def calendar_file(self) -> str:
+        """The Apple Calendar (.ics) entry, as the browser would download it."""
+        got = download(self.session, "Apple Calendar (.ics)")
+        assert got.status == 200 and got.type.startswith("text/calendar"), got
+        return got.body
+
+
+@dataclass(frozen=True)
+class Download:
+    status: int
+    type: str
+    disposition: str
+    body: str = field(repr=False)
+
+
+def download(session: Session, link: str) -> Download:
+    """What following the link ``link`` downloads: fetched from the page, with its cookies."""
+    href = session.role("link", link, exact=True).attribute("href")
+    got = session.evaluate(
+        """async (url) => {
+            const r = await fetch(url, {credentials: 'same-origin'});
+            return {status: r.status, type: r.headers.get('content-type') || '',
+                    disposition: r.headers.get('content-disposition') || '', body: await r.text()};
+        }""",
+        href,
+    )
+    return Download(int(got["status"]), str(got["type"]), str(got["disposition"]), str(got["body"]))
 
 
 _BOOKING_PAGES = {

@@ -241,6 +241,17 @@ def session_view(
     }
 
 
+def _calendar_links(
+    ctx: AppContext, session: Session, user: User, provider: User
+) -> dict[str, str]:
+    """The Google Calendar and Outlook links of a session (the .ics has its own route)."""
+    event = notifications.calendar_event(ctx.config, session, user, provider)
+    return {
+        "google_url": domain.google_calendar_url(event),
+        "outlook_url": domain.outlook_calendar_url(event),
+    }
+
+
 def _review_values(form: Any) -> tuple[str, str, int | None, datetime | None]:
     return (
         str(form.get("room", "")),
@@ -537,7 +548,6 @@ def build_client_router() -> APIRouter:
         user = require_user(request)
         session, _room = _member_session(ctx, user, session_id)
         provider = _provider(ctx, session.provider_id)
-        event = notifications.calendar_event(ctx.config, session, user, provider)
         return render(
             request,
             "client/booked.html",
@@ -547,8 +557,26 @@ def build_client_router() -> APIRouter:
             provider=provider,
             when=domain.format_when(session.start, user.timezone),
             summary=domain.describe_session(session.type, session.length),
-            google_url=domain.google_calendar_url(event),
-            outlook_url=domain.outlook_calendar_url(event),
+            **_calendar_links(ctx, session, user, provider),
+        )
+
+    @router.get("/schedule/sessions/{session_id}")
+    async def session_details(request: Request, session_id: int) -> Response:
+        ctx = ctx_of(request)
+        user = require_user(request)
+        session, room = _member_session(ctx, user, session_id)
+        provider = _provider(ctx, session.provider_id)
+        now = viewer_now(request, user)
+        return render(
+            request,
+            "client/session.html",
+            title="Session details",
+            nav="Schedule",
+            session=session,
+            room=room,
+            provider=provider,
+            view=session_view(ctx, session, user, provider, room, now),
+            **_calendar_links(ctx, session, user, provider),
         )
 
     @router.get("/schedule/sessions/{session_id}/calendar.ics")
