@@ -12,7 +12,7 @@ run: setup
 
 ## Set up and run the harness's self-tests.
 test: setup
-	@$(PY) -m pytest tests -n 2
+	@$(PY) -m pytest tests -n 2 --dist loadgroup
 
 lint: setup
 	@$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(PY) -m mypy

@@ -192,6 +192,7 @@ def _matrix(args: argparse.Namespace) -> int:
         print(
             f"{cell.id:<16} {cell.browser:<9} {d.name} {d.viewport}@{d.scale:g}x"
             f"{' touch' if d.touch else ''} · engines {', '.join(cell.engines)} · {tiers}"
+            + (f" · stands for {cell.stands_for}" if cell.stands_for else "")
         )
     print()
     for name, cells in matrix.profiles.items():

@@ -74,6 +74,15 @@ def _seconds(value: Any) -> float:
     return seconds
 
 
+def _on_off(value: Any) -> bool:
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise pytest.UsageError(f"--versions {value!r}: use on or off")
+
+
 def _portal(value: Any) -> str:
     portal = str(value).strip().lower()
     if portal not in ("client", "provider"):
@@ -277,6 +286,22 @@ OPTIONS: tuple[Option, ...] = (
         "extra CSS selectors to mask in step screenshots (comma list)",
         (),
         _csv,
+    ),
+    Option(
+        "versions",
+        "--versions",
+        "COMPAT_VERSIONS",
+        "at the end of the run, check what the target served against each cell's stands_for "
+        "versions (MDN and caniuse data; static evidence): on or off",
+        True,
+        _on_off,
+    ),
+    Option(
+        "versions_allow",
+        "--versions-allow",
+        "COMPAT_VERSIONS_ALLOW",
+        "YAML list of accepted version findings (feature, file, cells, until, reason)",
+        "matrix/versions-allow.yaml",
     ),
     Option(
         "steps",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -39,7 +40,19 @@ class Portal(StrEnum):
 
 
 BROWSERS = ("chromium", "webkit", "firefox")
-ENGINE_NAMES = ("playwright", "webkitgtk", "webdriver", "playwright-server")
+
+
+def _engines() -> dict[str, Any]:
+    """The engine registry (imported here: engines build on this module's Cell)."""
+    from compat_harness.engines import ENGINES
+
+    return dict(ENGINES)
+
+
+def _default_engine() -> str:
+    from compat_harness.engines import DEFAULT_ENGINE
+
+    return DEFAULT_ENGINE
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,8 @@ class Cell:
     tiers: Mapping[Portal, Tier]
     remote: Remote | None = None
     notes: str = ""
+    # The real browser versions the cell stands for, as a browserslist query (compat_harness.versions).
+    stands_for: str | None = None
 
     def tier(self, portal: Portal | str | None) -> Tier:
         """The tier for a portal; for a test spanning both (None), the stricter one."""
@@ -179,6 +194,7 @@ _CELL_KEYS = (
     "timezone",
     "remote",
     "notes",
+    "stands_for",
 )
 _DEVICE_KEYS = (
     "viewport",
@@ -204,6 +220,7 @@ class _Validator:
     def __init__(self, source: str) -> None:
         self.source = source
         self.problems: list[tuple[str | None, int | None, str, str]] = []
+        self.query_lines: dict[str, int] = {}
 
     def problem(self, line: int | None, what: str, fix: str) -> None:
         self.problems.append((self.source, line, what, fix))
@@ -317,15 +334,16 @@ class _Validator:
                 f"use one of: {', '.join(BROWSERS)}{_suggest(str(browser), BROWSERS)}",
             )
             return None
-        engines = raw.get("engines", ["playwright"])
+        engines = raw.get("engines", [_default_engine()])
         if isinstance(engines, str):
             engines = [engines]
+        known = _engines()
         for engine in engines:
-            if engine not in ENGINE_NAMES:
+            if engine not in known:
                 self.problem(
                     raw.key_lines.get("engines", line),
                     f"cell '{cell_id}': unknown engine {engine!r}",
-                    f"use one of: {', '.join(ENGINE_NAMES)}{_suggest(str(engine), ENGINE_NAMES)}",
+                    f"use one of: {', '.join(known)}{_suggest(str(engine), known)}",
                 )
         remote = None
         if "remote" in raw:
@@ -354,12 +372,22 @@ class _Validator:
                     username_env=remote_raw.get("username_env"),
                     password_env=remote_raw.get("password_env"),
                 )
-        if any(e in ("webdriver", "playwright-server") for e in engines) and remote is None:
+        if any(known[e].needs_remote for e in engines if e in known) and remote is None:
             self.problem(
                 line,
                 f"cell '{cell_id}' uses a remote engine without 'remote:'",
                 "add remote: {url: ...}",
             )
+        stands_for = raw.get("stands_for")
+        if stands_for is not None and (not isinstance(stands_for, str) or not stands_for.strip()):
+            self.problem(
+                raw.key_lines.get("stands_for", line),
+                f"cell '{cell_id}': stands_for must be a browserslist query, got {stands_for!r}",
+                'write it as a string, e.g. stands_for: "ios_saf >= 16.4"',
+            )
+            stands_for = None
+        elif stands_for is not None:
+            self.query_lines[cell_id] = raw.key_lines["stands_for"]
         device = devices[device_name].with_overrides(**self.device_fields(raw))
         return Cell(
             id=cell_id,
@@ -369,11 +397,43 @@ class _Validator:
             tiers=self.tiers(raw.get("tier"), raw.key_lines.get("tier", line), cell_id),
             remote=remote,
             notes=str(raw.get("notes", "")),
+            stands_for=stands_for.strip() if stands_for else None,
         )
 
+    def queries(self, cells: Mapping[str, Cell]) -> None:
+        """browserslist reads every stands_for query, once; Node missing only warns."""
+        from compat_harness.versions.tools import ToolsUnavailable, resolve_queries
 
-def parse_matrix(text: str, source: str | Path = "<matrix>") -> Matrix:
-    """Parse and validate matrix YAML. Raises MatrixError naming every problem."""
+        queries = {c.id: c.stands_for for c in cells.values() if c.stands_for}
+        try:
+            answers = resolve_queries(queries)
+        except ToolsUnavailable as exc:
+            warnings.warn(
+                f"{self.source}: stands_for queries not checked: {exc}",
+                VersionsWarning,
+                stacklevel=2,
+            )
+            return
+        for cell_id, answer in answers.items():
+            if answer.get("error"):
+                self.problem(
+                    self.query_lines.get(cell_id),
+                    f"cell '{cell_id}': browserslist cannot read stands_for "
+                    f"{queries[cell_id]!r} ({answer['error']})",
+                    'write a browserslist query, e.g. "ios_saf >= 16.4", "and_chr >= 120", '
+                    '"chrome >= 120" (https://browsersl.ist)',
+                )
+
+
+class VersionsWarning(UserWarning):
+    """The stands_for queries could not be checked here (Node or the tools are missing)."""
+
+
+def parse_matrix(
+    text: str, source: str | Path = "<matrix>", *, check_queries: bool = True
+) -> Matrix:
+    """Parse and validate matrix YAML. Raises MatrixError naming every problem.
+    ``check_queries``: have browserslist read the stands_for queries (a Node process)."""
     name = str(source)
     loader = _LineLoader(text)
     loader.name = name
@@ -438,12 +498,14 @@ def parse_matrix(text: str, source: str | Path = "<matrix>") -> Matrix:
                     f"use one of: {', '.join(cells)}{_suggest(str(member), cells)}",
                 )
         profiles[str(name_)] = tuple(members)
+    if check_queries:
+        v.queries(cells)
     if v.problems:
         raise MatrixError.collect(v.problems)
     return Matrix(cells=cells, profiles=profiles, source=Path(name))
 
 
-def load_matrix(path: str | Path) -> Matrix:
+def load_matrix(path: str | Path, *, check_queries: bool = True) -> Matrix:
     """Load a matrix file; a missing file is a MatrixError too."""
     path = Path(path)
     try:
@@ -452,4 +514,4 @@ def load_matrix(path: str | Path) -> Matrix:
         raise MatrixError(
             path, None, f"cannot read the matrix file ({exc.strerror})", "check --matrix"
         ) from None
-    return parse_matrix(text, path)
+    return parse_matrix(text, path, check_queries=check_queries)

@@ -70,6 +70,16 @@ class Quarantine:
             }
 
 
+def until_date(value: Any) -> dt.date | None:
+    """An entry's ``until`` (a YAML date or YYYY-MM-DD text), None when it is not a date."""
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, dt.date) else None
+
+
 def _line(node: Any) -> int:
     return int(getattr(getattr(node, "start_mark", None), "line", -1)) + 1
 
@@ -106,13 +116,8 @@ def load_quarantine(path: Path, *, required: bool = False) -> Quarantine:
             )
         if bool(raw.get("journey")) == bool(raw.get("test")):
             raise QuarantineError(f"{where}: give exactly one of 'journey' or 'test' (a pattern)")
-        until = raw.get("until")
-        if isinstance(until, str):
-            try:
-                until = dt.date.fromisoformat(until)
-            except ValueError:
-                until = None
-        if not isinstance(until, dt.date):
+        until = until_date(raw.get("until"))
+        if until is None:
             raise QuarantineError(
                 f"{where}: 'until' must be a date (YYYY-MM-DD): a quarantine always ends"
             )

@@ -9,7 +9,10 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from compat_harness.triage import Triage
 
 SCHEMA_VERSION = 1
 
@@ -37,10 +40,39 @@ class ErrorInfo:
     type: str = ""
     step: str | None = None
     details: str = ""
-    category: str = "product"  # product | stored-data | environment | harness
+    # What the harness knows when the test ends: "environment" (the browser could not start) and
+    # "harness" (its own error) stand; a "product" failure's category comes from the pattern
+    # across cells (compat_harness.triage).
+    category: str = "product"
+    # The finding kind that failed the test (a page sentinel); None when the journey's own
+    # assertion failed.
+    sentinel: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+FINDING_KINDS = ("page-error", "failed-request", "stuck-loading", "layout")
+
+
+@dataclass
+class Finding:
+    """What a page sentinel saw while the test ran: a script error, a failed request, a page
+    left loading, a layout fault. ``detail`` holds the kind's own fields (source, line, column,
+    stack; method, url, status, failure; marker, seconds; check, element, box, covered_by)."""
+
+    kind: str  # one of FINDING_KINDS
+    message: str
+    step: str | None = None  # the path of the step it was seen in, as ErrorInfo.step has it
+    page: str | None = None  # the page's URL when seen
+    t: float | None = None  # epoch milliseconds
+    detail: dict[str, Any] = field(default_factory=dict)
+    # Set when an allowlist entry accepted it: {"reason", "until", "entry"}.
+    allowed: dict[str, Any] | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Finding:
+        return cls(**data)
 
 
 @dataclass
@@ -71,6 +103,10 @@ class TestResult:
     quarantine: dict[str, Any] | None = None
     # For paired journeys: which browser profile this run used ("incognito" or "stored").
     profile: str | None = None
+    # What the page sentinels saw, in the order seen (allowlisted ones included, marked).
+    findings: list[Finding] = field(default_factory=list)
+    # The version row (compat_harness.versions): its query, what was collected, the findings.
+    versions: dict[str, Any] | None = None
 
     @property
     def quarantined(self) -> bool:
@@ -88,6 +124,7 @@ class TestResult:
         data = dict(data)
         data["status"] = Status(data["status"])
         data["error"] = ErrorInfo(**data["error"]) if data.get("error") else None
+        data["findings"] = [Finding.from_json(f) for f in data.get("findings") or []]
         return cls(**data)
 
 
@@ -195,6 +232,13 @@ class RunResult:
             return "warn", f"PASSED with warnings — {len(warnings)} failure(s) {why}"
         return "passed", "PASSED"
 
+    def triage(self) -> dict[tuple[str, str], Triage]:
+        """Each failed or flaky result's category from the pattern across the cells and profiles
+        of its test, keyed by (test, cell) (derived, not stored)."""
+        from compat_harness.triage import triage  # triage builds on this module
+
+        return triage(self)
+
     # --- serialisation ---
     def pair_verdicts(self) -> list[dict[str, Any]]:
         """Paired journeys: each (test, cell, stored-data profile) pair of runs beside the fresh
@@ -224,6 +268,7 @@ class RunResult:
             "cells": [c.to_json() for c in self.cells],
             "results": [r.to_json() for r in self.results],
             "pairs": self.pair_verdicts(),
+            "triage": [t.to_json() for t in self.triage().values()],
         }
 
     def write(self, path: Path) -> None:
@@ -233,7 +278,8 @@ class RunResult:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunResult:
-        data = {k: v for k, v in data.items() if k != "pairs"}  # derived from the results
+        # Derived from the results: written for other tools, recomputed here.
+        data = {k: v for k, v in data.items() if k not in ("pairs", "triage")}
         version = data.get("schema_version")
         if version != SCHEMA_VERSION:
             raise ValueError(

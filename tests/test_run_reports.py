@@ -334,18 +334,29 @@ def test_a_failure_keeps_screenshot_dom_console_network_and_video_on_every_engin
 # --- Allure ---------------------------------------------------------------------------------------
 
 
-def test_allure_results_carry_the_matrix_and_the_allure_report_builds(
+def test_allure_results_carry_the_matrix_and_the_triage_and_the_allure_report_builds(
     pytester: pytest.Pytester,
 ) -> None:
     if shutil.which("npm") is None:
         pytest.skip("npm is not installed: Allure 3 (the npm package) cannot be installed")
     pytester.makepyfile(test_demo=DEMO)
-    result = _run(pytester, "al", "--cells", "chrome-desktop", "--allure", "-k", "ok or bad")
+    cells = "chrome-desktop,android-chrome"
+    result = _run(pytester, "al", "--cells", cells, "--allure", "-k", "ok or bad or n and 2")
     assert result.ret == ExitCode.TESTS_FAILED
+    # The triage of the whole run, in the terminal too.
+    result.stdout.fnmatch_lines(
+        [
+            "triage: Product bug: fails on every cell (fails on every cell that ran it"
+            " (chrome-desktop and android-chrome)): test_bad",
+            "triage: Only on phones (fails on android-chrome, the only phone here*): test_n[[]2[]]",
+        ]
+    )
     allure_dir = pytester.path / "reports" / "al" / "allure-results"
     results = [json.loads(p.read_text()) for p in allure_dir.glob("*-result.json")]
     by_name = {r["name"]: r for r in results}
-    assert set(by_name) == {"test_ok[chrome-desktop]", "test_bad[chrome-desktop]"}
+    assert set(by_name) == {
+        f"{test}[{cell}]" for test in ("test_ok", "test_bad") for cell in cells.split(",")
+    } | {"test_n[chrome-desktop-2]", "test_n[android-chrome-2]"}
     bad = by_name["test_bad[chrome-desktop]"]
     labels = {(label["name"], label["value"]) for label in bad["labels"]}
     assert {
@@ -353,8 +364,16 @@ def test_allure_results_carry_the_matrix_and_the_allure_report_builds(
         ("epic", "client portal"),
         ("tag", "chrome-desktop"),
         ("tier", "recommended"),
+        ("compat_test", "test_demo.py::test_bad"),
         ("compat_category", "product"),
     } <= labels
+    # The label set at the end of the test is replaced by the pattern across the cells.
+    phone = {(x["name"], x["value"]) for x in by_name["test_n[android-chrome-2]"]["labels"]}
+    assert ("compat_category", "phone-only") in phone and (
+        "compat_category",
+        "product",
+    ) not in phone
+    assert by_name["test_n[chrome-desktop-2]"]["status"] == "passed"
     assert {"name": "cell", "value": "'chrome-desktop'"} in bad["parameters"]
     assert bad["status"] == "failed" and [s["name"] for s in bad["steps"]] == [
         "Open the page",
@@ -367,9 +386,9 @@ def test_allure_results_carry_the_matrix_and_the_allure_report_builds(
     assert "cell.chrome-desktop=chromium " in env and "fail_on=recommended,supported" in env
     names = [c["name"] for c in json.loads((allure_dir / "categories.json").read_text())]
     assert names[:3] == [
-        "Product bug",
-        "Stored data (cache, cookies, storage)",
-        "Environment (browser, display, network)",
+        "Product bug: fails on every cell",
+        "Only on WebKit cells",
+        "Only on Chromium cells",
     ]
 
     # The Allure 3 CLI (npm, no Java) builds the HTML report; installed once into .allure/.
@@ -378,4 +397,4 @@ def test_allure_results_carry_the_matrix_and_the_allure_report_builds(
     output = generate_allure_report(pytester.path / "reports" / "al", ROOT / ".allure")
     assert (output / "index.html").exists()
     categories = (output / "widgets" / "categories.json").read_text()
-    assert "Product bug" in categories
+    assert "Product bug: fails on every cell" in categories and "Only on phones" in categories

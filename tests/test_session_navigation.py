@@ -11,48 +11,27 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from compat_harness.engines import resolve
-from compat_harness.engines.playwright import PlaywrightEngine, context_args
-from compat_harness.engines.webdriver import WebDriverRuntime
+from compat_harness.engines import RuntimeOptions, TestContext, resolve, start
 from compat_harness.expect import expect
 from compat_harness.matrix import load_matrix
 from compat_harness.session.base import Session, StepLog, Timeouts
-from compat_harness.session.playwright import PlaywrightSession
-from compat_harness.session.webdriver import WebDriverSession
 
 MATRIX = load_matrix(Path(__file__).resolve().parents[1] / "matrix" / "default.yaml")
 
 
 @pytest.fixture(params=["chrome-desktop", "ios-webkit"])
-def session(request: pytest.FixtureRequest) -> Iterator[Session]:
-    cell = MATRIX.cells[request.param]
-    chosen = resolve(cell).chosen
-    assert chosen is not None, f"{cell.id} cannot run here: {resolve(cell).reason}"
-    timeouts = Timeouts(navigation=10)
-    if chosen.engine == "webkitgtk":
-        runtime = WebDriverRuntime(cell, chosen)
-        driver, info = runtime.new_driver()
-        webdriver_session = WebDriverSession(
-            driver,
-            cell,
-            info,
-            timeouts,
-            StepLog(),
-            lambda: runtime.quit(driver),
-            repaint_for_screenshots=runtime.screenshots_need_repaint,
-        )
-        yield webdriver_session
-        webdriver_session.close()
+def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
+    """A session opened the way the plugin opens one, through the cell's engine (standalone)."""
+    resolution = resolve(MATRIX.cells[request.param])
+    assert resolution.ok, f"{request.param} cannot run here: {resolution.reason}"
+    runtime = start(resolution, RuntimeOptions())
+    try:
+        opened = runtime.for_test(TestContext(StepLog(), Timeouts(navigation=10), tmp_path))()
+        yield opened.session
+        opened.session.close()
+    finally:
         runtime.stop()
-        return
-    with sync_playwright() as p:
-        browser = getattr(p, cell.browser).launch(**PlaywrightEngine.launch_args(chosen))
-        page = browser.new_context(**context_args(cell)).new_page()
-        info = PlaywrightEngine.describe(cell, chosen, browser.version, True)
-        yield PlaywrightSession(page, cell, info, timeouts, StepLog())
-        browser.close()
 
 
 def test_a_redirect_from_script_before_load_lands_on_its_page(

@@ -9,19 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from compat_harness.engines import resolve
-from compat_harness.engines.webdriver import WebDriverRuntime
+from compat_harness.engines import RuntimeOptions, resolve
+from compat_harness.engines.webkitgtk import WebKitGTKRuntime
 from compat_harness.matrix import load_matrix
 
 MATRIX = load_matrix(Path(__file__).resolve().parents[1] / "matrix" / "default.yaml")
 
 
 @pytest.fixture
-def runtime() -> Iterator[WebDriverRuntime]:
+def runtime() -> Iterator[WebKitGTKRuntime]:
     cell = MATRIX.cells["ios-webkit"]
     chosen = resolve(cell).chosen
     assert chosen is not None and chosen.engine == "webkitgtk", resolve(cell).reason
-    runtime = WebDriverRuntime(cell, chosen)
+    runtime = WebKitGTKRuntime(cell, chosen, RuntimeOptions())
     yield runtime
     runtime.stop()
 
@@ -35,7 +35,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_the_next_session_is_started_early_and_is_fresh(
-    runtime: WebDriverRuntime, pages_url: str
+    runtime: WebKitGTKRuntime, pages_url: str
 ) -> None:
     first, _ = runtime.new_driver()
     first.get(pages_url + "/arrived")
@@ -57,13 +57,13 @@ def test_the_next_session_is_started_early_and_is_fresh(
     runtime.quit(second)
 
 
-def test_stopping_ends_the_spare_too(runtime: WebDriverRuntime) -> None:
+def test_stopping_ends_the_spare_too(runtime: WebKitGTKRuntime) -> None:
     driver, _ = runtime.new_driver()
     runtime.quit(driver)
     spare = runtime._spare
     assert spare is not None
     spare.result(timeout=30)
-    pids = [p.service.process.pid for p in [*runtime._idle, *runtime._busy.values()]]
+    pids = [p.service.process.pid for p in [*runtime._idle, *runtime._leases.values()]]
     assert len(pids) == 2  # the finished session's driver, kept for reuse, and the spare's
     runtime.stop()
     assert not any(_alive(pid) for pid in pids)

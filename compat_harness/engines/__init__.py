@@ -1,25 +1,60 @@
-"""Engines drive browsers. Each cell names its engines in order of preference; the first one
-available on this machine runs it, and a cell with none is reported not run, with the reason and
-the install command for each engine it tried."""
+"""Engines drive browsers, one module each; ``ENGINES`` is the one list of them. Each cell names
+its engines in order of preference; the first one available on this machine runs it, and a cell
+with none is reported not run, with the reason and the install command for each engine it tried.
+
+Adding an engine: a module here with an ``Engine`` subclass (see ``base``), one line in
+``_REGISTERED``, and a matrix entry naming it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compat_harness.engines.base import Availability, Engine, EngineInfo, EngineKind
-from compat_harness.engines.playwright import PlaywrightEngine, PlaywrightServerEngine
-from compat_harness.engines.webdriver import RemoteWebDriverEngine, WebKitGTKEngine
+from compat_harness.engines.appium import AppiumEngine
+from compat_harness.engines.base import (
+    Availability,
+    BrowserStartError,
+    Engine,
+    EngineInfo,
+    EngineKind,
+    Opened,
+    Probe,
+    Runtime,
+    RuntimeOptions,
+    TestContext,
+)
+from compat_harness.engines.playwright import PlaywrightEngine
+from compat_harness.engines.playwright_server import PlaywrightServerEngine
+from compat_harness.engines.remote_webdriver import RemoteWebDriverEngine
+from compat_harness.engines.selenium_grid import SeleniumGridEngine
+from compat_harness.engines.webkitgtk import WebKitGTKEngine
 from compat_harness.matrix import Cell
 
-ENGINES: dict[str, Engine] = {
-    engine.name: engine
-    for engine in (
-        PlaywrightEngine(),
-        WebKitGTKEngine(),
-        RemoteWebDriverEngine(),
-        PlaywrightServerEngine(),
+_REGISTERED: tuple[Engine, ...] = (
+    PlaywrightEngine(),
+    WebKitGTKEngine(),
+    RemoteWebDriverEngine(),
+    PlaywrightServerEngine(),
+    SeleniumGridEngine(),
+    AppiumEngine(),
+)
+ENGINES: dict[str, Engine] = {engine.name: engine for engine in _REGISTERED}
+# The engine of a cell whose matrix entry names none (and of repro's Chromium stand-in).
+DEFAULT_ENGINE = PlaywrightEngine.name
+
+
+def names() -> tuple[str, ...]:
+    """The engine names a matrix, ``--engine`` or the environment may use."""
+    return tuple(ENGINES)
+
+
+def for_remote_url(url: str) -> Engine | None:
+    """The engine ``--remote CELL=URL`` runs a cell on, by the URL's scheme."""
+    scheme = url.partition("://")[0]
+    return next(
+        (e for e in ENGINES.values() if e.default_for_remote_urls and scheme in e.remote_schemes),
+        None,
     )
-}
 
 
 @dataclass(frozen=True)
@@ -32,6 +67,11 @@ class Resolution:
     @property
     def chosen(self) -> Availability | None:
         return next((a for a in self.tried if a.ok), None)
+
+    @property
+    def engine(self) -> Engine | None:
+        """The chosen engine."""
+        return ENGINES.get(self.chosen.engine) if self.chosen is not None else None
 
     @property
     def ok(self) -> bool:
@@ -55,9 +95,9 @@ class Resolution:
 
 def resolve(cell: Cell, forced: str | None = None) -> Resolution:
     """Try the cell's engines (or only ``forced``) in order, stopping at the first available."""
-    names = (forced,) if forced else cell.engines
+    candidates = (forced,) if forced else cell.engines
     tried: list[Availability] = []
-    for name in names:
+    for name in candidates:
         engine = ENGINES.get(name)
         if engine is None:
             tried.append(
@@ -71,4 +111,30 @@ def resolve(cell: Cell, forced: str | None = None) -> Resolution:
     return Resolution(cell, tuple(tried))
 
 
-__all__ = ["ENGINES", "Availability", "Engine", "EngineInfo", "EngineKind", "Resolution", "resolve"]
+def start(resolution: Resolution, options: RuntimeOptions) -> Runtime:
+    """The runtime of a cell that can run here."""
+    engine, chosen = resolution.engine, resolution.chosen
+    if engine is None or chosen is None:
+        raise BrowserStartError(f"no engine for {resolution.cell.id}: {resolution.reason}")
+    return engine.start(resolution.cell, chosen, options)
+
+
+__all__ = [
+    "DEFAULT_ENGINE",
+    "ENGINES",
+    "Availability",
+    "BrowserStartError",
+    "Engine",
+    "EngineInfo",
+    "EngineKind",
+    "Opened",
+    "Probe",
+    "Resolution",
+    "Runtime",
+    "RuntimeOptions",
+    "TestContext",
+    "for_remote_url",
+    "names",
+    "resolve",
+    "start",
+]

@@ -1,21 +1,40 @@
-"""Playwright engines: local builds (bundled, or the system's Chromium) and a Playwright server.
+"""Playwright with its bundled builds, or the system's Chromium via executable_path.
 
-The browser and context lifecycle belongs to pytest-playwright's fixtures; this module only says
-whether a cell can run, and with which launch and context arguments.
+Under pytest the browser and contexts are pytest-playwright's (``playwright_fixtures``: one browser
+per cell and worker, a fresh context per test, its --headed/--tracing/--video/--output flags);
+standalone (benchmarks, engine-level tests) the runtime launches the browser itself. Either way a
+session's console, page errors and network come from Playwright's events, and a HAR is recorded.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
-import socket
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlparse
+from typing import Any, ClassVar
 
-from compat_harness.engines.base import Availability, Engine, EngineInfo, EngineKind
+from compat_harness.artifacts.capture import Capture
+from compat_harness.engines.base import (
+    Availability,
+    Engine,
+    EngineInfo,
+    EngineKind,
+    Opened,
+    Probe,
+    Runtime,
+    RuntimeOptions,
+    SessionFactory,
+    TestContext,
+    command_version,
+)
 from compat_harness.matrix import Cell
+from compat_harness.versions import collect as served
 
 # Debian's chromium phones home at start unless told not to; on a closed network those
 # connections fail noisily (and slowly). The same flags the product's CI machines use.
@@ -95,6 +114,7 @@ class PlaywrightEngine(Engine):
 
     name = "playwright"
     kind = EngineKind.PLAYWRIGHT
+    pytest_plugins: ClassVar[tuple[str, ...]] = ("compat_harness.engines.playwright_fixtures",)
 
     def check(self, cell: Cell) -> Availability:
         bundled = bundled_executables().get(cell.browser)
@@ -132,19 +152,27 @@ class PlaywrightEngine(Engine):
             )
         return self.unavailable(f"Playwright's {cell.browser} build is not installed", install)
 
-    @staticmethod
-    def launch_args(availability: Availability, *, headless: bool = True) -> dict[str, Any]:
+    def start(self, cell: Cell, availability: Availability, options: RuntimeOptions) -> Runtime:
+        return PlaywrightRuntime(cell, availability, options, self)
+
+    # --- what pytest-playwright's fixtures ask (playwright_fixtures) -----------------------------
+    def launch_args(
+        self, availability: Availability, base: Mapping[str, Any], *, headless: bool
+    ) -> dict[str, Any]:
         """launch() arguments: the system build (its headless shell when headless, as Playwright
         does with its own builds) and the flags it needs on a closed network."""
         options = dict(availability.options)
         shell = options.pop("headless_shell", None)
         if headless and shell:
             options["executable_path"] = shell
-        return options
+        return {**base, **options}
 
-    @staticmethod
+    def connect_options(self, availability: Availability) -> dict[str, Any] | None:
+        """pytest-playwright's connect options (a Playwright server); None: launch locally."""
+        return None
+
     def describe(
-        cell: Cell, availability: Availability, version: str, headless: bool
+        self, cell: Cell, availability: Availability, version: str, headless: bool
     ) -> EngineInfo:
         if not availability.options:
             build = "Playwright build"
@@ -154,50 +182,208 @@ class PlaywrightEngine(Engine):
             build = "system chromium"
         return EngineInfo(
             engine=availability.engine,
-            kind=EngineKind.PLAYWRIGHT
-            if availability.engine == "playwright"
-            else EngineKind.REMOTE,
+            kind=self.kind,
             browser=cell.browser,
             version=version,
-            build=build if availability.engine == "playwright" else f"remote {availability.detail}",
+            build=build,
             headless=headless,
-            display="remote"
-            if availability.engine != "playwright"
-            else "headless"
-            if headless
-            else "headed",
+            display="headless" if headless else "headed",
             device=cell.device.name,
             emulated=True,
             touch_events=cell.device.touch,
         )
 
+    def closeness(self, cell: Cell, info: Mapping[str, Any]) -> list[str]:
+        device = cell.device
+        if cell.browser == "webkit":
+            return ["Playwright's WebKit build instead of Safari; the device is emulated"]
+        if cell.browser == "chromium" and device.mobile:
+            return [
+                f"desktop Chromium emulating {device.name} (screen, touch, user agent) instead of "
+                "Chrome on the phone itself"
+            ]
+        if cell.browser == "chromium":
+            return ["Chromium, the open-source base of Google Chrome (same engine)"]
+        if cell.browser == "firefox":
+            return ["Playwright's Firefox build (same engine as Firefox)"]
+        return []
 
-def _port_open(url: str, timeout: float = 2.0) -> str | None:
-    """None when host:port accepts TCP connections, else the reason."""
-    parsed = urlparse(url)
-    port = parsed.port or (443 if parsed.scheme in ("https", "wss") else 80)
-    try:
-        with socket.create_connection((parsed.hostname or "localhost", port), timeout=timeout):
-            return None
-    except OSError as exc:
-        return f"{parsed.hostname}:{port} does not answer ({exc.strerror or exc})"
+    def probe(self) -> list[Probe]:
+        import importlib.metadata
 
-
-class PlaywrightServerEngine(Engine):
-    """A browser behind a Playwright server (`playwright run-server` / `launch_server`)."""
-
-    name = "playwright-server"
-    kind = EngineKind.REMOTE
-
-    def check(self, cell: Cell) -> Availability:
-        if cell.remote is None or not cell.remote.url.startswith(("ws://", "wss://")):
-            return self.unavailable("no ws:// URL of a Playwright server in the cell's 'remote'")
-        problem = _port_open(cell.remote.url)
-        if problem:
-            return self.unavailable(
-                f"the Playwright server {problem}",
-                "start one: python -m playwright run-server --port 3000",
+        try:
+            rows = [
+                Probe(
+                    "ok", "Playwright", f"Python package {importlib.metadata.version('playwright')}"
+                )
+            ]
+        except importlib.metadata.PackageNotFoundError:
+            return [Probe("missing", "Playwright", "not installed", "pip install playwright")]
+        builds = bundled_executables()
+        for name in ("chromium", "webkit", "firefox"):
+            if builds.get(name):
+                rows.append(Probe("ok", f"Playwright {name}", f"build installed ({builds[name]})"))
+            else:
+                rows.append(
+                    Probe(
+                        "info",
+                        f"Playwright {name}",
+                        "build not installed (cannot be downloaded on every network)",
+                    )
+                )
+        chromium = system_chromium()
+        if chromium:
+            rows.append(
+                Probe("ok", "system Chromium", command_version([chromium, "--version"]) or chromium)
             )
-        return Availability(
-            self.name, True, detail=cell.remote.url, options={"ws_endpoint": cell.remote.url}
-        )
+        elif not builds.get("chromium"):
+            rows.append(
+                Probe(
+                    "missing",
+                    "Chromium",
+                    "neither Playwright's nor the system's",
+                    "sudo apt-get install chromium",
+                )
+            )
+        return rows
+
+
+# --- runtime ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class PlaywrightCapture(Capture):
+    """Everything the pages did, from Playwright's events, and a HAR of the context's traffic."""
+
+    def console_header(self) -> list[str]:
+        return ["# Recorded from Playwright's events: everything the pages did."]
+
+    def network_header(self) -> list[str]:
+        lines = ["# Recorded from Playwright's events: everything the pages did."]
+        if self.har is not None:
+            lines.append("# The full log (headers, timings) is the HAR beside this file.")
+        return lines
+
+    def listen(self, page: Any) -> None:
+        def on_console(message: Any) -> None:
+            loc = message.location or {}
+            where = f"{loc.get('url')}:{loc.get('lineNumber')}" if loc.get("url") else ""
+            self.console.append(
+                {"t": _now(), "type": message.type, "text": message.text, "location": where}
+            )
+
+        def on_error(error: Any) -> None:
+            text = getattr(error, "stack", None) or str(error)
+            self.console.append({"t": _now(), "type": "pageerror", "text": text})
+
+        def on_response(response: Any) -> None:
+            served.on_response(response)
+            request = response.request
+            self.network.append(
+                {
+                    "t": _now(),
+                    "method": request.method,
+                    "status": response.status,
+                    "type": request.resource_type,
+                    "url": response.url,
+                }
+            )
+
+        def on_failed(request: Any) -> None:
+            self.network.append(
+                {
+                    "t": _now(),
+                    "method": request.method,
+                    "status": None,
+                    "failure": request.failure or "failed",
+                    "type": request.resource_type,
+                    "url": request.url,
+                }
+            )
+
+        def on_page(new_page: Any) -> None:
+            new_page.on("console", on_console)
+            new_page.on("pageerror", on_error)
+
+        context = page.context
+        on_page(page)
+        context.on("page", on_page)
+        context.on("response", on_response)
+        context.on("requestfailed", on_failed)
+
+
+def _now() -> float:
+    return time.time() * 1000
+
+
+class PlaywrightRuntime(Runtime):
+    """Contexts from pytest-playwright's ``new_context`` fixture under pytest; else a browser
+    launched (or connected) here, once, on first use."""
+
+    def __init__(
+        self,
+        cell: Cell,
+        availability: Availability,
+        options: RuntimeOptions,
+        engine: PlaywrightEngine,
+    ) -> None:
+        super().__init__(cell, availability, options)
+        self.engine = engine
+        self._own: tuple[Any, Any] | None = None  # (playwright, browser) when standalone
+
+    def for_test(self, test: TestContext) -> SessionFactory:
+        from compat_harness.session.playwright import PlaywrightSession
+
+        if test.fixture is not None:
+            # Taken before the test body, so pytest-playwright closes its contexts only after the
+            # harness's teardown has saved what the failed pages showed.
+            make_context: Callable[..., Any] = test.fixture("new_context")
+            browser: Any = test.fixture("browser")
+            device_args: dict[str, Any] = {}  # pytest-playwright's browser_context_args hold them
+        else:
+            browser = self._browser()
+            make_context = browser.new_context
+            device_args = context_args(self.cell)
+        headless = not self.options.headed
+
+        def open_session() -> Opened:
+            har = test.scratch / f"{uuid.uuid4().hex}.har"
+            # Request bodies left out of the HAR: a sign-in form holds a password.
+            context = make_context(
+                **device_args, record_har_path=str(har), record_har_content="omit"
+            )
+            page = context.new_page()
+            info = self.engine.describe(self.cell, self.availability, browser.version, headless)
+            session = PlaywrightSession(page, self.cell, info, test.timeouts, test.steps)
+            capture = PlaywrightCapture(session, har=har)
+            capture.listen(page)
+            return Opened(session, capture)
+
+        return open_session
+
+    def _browser(self) -> Any:
+        if self._own is None:
+            from playwright.sync_api import sync_playwright
+
+            playwright = sync_playwright().start()
+            browser_type = getattr(playwright, self.cell.browser)
+            connect = self.engine.connect_options(self.availability)
+            if connect is not None:
+                browser = browser_type.connect(connect["endpoint"], timeout=connect["timeout"])
+            else:
+                args = self.engine.launch_args(
+                    self.availability,
+                    {"headless": not self.options.headed},
+                    headless=not self.options.headed,
+                )
+                browser = browser_type.launch(**args)
+            self._own = (playwright, browser)
+        return self._own[1]
+
+    def stop(self) -> None:
+        if self._own is not None:
+            playwright, browser = self._own
+            self._own = None
+            with contextlib.suppress(Exception):  # a crashed browser is already gone
+                browser.close()
+            playwright.stop()

@@ -1,66 +1,43 @@
-"""WebDriver engines: real WebKitGTK on this machine (MiniBrowser under Xvfb) and any remote W3C
-WebDriver endpoint (Selenium Grid, Appium, cloud grids).
+"""What every WebDriver engine shares (local WebKitGTK, a remote endpoint, Selenium Grid, Appium):
+a runtime that starts W3C sessions under a client timeout and retries a hung start once, sizes the
+window to the device, can keep the next test's session ready (a spare), describes what ran, and
+records each session's console and network with a script put into its pages.
 
-Facts these rely on (measured with WebKitGTK 2.50): there is no headless mode, so the browser gets
-an Xvfb screen of the device's pixel size; GDK_SCALE (an integer) sets devicePixelRatio and must be
-in the driver service's environment; ``set_window_rect`` gives an exact viewport (the window has no
-browser chrome in automation mode); no touch events are delivered under Xvfb; a bad MiniBrowser
-argument or a missing display makes new-session hang, hence the client timeout on every start.
+Subclasses say where a session's driver is (``_lease``/``_release``), which capabilities it gets
+(``_options``), and how close what ran is to the device (``_real_device``, ``_describe``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
-import os
-import shutil
 import threading
+import time
 import urllib.request
+from abc import abstractmethod
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from compat_harness.engines.base import Availability, Engine, EngineInfo, EngineKind
-from compat_harness.engines.xvfb import VirtualDisplay
+from compat_harness.artifacts.capture import Capture
+from compat_harness.artifacts.video import ScreenVideo
+from compat_harness.engines.base import (
+    Availability,
+    BrowserStartError,
+    Engine,
+    EngineInfo,
+    EngineKind,
+    Opened,
+    Runtime,
+    RuntimeOptions,
+    SessionFactory,
+    TestContext,
+)
 from compat_harness.matrix import Cell
-
-_MINIBROWSER_GLOBS = (
-    "/usr/lib/*/webkit2gtk-4.1/MiniBrowser",
-    "/usr/lib/*/webkitgtk-6.0/MiniBrowser",
-    "/usr/lib/*/webkit2gtk-4.0/MiniBrowser",
-    "/usr/libexec/webkit2gtk-4.*/MiniBrowser",
-    "/usr/lib/webkit2gtk-4.*/MiniBrowser",
-)
-WEBKITGTK_INSTALL = "sudo apt-get install webkit2gtk-driver xvfb"
-NO_TOUCH_LIMIT = "no touch events: WebKitGTK under Xvfb delivers mouse input only (taps are clicks)"
-NO_COMPOSITING_LIMIT = (
-    "painted without accelerated compositing (COMPAT_WEBKIT_COMPOSITING=1 turns it on)"
-)
+from compat_harness.versions import collect as served
 
 
-class BrowserStartError(RuntimeError):
-    """The engine is installed but the browser did not start: the cell fails with this reason."""
-
-
-def find_minibrowser() -> str | None:
-    explicit = os.environ.get("COMPAT_MINIBROWSER")
-    if explicit:
-        return explicit if os.path.exists(explicit) else None
-    for pattern in _MINIBROWSER_GLOBS:
-        hits = sorted(glob.glob(pattern))
-        if hits:
-            return hits[-1]
-    return None
-
-
-def _compositing_wanted() -> bool:
-    """COMPAT_WEBKIT_COMPOSITING=1, or WebKit's own switch set to 0 by the user."""
-    if os.environ.get("WEBKIT_DISABLE_COMPOSITING_MODE") == "0":
-        return True
-    return os.environ.get("COMPAT_WEBKIT_COMPOSITING", "") not in ("", "0")
-
-
-def _selenium_missing() -> str | None:
+def selenium_missing() -> str | None:
     try:
         import selenium  # noqa: F401
     except ImportError:
@@ -68,218 +45,114 @@ def _selenium_missing() -> str | None:
     return None
 
 
-class WebKitGTKEngine(Engine):
-    """WebKitGTK's WebDriver (WebKitWebDriver) driving MiniBrowser --automation."""
+def endpoint_answers(url: str, timeout: float = 5.0) -> str | None:
+    """None when the WebDriver endpoint's /status answers, else why not."""
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/status", timeout=timeout) as response:
+            response.read()
+    except Exception as exc:
+        return f"the WebDriver endpoint does not answer ({type(exc).__name__}: {exc})"
+    return None
 
-    name = "webkitgtk"
+
+class WebDriverEngine(Engine):
+    """Base of the WebDriver engines (for ``isinstance`` inside ``engines/`` only)."""
+
     kind = EngineKind.WEBDRIVER
 
-    def check(self, cell: Cell) -> Availability:
-        if cell.browser != "webkit":
-            return self.unavailable(f"webkitgtk runs WebKit cells, not {cell.browser}")
-        if problem := _selenium_missing():
-            return self.unavailable(problem, "pip install selenium")
-        explicit = os.environ.get("COMPAT_WEBKIT_DRIVER")
-        if explicit and not os.access(explicit, os.X_OK):
-            return self.unavailable(
-                f"COMPAT_WEBKIT_DRIVER={explicit} is not an executable file",
-                "point COMPAT_WEBKIT_DRIVER at WebKitWebDriver, or unset it",
-            )
-        driver = explicit or shutil.which("WebKitWebDriver")
-        browser = find_minibrowser()
-        if not driver or not browser:
-            if not driver:
-                why = "WebKitGTK's WebKitWebDriver is not installed"
-            elif os.environ.get("COMPAT_MINIBROWSER"):
-                why = f"COMPAT_MINIBROWSER={os.environ['COMPAT_MINIBROWSER']} does not exist"
-            else:
-                why = "WebKitGTK's MiniBrowser is not installed"
-            return self.unavailable(why, WEBKITGTK_INSTALL)
-        if not VirtualDisplay.available() and not os.environ.get("DISPLAY"):
-            return self.unavailable(
-                "no display and no Xvfb to make one", "sudo apt-get install xvfb"
-            )
-        return Availability(
-            self.name,
-            True,
-            detail="WebKitGTK MiniBrowser through WebKitWebDriver",
-            options={"driver": driver, "browser": browser},
-        )
+
+_Ready = tuple[Any, EngineInfo]
 
 
-class RemoteWebDriverEngine(Engine):
-    """Any W3C WebDriver endpoint: Selenium Grid, Appium, a cloud device grid."""
+class WebDriverRuntime(Runtime):
+    """W3C sessions for one cell in one worker, a fresh one per test.
 
-    name = "webdriver"
-    kind = EngineKind.REMOTE
-
-    def check(self, cell: Cell) -> Availability:
-        if cell.remote is None or not cell.remote.url.startswith(("http://", "https://")):
-            return self.unavailable("no http(s) WebDriver URL in the cell's 'remote'")
-        if problem := _selenium_missing():
-            return self.unavailable(problem, "pip install selenium")
-        status_url = cell.remote.url.rstrip("/") + "/status"
-        try:
-            with urllib.request.urlopen(status_url, timeout=5) as response:
-                response.read()
-        except Exception as exc:
-            return self.unavailable(
-                f"the WebDriver endpoint does not answer ({type(exc).__name__}: {exc})",
-                "start the grid/Appium server or fix the cell's remote url",
-            )
-        return Availability(
-            self.name, True, detail=cell.remote.url, options={"url": cell.remote.url}
-        )
-
-
-@dataclass
-class _Driver:
-    """A local WebKitWebDriver process and the screen its browsers paint on (None: the user's)."""
-
-    service: Any
-    screen: VirtualDisplay | None
-
-    def stop(self) -> None:
-        with contextlib.suppress(Exception):  # already gone; nothing to keep
-            self.service.stop()
-        if self.screen is not None:
-            self.screen.stop()
-
-
-class WebDriverRuntime:
-    """The processes one WebDriver cell needs in one worker, and a new session per test.
-
-    WebKitWebDriver serves one session at a time, so every live session (a client and a provider
-    in one journey, the next test's spare) gets its own driver process, on its own virtual screen
-    so that no window covers another's (video records the screen); finished ones are kept for the
-    next session.
+    A session can take half of a short test to start: where the engine allows (``_spare_ok``),
+    the next one is started while the current test runs (a spare), so a test finds its browser
+    ready. The spare has never loaded a page, so it is as fresh as one started on demand.
     """
 
-    def __init__(
-        self,
-        cell: Cell,
-        availability: Availability,
-        *,
-        headed: bool = False,
-        start_timeout: float = 30.0,
-        spare: bool = True,
-    ) -> None:
-        self.cell = cell
-        self.availability = availability
-        self.headed = headed
-        self.spare = spare
-        self.start_timeout = start_timeout
-        self.remote = availability.engine == "webdriver"
-        self.composited = _compositing_wanted()  # read once: the env of every driver follows it
-        self._idle: list[_Driver] = []  # driver processes with no session
-        self._busy: dict[str, _Driver] = {}  # session id -> its driver process
+    # A browser that could not start here will not start for the next test either: its cell's
+    # remaining tests fail at once with the reason. A remote endpoint's refusal (a full queue)
+    # concerns one session only.
+    _start_failures_stick = True
+
+    def __init__(self, cell: Cell, availability: Availability, options: RuntimeOptions) -> None:
+        super().__init__(cell, availability, options)
+        self.limits: list[str] = []
         self._failure: str | None = None
         self._lock = threading.Lock()
+        self._leases: dict[str, Any] = {}  # session id -> what _lease gave it
         self._pool: ThreadPoolExecutor | None = None
-        self._spare: Future[tuple[Any, EngineInfo]] | None = None  # the next test's session
+        self._spare: Future[_Ready] | None = None
         self._stopped = False
-        scale = cell.device.scale
-        self.gdk_scale = max(1, round(scale))
-        self.limits: list[str] = []
-        if not self.remote:
-            if cell.device.touch:
-                self.limits.append(NO_TOUCH_LIMIT)
-            if not self.composited:
-                self.limits.append(NO_COMPOSITING_LIMIT)
-            if self.gdk_scale != scale:
-                self.limits.append(
-                    f"device pixel ratio {scale} rounded to {self.gdk_scale} (GDK_SCALE)"
-                )
 
-    # --- processes ---
-    def _local_env(self, display: str) -> dict[str, str]:
-        """The driver's environment: the display, GDK_SCALE for the pixel ratio, the locale."""
-        env = dict(os.environ)
-        lang = self.cell.device.locale.replace("-", "_") + ".UTF-8"
-        env.update(DISPLAY=display, GDK_SCALE=str(self.gdk_scale), LANG=lang, LC_ALL=lang)
-        # Xvfb has no GPU, so WebKit composites through Mesa's llvmpipe, which by default
-        # rasterizes on one thread per core: a single thread cut WebKitGTK's CPU per test by a
-        # tenth and its wall time by 7% (measured with 2.50, Mesa 22.3, 24 tests).
-        env.setdefault("LP_NUM_THREADS", "0")
-        # Compositing in software GL costs more than painting without it: turning it off cut
-        # WebKitGTK's CPU per test by more than a quarter at the same wall time (2.50, 12 tests
-        # in a loop), which leaves more room for a second worker. The session then nudges a
-        # repaint for each screenshot (see WebDriverSession).
-        if self.composited:
-            env.pop("WEBKIT_DISABLE_COMPOSITING_MODE", None)
-        else:
-            env.setdefault("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-        env.pop("WAYLAND_DISPLAY", None)
-        if self.cell.device.timezone:
-            env["TZ"] = self.cell.device.timezone
-        return env
+    # --- what subclasses say ---------------------------------------------------------------------
+    @abstractmethod
+    def _lease(self) -> tuple[str, Any]:
+        """The driver URL for one new session, and a handle given back to ``_release``."""
 
-    def _new_driver_process(self) -> _Driver:
-        from selenium.webdriver.webkitgtk.service import Service
+    def _release(self, lease: Any, *, broken: bool) -> None:
+        """A session on ``lease`` ended (``broken``: it failed to start or its browser died)."""
 
-        screen = None
-        if self._headed_display:
-            display = os.environ["DISPLAY"]
-        else:
-            vp = self.cell.device.viewport
-            # Room for the window at device pixels (plus slack).
-            screen = VirtualDisplay(vp.width * self.gdk_scale + 64, vp.height * self.gdk_scale + 64)
-            display = screen.start()
-        service = Service(
-            executable_path=self.availability.options["driver"], env=self._local_env(display)
-        )
-        driver = _Driver(service, screen)
-        try:
-            service.start()
-        except BaseException:
-            driver.stop()
-            raise
-        return driver
-
-    def _lease(self) -> tuple[str, _Driver | None]:
-        """A driver URL for one new session, and the local process behind it (None if remote)."""
-        with self._lock:
-            if self._failure:
-                raise BrowserStartError(self._failure)
-            if self.remote:
-                return str(self.availability.options["url"]), None
-            driver = self._idle.pop() if self._idle else None
-        if driver is None:  # started outside the lock: the running test's calls need not wait
-            driver = self._new_driver_process()
-        return str(driver.service.service_url), driver
-
+    @abstractmethod
     def _options(self) -> Any:
-        if self.remote:
-            from selenium.webdriver.common.options import ArgOptions
+        """Selenium options (capabilities) of a new session."""
 
-            options: Any = ArgOptions()
-            for key, value in (self.cell.remote.capabilities if self.cell.remote else {}).items():
-                options.set_capability(key, value)
-            return options
-        from selenium.webdriver.webkitgtk.options import Options
+    def _credentials(self) -> tuple[str | None, str | None]:
+        return None, None
 
-        options = Options()
-        options.binary_location = self.availability.options["browser"]
-        options.add_argument("--automation")
-        # Without --full-screen the window has a header bar (38 px) and a 447 px minimum width,
-        # so phone viewports cannot be had; full-screen + set_window_rect gives the exact size.
-        options.add_argument("--full-screen")
-        if self.cell.device.user_agent:
-            options.add_argument(f"--user-agent={self.cell.device.user_agent}")
-        return options
+    def _spare_ok(self) -> bool:
+        return False
 
-    def new_driver(self) -> tuple[Any, EngineInfo]:
-        """A fresh WebDriver session sized to the device, and what it is.
+    def _real_device(self, capabilities: dict[str, Any]) -> bool:
+        return False
 
-        A local WebKitGTK session takes about 0.45 s to start, half of a short test: the next
-        one is started while the current test runs (a spare), so a test finds its browser ready.
-        The spare has never loaded a page, so it is as fresh as one started on demand.
-        """
+    @abstractmethod
+    def _describe(self, driver: Any) -> EngineInfo:
+        """What ran a session (browser, version, display, limits)."""
+
+    def capture_area(self, driver: Any) -> tuple[str, int, int] | None:
+        """(X display, width, height) a session's browser paints on, for video; None when the
+        harness does not own the display."""
+        return None
+
+    @property
+    def screenshots_need_repaint(self) -> bool:
+        """Whether a screenshot must be preceded by a repaint (see WebDriverSession)."""
+        return False
+
+    # --- sessions --------------------------------------------------------------------------------
+    def for_test(self, test: TestContext) -> SessionFactory:
+        from compat_harness.session.webdriver import WebDriverSession
+
+        def open_session() -> Opened:
+            driver, info = self.new_driver()
+            session = WebDriverSession(
+                driver,
+                self.cell,
+                info,
+                test.timeouts,
+                test.steps,
+                on_close=lambda: self.quit(driver),
+                repaint_for_screenshots=self.screenshots_need_repaint,
+            )
+            capture = WebDriverCapture(session)
+            capture.install(driver)
+            area = self.capture_area(driver)
+            if area is not None and test.video in ("on", "retain-on-failure"):
+                capture.video = ScreenVideo.start(test.scratch, *area)
+            return Opened(session, capture)
+
+        return open_session
+
+    def new_driver(self) -> _Ready:
+        """A fresh WebDriver session sized to the device, and what it is."""
         started = self._take_spare() or self._start()
         self._start_spare()
         return started
 
-    def _take_spare(self) -> tuple[Any, EngineInfo] | None:
+    def _take_spare(self) -> _Ready | None:
         with self._lock:
             spare, self._spare = self._spare, None
         if spare is None:
@@ -296,9 +169,7 @@ class WebDriverRuntime:
         return ready
 
     def _start_spare(self) -> None:
-        # Not for remote endpoints (a grid bills and times out idle sessions) nor headed runs
-        # (an extra window on the user's screen).
-        if self.remote or self.headed or not self.spare:
+        if not self._spare_ok():
             return
         with self._lock:
             if self._failure or self._stopped or self._spare is not None:
@@ -307,21 +178,20 @@ class WebDriverRuntime:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spare-session")
             self._spare = self._pool.submit(self._start)
 
-    def _start(self) -> tuple[Any, EngineInfo]:
+    def _start(self) -> _Ready:
         from selenium import webdriver
         from selenium.webdriver.remote.client_config import ClientConfig
         from selenium.webdriver.remote.remote_connection import RemoteConnection
 
-        username = password = None
-        remote = self.cell.remote
-        if self.remote and remote and remote.username_env and remote.password_env:
-            username = os.environ.get(remote.username_env, "")
-            password = os.environ.get(remote.password_env, "")
-        for attempt in (1, 2):  # a hung start is retried once on a fresh driver (and display)
-            url, process = self._lease()
+        username, password = self._credentials()
+        for attempt in (1, 2):  # a hung start is retried once, on a fresh lease
+            with self._lock:
+                if self._failure:
+                    raise BrowserStartError(self._failure)
+            url, lease = self._lease()
             config = ClientConfig(
                 remote_server_addr=url,
-                timeout=int(self.start_timeout),
+                timeout=int(self.options.start_timeout),
                 username=username,
                 password=password,
             )
@@ -330,41 +200,44 @@ class WebDriverRuntime:
                     command_executor=RemoteConnection(client_config=config), options=self._options()
                 )
             except Exception as exc:
-                reason = f"browser cannot start on {self.cell.id}: {type(exc).__name__}: {exc}"
-                if process is not None:
-                    process.stop()  # the retry gets a new driver and screen
-                if attempt == 2 or self.remote:
-                    with self._lock:
-                        self._failure = reason.splitlines()[0]
-                    raise BrowserStartError(self._failure) from None
+                self._release(lease, broken=True)
+                if attempt == 2 or not self._retry_start(exc):
+                    reason = self.start_error(exc).splitlines()[0]
+                    if self._start_failures_stick:
+                        with self._lock:
+                            self._failure = reason
+                    raise BrowserStartError(reason) from None
                 continue
-            if process is not None:
-                with self._lock:
-                    self._busy[str(driver.session_id)] = process
+            with self._lock:
+                self._leases[str(driver.session_id)] = lease
             self._size(driver)
             return driver, self._describe(driver)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def start_error(self, error: Exception) -> str:
+        """Why the cell's browser could not start, in one line naming the cell."""
+        return f"browser cannot start on {self.cell.id}: {type(error).__name__}: {error}"
+
+    def _retry_start(self, error: Exception) -> bool:
+        """Whether a failed start is worth one more try (a local driver that hung: yes)."""
+        return False
+
     def quit(self, driver: Any) -> None:
-        """End a session; its driver process waits for the next one."""
+        """End a session; its lease is given back for the next one."""
         with self._lock:
-            process = self._busy.pop(str(driver.session_id), None)
+            lease = self._leases.pop(str(driver.session_id), None)
         try:
             driver.quit()
         except Exception:  # the browser died: its driver may be unusable too
-            if process is not None:
-                process.stop()
+            self._release(lease, broken=True)
             return
-        if process is not None:
-            with self._lock:
-                self._idle.append(process)
+        self._release(lease, broken=False)
 
     def _size(self, driver: Any) -> None:
         """Make the viewport exactly the device's; record a limit if the engine will not."""
-        vp = self.cell.device.viewport
-        caps = driver.capabilities
-        if self.remote and str(caps.get("platformName", "")).lower() in ("ios", "android"):
+        if self._real_device(driver.capabilities):
             return  # a real device: its viewport is what it is
+        vp = self.cell.device.viewport
         try:
             driver.set_window_rect(0, 0, vp.width, vp.height)
             w, h = driver.execute_script("return [innerWidth, innerHeight]")
@@ -377,52 +250,9 @@ class WebDriverRuntime:
         if (w, h) != (vp.width, vp.height):
             self._note(f"viewport is {w}x{h}, not the device's {vp}")
 
-    def capture_area(self, driver: Any) -> tuple[str, int, int] | None:
-        """(X display, width, height) of the screen a session's browser paints on, for video;
-        None when the display is not the harness's own (headed, remote)."""
-        with self._lock:
-            process = self._busy.get(str(driver.session_id))
-        if process is None or process.screen is None or process.screen.display is None:
-            return None
-        vp = self.cell.device.viewport
-        return process.screen.display, vp.width * self.gdk_scale, vp.height * self.gdk_scale
-
     def _note(self, limit: str) -> None:
         if limit not in self.limits:
             self.limits.append(limit)
-
-    def _describe(self, driver: Any) -> EngineInfo:
-        caps = driver.capabilities
-        real_device = self.remote and str(caps.get("platformName", "")).lower() in (
-            "ios",
-            "android",
-        )
-        browser = str(caps.get("browserName") or self.cell.browser)
-        if not self.remote:
-            browser = f"{browser} (WebKitGTK)"
-        return EngineInfo(
-            engine=self.availability.engine,
-            kind=EngineKind.REMOTE if self.remote else EngineKind.WEBDRIVER,
-            browser=browser,
-            version=str(caps.get("browserVersion") or caps.get("version") or ""),
-            build="remote WebDriver" if self.remote else "system WebKitGTK",
-            headless=False,
-            display="remote" if self.remote else ("headed" if self._headed_display else "xvfb"),
-            device=self.cell.device.name if not real_device else str(caps.get("deviceName", "")),
-            emulated=not real_device,
-            touch_events=bool(real_device),
-            limits=list(self.limits),
-        )
-
-    @property
-    def screenshots_need_repaint(self) -> bool:
-        """Whether a screenshot must be preceded by a repaint: local WebKitGTK painting without
-        compositing answers one only after the page's next repaint (see WebDriverSession)."""
-        return not self.remote and not self.composited
-
-    @property
-    def _headed_display(self) -> bool:
-        return self.headed and bool(os.environ.get("DISPLAY"))
 
     def stop(self) -> None:
         with self._lock:
@@ -434,9 +264,143 @@ class WebDriverRuntime:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
-        with self._lock:
-            processes = [*self._idle, *self._busy.values()]
-            self._idle.clear()
-            self._busy.clear()
-        for process in processes:
-            process.stop()
+        self._stop_leases()
+
+    def _stop_leases(self) -> None:
+        """End whatever processes the leases hold (local engines)."""
+
+
+# --- capture ---------------------------------------------------------------------------------------
+
+# WebDriver commands after which the page may be a new document (the capture script is gone).
+_NAVIGATING = {
+    "get",
+    "refresh",
+    "goBack",
+    "goForward",
+    "clickElement",
+    "sendKeysToElement",
+    "actions",
+}
+
+_CAPTURE_JS = """
+if (!window.__compatLog) {
+  const log = window.__compatLog = {console: []};
+  // WebKit's stacks hold only frames; Chromium's start with the message.
+  const withStack = (message, stack) =>
+    !stack ? message : stack.includes(message.replace(/^Uncaught /, "")) ? stack : message + "\\n" + stack;
+  const text = (a) => {
+    if (typeof a === "string") return a;
+    if (a instanceof Error) return withStack(String(a), a.stack);
+    try { return JSON.stringify(a); } catch (e) { return String(a); }
+  };
+  for (const level of ["log", "info", "warn", "error", "debug"]) {
+    const original = console[level];
+    console[level] = function (...args) {
+      try { log.console.push({t: Date.now(), type: level, text: args.map(text).join(" ")}); } catch (e) {}
+      return original.apply(this, args);
+    };
+  }
+  window.addEventListener("error", (e) => log.console.push({t: Date.now(), type: "pageerror",
+    text: withStack(e.message || String(e.error), e.error && e.error.stack),
+    location: e.filename ? e.filename + ":" + e.lineno : ""}));
+  window.addEventListener("unhandledrejection", (e) => log.console.push({t: Date.now(), type: "pageerror",
+    text: "unhandled rejection: " + text(e.reason)}));
+}
+"""
+# What the current document logged and loaded since the last harvest (then forgotten in the page).
+_HARVEST_JS = """
+const log = window.__compatLog;
+const seen = window.__compatNetSeen || 0;
+const entries = performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource"));
+window.__compatNetSeen = entries.length;
+return {
+  url: location.href,
+  hooked: !!log,
+  console: log ? log.console.splice(0) : [],
+  network: entries.slice(seen).map((e) => ({
+    t: performance.timeOrigin + e.startTime, url: e.name, type: e.initiatorType || e.entryType,
+    status: e.responseStatus || null, duration_ms: Math.round(e.duration), size: e.transferSize,
+  })),
+};
+"""
+
+
+@dataclass
+class WebDriverCapture(Capture):
+    """WebDriver (classic) has no log API on every engine: a capture script goes into each page
+    the test navigates to, and each page's console buffer and Resource Timing entries are harvested
+    before the next navigation and at the end."""
+
+    unhooked_pages: int = 0
+    _execute: Callable[..., Any] | None = None
+
+    def install(self, driver: Any) -> None:
+        original = driver.execute
+        self._execute = original
+
+        def no_alert() -> bool:
+            # A script run while an alert is open would dismiss it, changing the test.
+            try:
+                original("w3cGetAlertText")
+            except Exception:
+                return True
+            return False
+
+        def execute(command: str, params: Any = None) -> Any:
+            if command in _NAVIGATING:
+                self._harvest_now(no_alert)
+            result = original(command, params)
+            if command in _NAVIGATING:
+                with contextlib.suppress(Exception):
+                    if no_alert():
+                        original("w3cExecuteScript", {"script": _CAPTURE_JS, "args": []})
+            return result
+
+        driver.execute = execute
+        self.console.append({"t": time.time() * 1000, "type": "harness", "text": "session started"})
+
+    def harvest(self) -> None:
+        self._harvest_now(lambda: True)
+
+    def _harvest_now(self, no_alert: Callable[[], bool]) -> None:
+        execute = self._execute
+        if execute is None:
+            return
+        try:
+            if not no_alert():
+                return
+            data = execute("w3cExecuteScript", {"script": _HARVEST_JS, "args": []})["value"]
+        except Exception:  # the page or the browser is gone: keep what was harvested before
+            return
+        if not data or str(data.get("url", "")).startswith("about:"):
+            return
+        self.pages.append(str(data["url"]))
+        self.unhooked_pages += 0 if data.get("hooked") else 1
+        self.console.extend(data.get("console") or [])
+        self.network.extend(data.get("network") or [])
+        served.on_listed(data.get("network") or [])
+
+    def _how(self) -> list[str]:
+        return [
+            "# Recorded by the harness: WebDriver has no log API on this engine, so a small",
+            "# script is put into each page after every navigation or click the test makes,",
+            "# and each page's records are read before it is left and at the end.",
+        ]
+
+    def console_header(self) -> list[str]:
+        return [
+            *self._how(),
+            "# Limits: messages a page logs while it is still loading (before the script is in)",
+            "# are not seen; uncaught errors after that are. "
+            + f"Pages visited: {len(self.pages)}"
+            + (f", {self.unhooked_pages} without the script" if self.unhooked_pages else ""),
+        ]
+
+    def network_header(self) -> list[str]:
+        return [
+            *self._how(),
+            "# Source: the Resource Timing API of each page (what the page loaded, with timings).",
+            "# Limits: no request methods or headers; a status only where the engine reports",
+            "# responseStatus; requests that failed outright may be missing.",
+        ]

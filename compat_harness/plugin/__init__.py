@@ -8,6 +8,7 @@ pytest_plugins = [
     "compat_harness.plugin.browsers",
     "compat_harness.plugin.profiles",
     "compat_harness.plugin.selection",
+    "compat_harness.plugin.versions",
     "compat_harness.plugin.results",
     "compat_harness.plugin.allure",
 ]

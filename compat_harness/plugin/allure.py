@@ -1,9 +1,10 @@
 """Allure results, labelled by the matrix, when allure-pytest writes them (``--allure`` puts them
 in ``reports/<run-id>/allure-results``; ``--alluredir`` anywhere). Each (test, cell) result gets:
-suite = journey, epic = portal, the cell as parameter and tag (plus tier and browser labels), the
-failure's category (product / stored-data / environment / harness) as a label, flaky and
-known (quarantined) flags, and every artifact of the failure attached. The environment and categories
-files are written at the end of the run with the other reports (compat_harness.report.allure)."""
+suite = journey, epic = portal, the cell as parameter and tag (plus tier and browser labels), a
+category label, flaky and known (quarantined) flags, and every artifact of the failure attached.
+At the end of the run (compat_harness.report.allure, with the other reports) the category is
+replaced by the triage across cells, the page sentinels' findings are attached, and the
+environment and categories files are written."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import pytest
 from compat_harness.plugin.cells import plan_of
 from compat_harness.plugin.settings import run_of, settings_of
 from compat_harness.quarantine import Quarantine, load_quarantine
-from compat_harness.report.allure import CATEGORY_LABEL
+from compat_harness.report.allure import CATEGORY_LABEL, TEST_LABEL
 from compat_harness.results import CellRecord, Status, TestResult, tier_for
 
 _QUARANTINE = pytest.StashKey[Quarantine]()
@@ -71,6 +72,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             ("epic", f"{portal} portal" if meta["portal"] else portal),
             ("tag", meta["cell"]),
             ("cell", meta["cell"]),
+            (TEST_LABEL, meta["test"]),
         ]
         if cell is not None:
             tiers = {p.value: t.value for p, t in cell.tiers.items()}

@@ -1,8 +1,7 @@
-"""Browsers per cell. Playwright cells run on pytest-playwright's own fixtures (browser per cell and
-worker, a fresh context per test, its --headed/--tracing/--video/--screenshot/--output flags); this
-module only makes the cell decide the browser, launch and context arguments. WebDriver cells get a
-runtime per worker (display, driver service) and a fresh WebDriver session per test, honouring the
-same flags where the engine can. Suites see only the neutral ``session`` / ``new_session``."""
+"""Browsers per cell: each cell's engine starts a runtime once per worker (browser, driver,
+display) and gives each test fresh sessions; the artifacts recorder keeps what the test's outcome
+and the --screenshot/--video modes say. Suites see only the neutral ``session`` /
+``new_session``; which engine runs a cell is the registry's business (``compat_harness.engines``)."""
 
 from __future__ import annotations
 
@@ -13,10 +12,16 @@ from pathlib import Path
 import pytest
 
 from compat_harness.artifacts import SCREENSHOT_MODE, ArtifactsRecorder
-from compat_harness.engines import Resolution
+from compat_harness.engines import (
+    ENGINES,
+    BrowserStartError,
+    Resolution,
+    Runtime,
+    RuntimeOptions,
+    TestContext,
+    start,
+)
 from compat_harness.engines.base import EngineInfo
-from compat_harness.engines.playwright import PlaywrightEngine
-from compat_harness.engines.webdriver import BrowserStartError, WebDriverRuntime
 from compat_harness.masking import Masking, MaskingError, load_masking
 from compat_harness.matrix import Cell
 from compat_harness.outcomes import not_run
@@ -24,18 +29,19 @@ from compat_harness.plugin.settings import run_of, settings_of
 from compat_harness.results import ErrorInfo
 from compat_harness.session.base import Session, StepLog, Timeouts
 
-PLAYWRIGHT_ENGINES = ("playwright", "playwright-server")
 NewSession = Callable[[], Session]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # pytest-playwright's fixtures are overridden by a module registered now, after every
-    # entry-point plugin: the last registered definition of a fixture wins, whatever order
-    # `-p`, conftest and entry points loaded in.
-    from compat_harness.plugin import playwright_fixtures
+    # Engines' own fixtures (e.g. pytest-playwright's, driven by the cell) are registered now,
+    # after every entry-point plugin: the last registered definition of a fixture wins, whatever
+    # order `-p`, conftest and entry points loaded in.
+    import importlib
 
-    if not config.pluginmanager.is_registered(playwright_fixtures):
-        config.pluginmanager.register(playwright_fixtures, "compat-playwright-fixtures")
+    for name in dict.fromkeys(m for e in ENGINES.values() for m in e.pytest_plugins):
+        module = importlib.import_module(name)
+        if not config.pluginmanager.is_registered(module):
+            config.pluginmanager.register(module, f"compat-{name}")
     if settings_of(config).step_screenshots:
         _masking(config)  # a bad masking file stops the run before anything starts
     args = config.invocation_params.args
@@ -54,17 +60,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.output = str(run_of(config).dir / "artifacts")
 
 
-# --- WebDriver cells -------------------------------------------------------------------------------
-
-
 @pytest.fixture(scope="session")
-def _compat_webdriver_runtime(
+def _compat_runtime(
     cell: Cell, cell_resolution: Resolution, pytestconfig: pytest.Config
-) -> Iterator[WebDriverRuntime]:
-    assert cell_resolution.chosen is not None
-    runtime = WebDriverRuntime(
-        cell, cell_resolution.chosen, headed=bool(pytestconfig.getoption("headed", default=False))
-    )
+) -> Iterator[Runtime]:
+    """The cell's browser processes in this worker (started once, stopped at the end)."""
+    options = RuntimeOptions(headed=bool(pytestconfig.getoption("headed", default=False)))
+    runtime = start(cell_resolution, options)
     yield runtime
     runtime.stop()
 
@@ -98,13 +100,11 @@ def _record_engine(request: pytest.FixtureRequest, info: EngineInfo) -> None:
         props.append(("compat_engine", json.dumps(info.to_json())))
 
 
-def _playwright_info(
-    request: pytest.FixtureRequest, cell: Cell, resolution: Resolution
-) -> EngineInfo:
-    browser = request.getfixturevalue("browser")
-    headless = not request.config.getoption("headed", default=False)
-    assert resolution.chosen is not None
-    return PlaywrightEngine.describe(cell, resolution.chosen, browser.version, headless)
+def _start_failed(request: pytest.FixtureRequest, error: BrowserStartError) -> None:
+    request.node.user_properties.append(
+        ("compat_error_category", ErrorInfo(str(error), category="environment").category)
+    )
+    pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture
@@ -117,53 +117,38 @@ def new_session(
     output_path: str,
 ) -> Iterator[NewSession]:
     """Open another fresh session (context) on this test's cell, e.g. a provider beside a client."""
-    from compat_harness.session.playwright import PlaywrightSession
-    from compat_harness.session.webdriver import WebDriverSession
-
     if not cell_resolution.ok:
         not_run(
             f"no engine for {cell.id}: {cell_resolution.reason} (install: {cell_resolution.install})"
         )
-    assert cell_resolution.chosen is not None
     settings = settings_of(request.config)
     recorder = ArtifactsRecorder(request, output_path, keep_logs=settings.keep_logs)
     if settings.step_screenshots:
         recorder.screenshot_steps(
             compat_steps, _masking(request.config), run_of(request.config).dir
         )
-    webdriver = cell_resolution.chosen.engine not in PLAYWRIGHT_ENGINES
-    # Set up before this fixture yields, so pytest-playwright closes its contexts only after this
-    # fixture's teardown has saved what the failed pages showed.
-    make_context = None if webdriver else request.getfixturevalue("new_context")
+    runtime: Runtime = request.getfixturevalue("_compat_runtime")
+    test = TestContext(
+        steps=compat_steps,
+        timeouts=timeouts,
+        scratch=recorder.scratch,
+        video=recorder.video,
+        fixture=request.getfixturevalue,
+        test_name=request.node.nodeid,
+    )
+    try:
+        open_session = runtime.for_test(test)
+    except BrowserStartError as exc:
+        _start_failed(request, exc)
 
     def factory() -> Session:
-        session: Session
-        if make_context is not None:
-            info = _playwright_info(request, cell, cell_resolution)
-            page = make_context(**recorder.context_args()).new_page()
-            session = PlaywrightSession(page, cell, info, timeouts, compat_steps)
-            recorder.attach(session)
-        else:
-            runtime: WebDriverRuntime = request.getfixturevalue("_compat_webdriver_runtime")
-            try:
-                driver, info = runtime.new_driver()
-            except BrowserStartError as exc:
-                request.node.user_properties.append(
-                    ("compat_error_category", ErrorInfo(str(exc), category="environment").category)
-                )
-                pytest.fail(str(exc), pytrace=False)
-            session = WebDriverSession(
-                driver,
-                cell,
-                info,
-                timeouts,
-                compat_steps,
-                on_close=lambda: runtime.quit(driver),
-                repaint_for_screenshots=runtime.screenshots_need_repaint,
-            )
-            recorder.attach(session, runtime.capture_area(driver))
-        _record_engine(request, info)
-        return session
+        try:
+            opened = open_session()
+        except BrowserStartError as exc:
+            _start_failed(request, exc)
+        recorder.attach(opened.capture)
+        _record_engine(request, opened.session.info)
+        return opened.session
 
     yield factory
     recorder.finish()  # keeps the failure's artifacts, then closes every session

@@ -3,16 +3,15 @@ that uses a browser, and each cell's engine is resolved once per process."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from compat_harness.engines import Resolution, resolve
-from compat_harness.matrix import Cell, Matrix, MatrixError, Remote, load_matrix
-from compat_harness.plugin.settings import settings_of
+from compat_harness.engines import ENGINES, Resolution, for_remote_url, resolve
+from compat_harness.matrix import Cell, Matrix, MatrixError, load_matrix
+from compat_harness.plugin.settings import run_of, settings_of
 
 PLAN = pytest.StashKey["CellPlan"]()
 
@@ -50,7 +49,8 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = settings_of(config)
     path = settings.resolve_path("matrix", Path(config.rootpath))
     try:
-        matrix = load_matrix(path)
+        # browserslist reads the stands_for queries once, in the controller.
+        matrix = load_matrix(path, check_queries=run_of(config).is_controller)
         cells = matrix.select(settings.profile, list(settings.cells) or None)
     except MatrixError as exc:
         raise pytest.UsageError(f"matrix: {exc}") from None
@@ -67,29 +67,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[PLAN] = CellPlan(matrix, cells, settings.engine_overrides)
 
 
-# What a WebDriver endpoint calls each browser (W3C browserName).
-_WEBDRIVER_BROWSER = {"chromium": "chrome", "webkit": "safari", "firefox": "firefox"}
-
-
 def _remote_override(cell: Cell, overrides: tuple[str, ...]) -> Cell:
-    """--remote CELL=URL: the cell runs on that Playwright server or WebDriver endpoint."""
+    """--remote CELL=URL: the cell runs on the browser at that URL, by the engine for its scheme."""
     for item in overrides:
         cell_id, sep, url = item.partition("=")
-        if not sep or not url.startswith(("ws://", "wss://", "http://", "https://")):
-            raise pytest.UsageError(
-                f"--remote {item!r}: write CELL=URL with a ws:// (Playwright server) or http(s):// "
-                "(WebDriver) URL"
+        engine = for_remote_url(url) if sep else None
+        if engine is None:
+            schemes = sorted(
+                {s for e in ENGINES.values() if e.default_for_remote_urls for s in e.remote_schemes}
             )
-        if cell_id != cell.id:
-            continue
-        server = url.startswith(("ws://", "wss://"))
-        capabilities = dict(cell.remote.capabilities) if cell.remote else {}
-        if not server:
-            capabilities.setdefault("browserName", _WEBDRIVER_BROWSER[cell.browser])
-        engine = "playwright-server" if server else "webdriver"
-        return dataclasses.replace(
-            cell, remote=Remote(url=url, capabilities=capabilities), engines=(engine,)
-        )
+            raise pytest.UsageError(
+                f"--remote {item!r}: write CELL=URL with a URL of one of: {', '.join(schemes)} "
+                "(ws:// a Playwright server, http(s):// a WebDriver endpoint)"
+            )
+        if cell_id == cell.id:
+            return engine.point_at(cell, url)
     return cell
 
 

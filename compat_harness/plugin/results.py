@@ -21,6 +21,7 @@ from compat_harness.exitcodes import ExitCode
 from compat_harness.plugin.cells import plan_of
 from compat_harness.plugin.selection import ORDER_PROPERTY
 from compat_harness.plugin.settings import RunContext, run_of, settings_of
+from compat_harness.plugin.versions import version_rows
 from compat_harness.quarantine import Quarantine, QuarantineError, load_quarantine
 from compat_harness.report import write_reports
 from compat_harness.results import (
@@ -190,10 +191,14 @@ class ResultCollector:
     def build(self, config: pytest.Config, finished: float, interrupted: bool) -> RunResult:
         plan = plan_of(config)
         settings = settings_of(config)
-        results = sorted((e.result for e in self.entries.values()), key=lambda r: r.order)
         for entry in self.entries.values():  # stopped mid-test (Ctrl-C): never reported as passed
             if not entry.settled:
                 entry.result.status, entry.result.reason = Status.NOT_RUN, "interrupted"
+        results = sorted(
+            [e.result for e in self.entries.values()]
+            + version_rows(config, interrupted=interrupted),
+            key=lambda r: r.order,
+        )
         self.quarantine.apply(results, dt.date.fromtimestamp(self.run.started))
         cells = []
         for cell in plan.cells:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from compat_harness.report.allure import write_allure_metadata
+from compat_harness.report.allure import write_allure_metadata, write_allure_version_results
 from compat_harness.report.html import write_html
 from compat_harness.report.junit import write_junit
 from compat_harness.report.markdown import write_markdown
@@ -30,6 +30,7 @@ def write_reports(run: RunResult, run_dir: Path, allure_dir: Path | None = None)
     allure_dir = allure_dir or run_dir / "allure-results"
     if allure_dir.is_dir():
         write_allure_metadata(run, allure_dir)
+        write_allure_version_results(run, allure_dir)
         paths["allure"] = allure_dir
     _point_latest(run_dir)
     return paths

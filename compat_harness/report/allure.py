@@ -6,24 +6,25 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from compat_harness.results import RunResult
+from compat_harness.report.findings import STEP_SEPARATOR, as_text
+from compat_harness.results import Finding, RunResult, Status
+from compat_harness.triage import Category, Triage
 
 # Pinned: the categories and config format below were checked against this version.
 ALLURE_PACKAGE = "allure@3.18.0"
 CATEGORY_LABEL = "compat_category"
+TEST_LABEL = "compat_test"  # the result's test id (the matrix row), to find it in results.json
 
-# (name, category label value, matched statuses); Allure 3 matches the label, Allure 2 the trace.
-CATEGORIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("Product bug", "product", ("failed", "broken")),
-    ("Stored data (cache, cookies, storage)", "stored-data", ("failed", "broken")),
-    ("Environment (browser, display, network)", "environment", ("failed", "broken")),
-    ("Harness error", "harness", ("failed", "broken")),
-)
+# One Allure category per triage category; Allure 3 matches the label, Allure 2 the trace.
+_FAILED = ("failed", "broken")
+_TRACE_LINES = re.compile(r"\n*^compat (category|triage): .*$", re.MULTILINE)
 
 
 def environment(run: RunResult) -> dict[str, str]:
@@ -56,15 +57,13 @@ def categories_json() -> list[dict[str, Any]]:
     """Allure 2's categories.json (also read by Allure 3's classic plugin)."""
     rules: list[dict[str, Any]] = [
         {
-            "name": name,
-            "matchedStatuses": list(statuses),
-            "traceRegex": f"[\\s\\S]*compat category: {value}[\\s\\S]*",
+            "name": c.label,
+            "matchedStatuses": list(_FAILED),
+            "traceRegex": f"[\\s\\S]*\\ncompat category: {re.escape(c.value)}\\n[\\s\\S]*",
         }
-        for name, value, statuses in CATEGORIES
+        for c in Category
     ]
-    rules.append(
-        {"name": "Flaky (passed on a retry)", "matchedStatuses": ["passed"], "flaky": True}
-    )
+    rules.append({"name": Category.FLAKY.label, "matchedStatuses": ["passed"], "flaky": True})
     return rules
 
 
@@ -72,12 +71,12 @@ def allure3_config(run: RunResult, output: Path) -> dict[str, Any]:
     """allurerc.json for Allure 3: categories by the harness's label, the run's environment."""
     rules: list[dict[str, Any]] = [
         {
-            "name": name,
-            "matchers": {"statuses": list(statuses), "labels": {CATEGORY_LABEL: f"^{value}$"}},
+            "name": c.label,
+            "matchers": {"statuses": list(_FAILED), "labels": {CATEGORY_LABEL: f"^{c.value}$"}},
         }
-        for name, value, statuses in CATEGORIES
+        for c in Category
     ]
-    rules.append({"name": "Flaky (passed on a retry)", "matchers": {"flaky": True}})
+    rules.append({"name": Category.FLAKY.label, "matchers": {"flaky": True}})
     return {
         "name": f"Compatibility run {run.run.get('id', '')}",
         "output": str(output),
@@ -93,6 +92,138 @@ def write_allure_metadata(run: RunResult, allure_dir: Path) -> None:
     (allure_dir / "categories.json").write_text(
         json.dumps(categories_json(), indent=2) + "\n", encoding="utf-8"
     )
+    apply_triage(run, allure_dir)
+
+
+def apply_triage(run: RunResult, allure_dir: Path) -> None:
+    """Each failed Allure result gets its triage (category label and a line on the trace, which
+    only the whole run can tell) and what the page sentinels saw attached, to the result and
+    to the step it was seen in. Idempotent: a merge runs it again over the copied results."""
+    triage = run.triage()
+    by_key = {(r.test, r.cell): r for r in run.results}
+    for path in sorted(allure_dir.glob("*-result.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        labels = {label.get("name"): label.get("value") for label in data.get("labels", [])}
+        key = (str(labels.get(TEST_LABEL)), str(labels.get("cell")))
+        result = by_key.get(key)
+        if result is None or data.get("status") not in _FAILED:
+            continue
+        found = triage.get(key)
+        if found is not None:
+            _label(data, found)
+        if result.findings and result.status in (Status.FAILED, Status.FLAKY):
+            _attach_findings(data, result.findings, allure_dir)
+        path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _label(data: dict[str, Any], triage: Triage) -> None:
+    data["labels"] = [
+        label for label in data.get("labels", []) if label.get("name") != CATEGORY_LABEL
+    ] + [{"name": CATEGORY_LABEL, "value": triage.category.value}]
+    details = data.setdefault("statusDetails", {})
+    # Allure 2's categories.json matches on text only: the category rides on the trace.
+    trace = _TRACE_LINES.sub("", details.get("trace") or "").rstrip("\n")
+    details["trace"] = (
+        f"{trace}\n\ncompat category: {triage.category.value}\n"
+        f"compat triage: {triage.label} — {triage.reason}\n"
+    )
+
+
+def _attach_findings(data: dict[str, Any], items: list[Finding], allure_dir: Path) -> None:
+    uuid = str(data.get("uuid") or "result")
+    _attach(
+        data,
+        f"{uuid}-findings-attachment.txt",
+        f"seen on the page ({len(items)})",
+        items,
+        allure_dir,
+    )
+    by_step: dict[str, list[Finding]] = {}
+    for f in items:
+        if f.step:
+            by_step.setdefault(f.step, []).append(f)
+    for index, (step_path, here) in enumerate(by_step.items()):
+        step = _find_step(data.get("steps") or [], step_path.split(STEP_SEPARATOR))
+        if step is not None:
+            name = f"{uuid}-findings-{index}-attachment.txt"
+            _attach(step, name, f"seen on the page ({len(here)})", here, allure_dir)
+
+
+def _attach(
+    owner: dict[str, Any], source: str, name: str, items: list[Finding], allure_dir: Path
+) -> None:
+    (allure_dir / source).write_text(as_text(items), encoding="utf-8")
+    attachments = [a for a in owner.get("attachments", []) if a.get("source") != source]
+    owner["attachments"] = [*attachments, {"name": name, "source": source, "type": "text/plain"}]
+
+
+def _find_step(steps: list[dict[str, Any]], path: list[str]) -> dict[str, Any] | None:
+    """The step at the end of a path of step names (nested), else the last step of that name."""
+    level: list[dict[str, Any]] = steps
+    found: dict[str, Any] | None = None
+    for name in path:
+        found = next((s for s in reversed(level) if s.get("name") == name), None)
+        if found is None:
+            break
+        level = found.get("steps") or []
+    if found is not None:
+        return found
+    flat = list(_walk(steps))
+    return next((s for s in reversed(flat) if s.get("name") == path[-1]), None)
+
+
+def _walk(steps: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for step in steps:
+        yield step
+        yield from _walk(step.get("steps") or [])
+
+
+def write_allure_version_results(run: RunResult, allure_dir: Path) -> None:
+    """The version rows as Allure results (they are no pytest test, so allure-pytest writes none):
+    one per cell, labelled like the journeys' results; the same file again on a re-write."""
+    import hashlib
+    import time
+
+    from compat_harness.versions.check import JOURNEY
+    from compat_harness.versions.report import STATIC_NOTE, summary
+
+    statuses = {"passed": "passed", "failed": "failed", "flaky": "passed"}
+    stop = int(time.time() * 1000)
+    for r in run.results:
+        if r.journey != JOURNEY:
+            continue
+        cell = run.cell(r.cell)
+        uuid = hashlib.sha256(f"{run.run.get('id')}/{r.test}/{r.cell}".encode()).hexdigest()[:32]
+        text = "\n".join(summary(r))
+        result = {
+            "uuid": uuid,
+            "historyId": hashlib.sha256(f"{r.test}/{r.cell}".encode()).hexdigest()[:32],
+            "name": f"{r.title} ({r.cell})",
+            "fullName": f"{r.test}[{r.cell}]",
+            "status": statuses.get(r.status.value, "skipped"),
+            "statusDetails": {
+                "message": r.error.message if r.error else (r.reason or STATIC_NOTE),
+                "trace": text + (f"\n\ncompat category: {r.error.category}" if r.error else ""),
+            },
+            "description": f"Static evidence: {STATIC_NOTE}.",
+            "labels": [
+                {"name": "suite", "value": r.journey},
+                {"name": "epic", "value": "both portals"},
+                {"name": "tag", "value": r.cell},
+                {"name": "cell", "value": r.cell},
+                {"name": "tier", "value": run.tier(r)},
+                {"name": "browser", "value": cell.browser if cell else ""},
+                {"name": "evidence", "value": "static"},
+                *([{"name": CATEGORY_LABEL, "value": r.error.category}] if r.error else []),
+            ],
+            "parameters": [{"name": "cell", "value": r.cell}],
+            "start": stop - int(r.duration_s * 1000),
+            "stop": stop,
+        }
+        (allure_dir / f"{uuid}-result.json").write_text(json.dumps(result, indent=1) + "\n")
 
 
 def _escape(value: str) -> str:

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from compat_harness.report import findings
 from compat_harness.report.history import compare, earlier_runs, trend
-from compat_harness.results import RunResult, Status, tier_for
+from compat_harness.results import RunResult, Status, TestResult, tier_for
+from compat_harness.versions.report import view as versions_view
 
 _ENV = Environment(
     loader=PackageLoader("compat_harness.report", "templates"),
     autoescape=select_autoescape(["html", "j2"]),
     trim_blocks=True,
     lstrip_blocks=True,
+)
+_ENV.globals.update(
+    finding_kind=findings.kind_label,
+    finding_where=findings.where,
+    finding_allowed=findings.allowed_note,
+    finding_stack=findings.stack,
 )
 
 ICONS = {
@@ -61,7 +70,14 @@ def _artifact_links(artifacts: dict[str, list[str]]) -> list[dict[str, str]]:
     return links
 
 
+def _findings_summary(result: TestResult) -> str:
+    """'1 page error, 2 failed request(s)': what the sentinels saw, allowlisted ones left out."""
+    counts = Counter(findings.kind_label(f.kind) for f in result.findings if not f.allowed)
+    return ", ".join(f"{n} {kind}" + ("(s)" if n > 1 else "") for kind, n in counts.items())
+
+
 def render_html(run: RunResult, history_root: Path | None = None) -> str:
+    triage = run.triage()
     earlier = earlier_runs(history_root, str(run.run["id"])) if history_root else []
     comparison = compare(run, earlier[0]) if earlier else None
     gating = run.fail_on
@@ -92,6 +108,10 @@ def render_html(run: RunResult, history_root: Path | None = None) -> str:
                     "fails_run": r in gating_failures,
                     "cell": cell,
                     "links": _artifact_links(r.artifacts),
+                    "triage": triage.get((r.test, r.cell)),
+                    "placed": findings.place(r.steps, r.findings),
+                    "findings_summary": _findings_summary(r),
+                    "versions": versions_view(r),
                 }
                 cells.append(entry)
                 details.append(entry)

@@ -5,10 +5,29 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from compat_harness.results import RunResult, Status, tier_for
+from compat_harness.report.findings import as_text
+from compat_harness.results import RunResult, Status, TestResult, tier_for
+from compat_harness.versions.report import summary as versions_summary
+from compat_harness.triage import Triage
+
+
+def _findings_text(result: TestResult) -> str:
+    """What the page sentinels saw, for the failure's text."""
+    return f"\nSeen on the page:\n{as_text(result.findings)}" if result.findings else ""
+
+
+def _triage_properties(case: ET.Element, triage: Triage) -> None:
+    props = ET.SubElement(case, "properties")
+    for name, value in (
+        ("triage", triage.category.value),
+        ("triage.label", triage.label),
+        ("triage.reason", triage.reason),
+    ):
+        ET.SubElement(props, "property", name=name, value=value)
 
 
 def write_junit(run: RunResult, path: Path) -> None:
+    triage = run.triage()
     suites = ET.Element("testsuites", name=f"compat {run.run['id']}")
     totals = {"tests": 0, "failures": 0, "skipped": 0}
     for cell in run.cells:
@@ -44,6 +63,10 @@ def write_junit(run: RunResult, path: Path) -> None:
                 time=f"{r.duration_s:.3f}",
             )
             tier = tier_for(cell, r.portal)
+            found = triage.get((r.test, r.cell))
+            if found is not None:
+                _triage_properties(case, found)
+            head = f"[triage: {found.label}] {found.reason}\n" if found else ""
             if r.status is Status.FAILED and r.error:
                 failure = ET.SubElement(
                     case, "failure", message=r.error.message[:500], type=r.error.type or "failure"
@@ -55,10 +78,15 @@ def write_junit(run: RunResult, path: Path) -> None:
                     else ""
                 )
                 failure.text = (
-                    f"[tier {tier}]{quarantine} step: {r.error.step}\n"
-                    if r.error.step
-                    else f"[tier {tier}]{quarantine}\n"
-                ) + r.error.details
+                    (
+                        f"[tier {tier}]{quarantine} step: {r.error.step}\n"
+                        if r.error.step
+                        else f"[tier {tier}]{quarantine}\n"
+                    )
+                    + head
+                    + _findings_text(r)
+                    + r.error.details
+                )
             elif r.status in (Status.NOT_RUN, Status.NOT_APPLICABLE):
                 ET.SubElement(case, "skipped", message=f"{r.status.label}: {r.reason}"[:500])
             elif r.status is Status.FLAKY:
@@ -66,8 +94,10 @@ def write_junit(run: RunResult, path: Path) -> None:
                 flaky = ET.SubElement(
                     case, "flakyFailure", message=(r.error.message if r.error else "")[:500]
                 )
-                flaky.text = r.error.details if r.error else ""
-            if r.artifacts:
+                flaky.text = head + _findings_text(r) + (r.error.details if r.error else "")
+            if r.versions:  # the version row: what was checked, static evidence
+                ET.SubElement(case, "system-out").text = "\n".join(versions_summary(r))
+            elif r.artifacts:
                 out = ET.SubElement(case, "system-out")
                 out.text = "\n".join(
                     f"[[ATTACHMENT|{p}]]" for paths in r.artifacts.values() for p in paths

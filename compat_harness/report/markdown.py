@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from compat_harness.report.findings import describe
 from compat_harness.report.history import Comparison, compare, earlier_runs
-from compat_harness.results import RunResult, Status
+from compat_harness.results import RunResult, Status, TestResult
+from compat_harness.triage import by_pattern, short_names
+from compat_harness.versions.check import JOURNEY as VERSIONS_JOURNEY
+from compat_harness.versions.report import STATIC_NOTE
+from compat_harness.versions.report import view as versions_view
 
 SYMBOL = {
     Status.PASSED: "✅ passed",
@@ -17,6 +22,15 @@ SYMBOL = {
 
 
 VERDICT_ICON = {"failed": "❌", "warn": "⚠️", "passed": "✅"}
+MAX_FINDINGS = 5  # per failure; the rest are in report.html
+MAX_TESTS = 8  # named per triage pattern
+
+
+def _finding_lines(result: TestResult) -> list[str]:
+    lines = [f"  - {describe(f, with_step=True)}" for f in result.findings[:MAX_FINDINGS]]
+    if len(result.findings) > MAX_FINDINGS:
+        lines.append(f"  - … and {len(result.findings) - MAX_FINDINGS} more (see report.html)")
+    return lines
 
 
 def render_markdown(
@@ -97,6 +111,10 @@ def render_markdown(
     gating = run.gating_failures()
     failures.sort(key=lambda r: (r not in gating, r.status is Status.FLAKY))
     if failures:
+        triage = run.triage()
+        lines += ["", "### Triage across cells", ""]
+        for t, tests in by_pattern(triage):
+            lines.append(f"- **{t.label}** — {t.reason}: {short_names(tests, MAX_TESTS, '`')}")
         lines += ["", f"### Failures ({len(failures)})", ""]
         for r in failures[:max_failures]:
             tier = run.tier(r)
@@ -111,9 +129,12 @@ def render_markdown(
             )
             lines.append(
                 f"- {SYMBOL[r.status]} `{r.test}` on **{r.cell}** ({tier}, {note}){step}: {message}"
+                f" — *{triage[(r.test, r.cell)].label}*"
             )
+            lines += _finding_lines(r)
         if len(failures) > max_failures:
             lines.append(f"- … and {len(failures) - max_failures} more (see report.html)")
+    lines += _versions_section(run)
     expired = [r for r in run.results if r.quarantine and r.quarantine.get("expired")]
     if expired:
         lines += [
@@ -123,6 +144,29 @@ def render_markdown(
         ]
     lines += ["", "Full report: `report.html` in the run folder (screenshots, traces, logs)."]
     return "\n".join(lines) + "\n"
+
+
+def _versions_section(run: RunResult) -> list[str]:
+    """The version rows: static evidence, each cell's query and findings."""
+    rows = [(r, versions_view(r)) for r in run.results if r.journey == VERSIONS_JOURNEY]
+    if not rows:
+        return []
+    lines = ["", f"### Real browser versions ({STATIC_NOTE})", ""]
+    for r, shown in rows:
+        if shown is None:
+            lines.append(f"- **{r.cell}**: {SYMBOL[r.status]} — {r.reason}")
+            continue
+        lines.append(f"- **{r.cell}** (`{shown.query}` = {shown.browsers}): {SYMBOL[r.status]}")
+        for f in shown.findings:
+            state = f" — {f.accepted}" if f.accepted else ""
+            lines.append(
+                f"  - {f.feature} at `{f.where}`: missing in {f.missing_in}; first in "
+                f"{f.first_in}; [{f.source}]({f.source_url}){state}"
+            )
+    first = next((v for _, v in rows if v is not None), None)
+    if first is not None:
+        lines.append(f"- collected: {first.collected}")
+    return lines
 
 
 def write_markdown(run: RunResult, path: Path, history_root: Path | None = None) -> None:

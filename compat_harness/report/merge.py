@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from compat_harness.report import write_reports
-from compat_harness.results import CellRecord, RunResult
+from compat_harness.results import CellRecord, RunResult, TestResult
+from compat_harness.versions.check import TEST_ID as VERSIONS_TEST
+from compat_harness.versions.check import combine
 
 # Written anew for the merged run (they describe the whole run, not one shard).
 _RUN_LEVEL_ALLURE_FILES = {"environment.properties", "categories.json", "executor.json"}
@@ -54,9 +56,13 @@ def merge_runs(shards: list[RunResult], run_id: str) -> RunResult:
             )
     seen: dict[tuple[str, str], str] = {}
     results = []
+    version_rows: dict[str, list[TestResult]] = {}
     for shard in shards:
         for result in shard.results:
             key = (result.test, result.cell)
+            if result.test == VERSIONS_TEST:  # every shard checks what it collected
+                version_rows.setdefault(result.cell, []).append(result)
+                continue
             if key in seen:
                 raise MergeError(
                     f"{result.test} on {result.cell} is in both {seen[key]} and {shard.run.get('id')}:"
@@ -64,6 +70,7 @@ def merge_runs(shards: list[RunResult], run_id: str) -> RunResult:
                 )
             seen[key] = str(shard.run.get("id"))
             results.append(result)
+    results += [combine(rows) for rows in version_rows.values()]
     results.sort(key=lambda r: r.order)
     records: dict[str, list[CellRecord]] = {}
     for shard in shards:

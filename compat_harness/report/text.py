@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from compat_harness.results import RunResult, Status
+from compat_harness.triage import by_pattern, short_names
 
 MARK = {
     Status.PASSED: "pass",
@@ -67,5 +68,7 @@ def terminal_summary(run: RunResult, paths: dict[str, Path], gating: tuple[str, 
                 f"pair {pair['test'].rsplit('::', 1)[-1]} on {pair['cell']} "
                 f"({pair['profile_label']}): {pair['verdict']}"
             )
+    for t, tests in by_pattern(run.triage()):
+        lines.append(f"triage: {t.label} ({t.reason}): {short_names(tests, 3)}")
     lines.append(f"report: {paths['html']}")
     return lines

@@ -91,6 +91,15 @@ document.documentElement.append(style, tick);
 _REPAINT_OFF_JS = """
 for (const id of ['__compat_repaint', '__compat_repaint_style']) document.getElementById(id)?.remove();
 """
+# Scrolls the element into view and says whether a finger at its centre would touch it (or a
+# part of it, or its label): a tap, unlike WebDriver's click, lands on whatever is on top.
+_TAP_TARGET_JS = """
+const el = arguments[0];
+el.scrollIntoView({block: 'center', inline: 'center'});
+const r = el.getBoundingClientRect();
+const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+return !!hit && (el.contains(hit) || (el.labels && [...el.labels].some((l) => l.contains(hit))));
+"""
 # True when the mask layer painted for ``token`` is still in the page (then removes it).
 _MASK_CHECK_JS = """
 const layer = document.getElementById('__compat_mask');
@@ -188,14 +197,17 @@ class WebDriverLocator(Locator):
         return [str(o.text) for o in Select(self._one(actionable=False)).options]
 
     def click(self) -> None:
-        # WebDriver scrolls a target to the viewport's bottom edge, where a fixed footer may cover
-        # it; like Playwright, retry a covered element with other scroll alignments.
+        """A tap (W3C touch pointer actions) on sessions whose engine delivers touch events, a
+        click elsewhere. WebDriver scrolls a target to the viewport's bottom edge, where a fixed
+        footer may cover it; like Playwright, a covered element is retried with other scroll
+        alignments."""
         alignments = iter(["center", "start", "end", "nearest"] * 100)
         driver = self.session.driver
+        press = self.session.tap if self.session.info.touch_events else WebElement.click
 
         def click(el: WebElement) -> None:
             try:
-                el.click()
+                press(el)
             except ElementClickInterceptedException:
                 block = next(alignments)
                 driver.execute_script(f"arguments[0].scrollIntoView({{block: '{block}'}});", el)
@@ -229,9 +241,11 @@ class WebDriverLocator(Locator):
         self._act(f"selecting in {self.query.describe()}", choose)
 
     def set_checked(self, checked: bool = True) -> None:
+        press = self.session.tap if self.session.info.touch_events else WebElement.click
+
         def toggle(el: WebElement) -> None:
             if bool(el.get_property("checked")) != checked:
-                el.click()
+                press(el)
 
         self._act(f"checking {self.query.describe()}", toggle)
 
@@ -259,6 +273,19 @@ class WebDriverSession(Session):
 
     def locator(self, query: Query) -> Locator:
         return WebDriverLocator(self, query)
+
+    def tap(self, element: WebElement) -> None:
+        """A finger's tap at the element's centre, as W3C touch pointer actions."""
+        from selenium.webdriver.common.actions import interaction
+        from selenium.webdriver.common.actions.action_builder import ActionBuilder
+        from selenium.webdriver.common.actions.pointer_input import PointerInput
+
+        if not self.driver.execute_script(_TAP_TARGET_JS, element):
+            raise ElementClickInterceptedException("another element would receive the tap")
+        finger = PointerInput(interaction.POINTER_TOUCH, "finger")  # type: ignore[no-untyped-call]
+        actions = ActionBuilder(self.driver, mouse=finger)
+        actions.pointer_action.move_to(element).pointer_down().pause(0.05).pointer_up()  # type: ignore[no-untyped-call]
+        actions.perform()
 
     def goto(self, url: str) -> None:
         try:

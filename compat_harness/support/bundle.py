@@ -62,6 +62,8 @@ class ReproContext:
     verdicts: list[JourneyVerdict] = field(default_factory=list)
     overall: Verdict = Verdict.INCONCLUSIVE
     advice: tuple[str, ...] = ()
+    # Which version findings (static evidence) apply to the version the person reported.
+    versions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,14 @@ def ticket_text(ctx: ReproContext, entries: list[RunEntry], bundle_name: str) ->
             lines.append(f"  → {verdict.verdict.headline} ({verdict.why})")
             lines += [f"    {n}" for n in verdict.notes]
         lines.append("")
-    lines += [f"VERDICT: {ctx.overall.headline}", "", "What to do:"]
+    lines += [f"VERDICT: {ctx.overall.headline}", ""]
+    if ctx.versions:
+        lines += [
+            "Browser versions (static evidence: the served scripts and styles checked",
+            "against MDN and caniuse data, beside the verdict):",
+        ]
+        lines += [f"- {v}" for v in ctx.versions] + [""]
+    lines += ["What to do:"]
     lines += [f"- {a}" for a in ctx.advice]
     lines += [
         "",
@@ -158,6 +167,9 @@ code{background:#eef1f4;padding:0 .2rem}
 <ul>{% for v in verdicts %}<li><b>{{ v.journey }}</b>: {{ v.verdict.headline }} ({{ v.why }}){% for n in v.notes %}; {{ n }}{% endfor %}</li>{% endfor %}</ul>
 <b>What to do</b><ul>{% for a in advice %}<li>{{ a }}</li>{% endfor %}</ul>
 </div>
+{% if versions %}<h2>Browser versions (static evidence)</h2>
+<p>The scripts and styles the target served, checked against MDN browser-compat-data and caniuse for the version reported; beside the verdict above, not part of it.</p>
+<ul>{% for v in versions %}<li>{{ v }}</li>{% endfor %}</ul>{% endif %}
 <h2>What was tested</h2>
 <p>Reported device: “{{ description }}” ({{ device_label }}). Target: {{ target }}.<br>
 Started {{ started }}, finished {{ finished }}.</p>
@@ -215,6 +227,7 @@ def build_bundle(
             for c in ctx.cells
         ],
         "target": ctx.target,
+        "versions": list(ctx.versions),
         "command": ctx.command,
         "started": _when(ctx.started),
         "finished": _when(ctx.finished),
@@ -226,6 +239,7 @@ def build_bundle(
         headline=ctx.overall.headline,
         verdicts=ctx.verdicts,
         advice=ctx.advice,
+        versions=ctx.versions,
         description=ctx.description,
         device_label=ctx.device_label,
         target=ctx.target,

@@ -10,15 +10,11 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
-import shutil
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compat_harness.engines import resolve
-from compat_harness.engines.playwright import bundled_executables, system_chromium
-from compat_harness.engines.webdriver import WEBKITGTK_INSTALL, find_minibrowser
+from compat_harness.engines import ENGINES, resolve
 from compat_harness.exitcodes import ExitCode
 from compat_harness.matrix import Matrix
 from compat_harness.target import Verdict, check_health
@@ -42,64 +38,15 @@ class Section:
         self.rows.append(("info", name, text))
 
 
-def _version(cmd: list[str]) -> str:
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=15, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else ""
-
-
-def _debian_version(package: str) -> str:
-    if not shutil.which("dpkg-query"):
-        return ""
-    return _version(["dpkg-query", "-W", "-f=${Version}", package])
-
-
 def engines_section() -> Section:
+    """Each registered engine's own probe of this machine."""
     s = Section("Engines")
-    try:
-        s.ok("Playwright", f"Python package {importlib.metadata.version('playwright')}")
-    except importlib.metadata.PackageNotFoundError:
-        s.bad("Playwright", "not installed", "pip install playwright")
-    builds = bundled_executables()
-    for name in ("chromium", "webkit", "firefox"):
-        if builds.get(name):
-            s.ok(f"Playwright {name}", f"build installed ({builds[name]})")
-        else:
-            s.info(
-                f"Playwright {name}", "build not installed (cannot be downloaded on every network)"
-            )
-    chromium = system_chromium()
-    if chromium:
-        s.ok("system Chromium", _version([chromium, "--version"]) or chromium)
-    elif not builds.get("chromium"):
-        s.bad("Chromium", "neither Playwright's nor the system's", "sudo apt-get install chromium")
-    driver = os.environ.get("COMPAT_WEBKIT_DRIVER") or shutil.which("WebKitWebDriver")
-    driver = driver if driver and os.path.exists(driver) else None
-    browser = find_minibrowser()
-    if driver and browser:
-        version = _debian_version("webkit2gtk-driver")
-        s.ok(
-            "WebKitGTK",
-            f"WebKitWebDriver {driver}, MiniBrowser {browser}"
-            + (f" ({version})" if version else ""),
-        )
-    else:
-        missing = " and ".join(
-            n for n, p in (("WebKitWebDriver", driver), ("MiniBrowser", browser)) if not p
-        )
-        s.bad("WebKitGTK", f"{missing} not found: WebKit cells cannot run here", WEBKITGTK_INSTALL)
-    xvfb = shutil.which("Xvfb")
-    if xvfb:
-        s.ok("Xvfb", xvfb)
-    else:
-        s.bad("Xvfb", "not found: WebKitGTK needs a virtual display", "sudo apt-get install xvfb")
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg:
-        s.ok("ffmpeg", f"{ffmpeg} (video of WebDriver cells)")
-    else:
-        s.info("ffmpeg", "not found: no video recording (optional: sudo apt-get install ffmpeg)")
+    for engine in ENGINES.values():
+        for probe in engine.probe():
+            if probe.mark == "missing":
+                s.bad(probe.name, probe.text, probe.fix)
+            else:
+                s.rows.append((probe.mark, probe.name, probe.text))
     return s
 
 

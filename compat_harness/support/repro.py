@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from compat_harness.engines import resolve
+from compat_harness.engines import DEFAULT_ENGINE, ENGINES, resolve
 from compat_harness.exitcodes import ExitCode
 from compat_harness.matrix import Cell, Matrix, MatrixError, Portal, Tier, load_matrix
 from compat_harness.profiles import Pair, Profile, pairs, profile_of
@@ -39,6 +39,9 @@ from compat_harness.support.verdict import (
 )
 from compat_harness.target import TargetError, check_health, probe_mode, validate_url
 from compat_harness.target import Verdict as Health
+from compat_harness.versions.allow import AllowError, load_allowlist, write_subset
+from compat_harness.versions.report import STATIC_NOTE
+from compat_harness.versions.stated import version_notes
 
 BASELINE = "chrome-desktop"
 
@@ -116,33 +119,20 @@ def closeness(cell: Cell, engine: dict[str, Any] | None, substitute_for: Cell | 
             f"touch and user agent ran on {cell.browser}: layout and touch faults show, faults of "
             f"{substitute_for.browser}'s own engine cannot"
         )
-    if engine is None:
-        return notes
-    name, device = engine.get("engine"), cell.device
-    if name == "webkitgtk":
-        real = "Safari on iOS" if device.mobile else "Safari on macOS"
-        notes.append(
-            f"WebKitGTK (Apple's WebKit engine, Linux port) instead of {real}; the device's "
-            "screen size, pixel ratio and user agent are emulated"
-        )
-    elif cell.browser == "webkit":
-        notes.append("Playwright's WebKit build instead of Safari; the device is emulated")
-    elif cell.browser == "chromium" and device.mobile:
-        notes.append(
-            f"desktop Chromium emulating {device.name} (screen, touch, user agent) instead of "
-            "Chrome on the phone itself"
-        )
-    elif cell.browser == "chromium":
-        notes.append("Chromium, the open-source base of Google Chrome (same engine)")
-    elif cell.browser == "firefox":
-        notes.append("Playwright's Firefox build (same engine as Firefox)")
+    ran = ENGINES.get(str(engine.get("engine"))) if engine else None
+    if engine is not None and ran is not None:
+        notes += ran.closeness(cell, engine)
     return notes
 
 
 def _substitute(cell: Cell) -> Cell:
     """The same device on Chromium, when the cell's own engine is missing here."""
     return replace(
-        cell, id=f"{cell.id}-on-chromium", browser="chromium", engines=("playwright",), remote=None
+        cell,
+        id=f"{cell.id}-on-chromium",
+        browser="chromium",
+        engines=(DEFAULT_ENGINE,),
+        remote=None,
     )
 
 
@@ -167,6 +157,7 @@ def _write_matrix(cells: list[Cell], path: Path) -> None:
             "browser": cell.browser,
             "engines": list(cell.engines),
             "tier": {p.value: t.value for p, t in cell.tiers.items()},
+            **({"stands_for": cell.stands_for} if cell.stands_for else {}),
         }
     data = {
         "version": 1,
@@ -180,6 +171,17 @@ def _write_matrix(cells: list[Cell], path: Path) -> None:
         + yaml.safe_dump(data, sort_keys=False),
         encoding="utf-8",
     )
+
+
+def _versions_allowlist(root: Path, matrix: Matrix, cells: list[Cell], run_dir: Path) -> Path:
+    """The project's accepted version findings, for the repro's own cells."""
+    path = run_dir / "repro-versions-allow.yaml"
+    try:
+        allowlist = load_allowlist(root / "matrix" / "versions-allow.yaml", matrix.cells)
+    except AllowError as exc:
+        raise ReproError(f"versions allowlist: {exc}") from None
+    write_subset(allowlist, [c.id for c in cells], path)
+    return path
 
 
 @contextlib.contextmanager
@@ -331,6 +333,7 @@ def _run(args: ReproArgs, root: Path) -> int:
     cells = [device_cell] if device_cell.id == baseline.id else [device_cell, baseline]
     matrix_file = run_dir / "repro-matrix.yaml"
     _write_matrix(cells, matrix_file)
+    allow_file = _versions_allowlist(root, matrix, cells, run_dir)
     profiles = "a fresh profile and one with stored data"
     _say(f"compat repro {repro_id}")
     _say(f'  reported: "{args.device}" → {match.label} → cell {device_cell.id}')
@@ -350,6 +353,7 @@ def _run(args: ReproArgs, root: Path) -> int:
         f"--run-id={repro_id}",
         *([f"--steps={Path(args.steps).resolve()}"] if args.steps else []),
         f"--portal={args.portal}",
+        f"--versions-allow={allow_file}",
         "--both-profiles",
         "--step-screenshots",
         "--keep-logs",
@@ -397,6 +401,7 @@ def _run(args: ReproArgs, root: Path) -> int:
             )
         )
     entries, ctx.verdicts = _judge(run, journeys, device_cell, baseline)
+    ctx.versions = tuple(version_notes(run, device_cell.id, args.device, match.kind))
     ctx.overall = overall(ctx.verdicts)
     ctx.advice = advice_for(ctx.overall, match.kind, args.portal, sign_out_finding(ctx.verdicts))
     ctx.finished = time.time()
@@ -483,6 +488,10 @@ def _print_block(
         _say(f"  {v.journey}: {v.verdict.headline} ({v.why})")
         for note in v.notes:
             _say(f"    {note}")
+    _say()
+    _say(f"Versions (beside the verdict; {STATIC_NOTE}):")
+    for line in ctx.versions:
+        _say(f"  {line}")
     _say()
     _say("What to do:")
     for advice in ctx.advice:

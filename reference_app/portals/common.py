@@ -130,6 +130,7 @@ def page_flags(config: AppConfig, portal: PortalName) -> dict[str, bool]:
         "dateParseMdy": portal == "client" and config.defect("date-parse-mdy"),
         "bookButtonLast": portal == "client" and config.defect("book-button-under-footer"),
         "dashboardCacheKept": config.defect("dashboard-cache-kept-on-signout"),
+        "loginNewerFeatures": config.defect("login-groupby-nesting"),
     }
 
 
@@ -152,9 +153,21 @@ def render_script(ctx: AppContext, portal: PortalName, version: int) -> str:
     """The shared script as built for a release: version constant and flags substituted."""
     flags = page_flags(ctx.config, portal)
     script_flags = {name: flags[name] for name in SCRIPT_FLAGS}
-    return ctx.script_source.replace("__HAVEN_VERSION__", str(version)).replace(
+    source = ctx.script_source
+    if ctx.config.defect("script-array-fromasync"):
+        source = _FROM_ASYNC + source
+    return source.replace("__HAVEN_VERSION__", str(version)).replace(
         "__HAVEN_FLAGS__", json.dumps(script_flags, sort_keys=True)
     )
+
+
+# The defect script-array-fromasync: a first statement that Chrome before 121 cannot run, so the
+# whole shared script stops there (only served with the defect on: the check reads what is served).
+_FROM_ASYNC = """/* release check */
+Array.fromAsync([Promise.resolve('__HAVEN_VERSION__')]).then(function (versions) {
+  document.documentElement.dataset.release = versions[0];
+});
+"""
 
 
 # --- users and sessions ---------------------------------------------------------------------------

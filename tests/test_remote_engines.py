@@ -1,0 +1,329 @@
+"""Real remote engines, started here on loopback once for this module: a Selenium Grid 4 (a hub,
+a node serving Chromium through Debian's chromedriver, relay nodes in front of WebKitWebDriver under
+Xvfb) and Appium 3 with its Chromium driver. The default journeys run through them with two
+workers and give the same results as the local cells; the grid's own failures (no node for the
+capabilities, a queue that times out, a node killed mid-test) are clear and fail only their cells;
+taps on a touch cell are real touch events."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from compat_harness.engines.appium import start_local_appium
+from compat_harness.engines.playwright import SYSTEM_CHROMIUM_ARGS, system_headless_shell
+from compat_harness.engines.selenium_grid import LocalGrid, start_local_grid
+from compat_harness.engines.servers import ServerProcess
+from compat_harness.engines.webkitgtk import find_minibrowser
+from compat_harness.results import Status
+from tests.support.matrix_run import describe, run_suites
+
+pytestmark = pytest.mark.xdist_group("remote-engines")  # one grid and one Appium per test run
+
+DEFAULT = ("chrome-desktop", "ios-webkit", "android-chrome")
+# The remote twin of each default cell.
+TWINS = {
+    "grid-chrome-desktop": "chrome-desktop",
+    "grid-ios-webkit": "ios-webkit",
+    "grid-android-chrome": "android-chrome",
+    "appium-android-chrome": "android-chrome",
+}
+
+
+@pytest.fixture(scope="module")
+def grid() -> Iterator[LocalGrid]:
+    grid = start_local_grid(chromium_slots=3, webkit_slots=3)
+    yield grid
+    grid.stop()
+
+
+@pytest.fixture(scope="module")
+def appium() -> Iterator[str]:
+    url, servers = start_local_appium()
+    yield url
+    servers.stop()
+
+
+def _chrome_options() -> str:
+    args = ", ".join(f'"{a}"' for a in ("--headless", "--no-sandbox", *SYSTEM_CHROMIUM_ARGS))
+    return f'"goog:chromeOptions": {{binary: "{system_headless_shell()}", args: [{args}]}}'
+
+
+def _matrix(path: Path, grid_url: str, appium_url: str, extra: str = "") -> Path:
+    chrome = _chrome_options()
+    path.write_text(
+        f"""
+cells:
+  chrome-desktop: {{device: Desktop 1440, browser: chromium, engines: [playwright], tier: recommended}}
+  ios-webkit: {{device: iPhone 14, browser: webkit, engines: [webkitgtk], tier: supported}}
+  android-chrome: {{device: Pixel 7, browser: chromium, engines: [playwright], tier: supported}}
+  grid-chrome-desktop:
+    device: Desktop 1440
+    browser: chromium
+    engines: [selenium-grid]
+    tier: recommended
+    remote: {{url: "{grid_url}", capabilities: {{{chrome}}}}}
+  grid-ios-webkit:
+    device: iPhone 14
+    browser: webkit
+    engines: [selenium-grid]
+    tier: supported
+    remote:
+      url: "{grid_url}"
+      capabilities:
+        browserName: MiniBrowser
+        "webkitgtk:browserOptions": {{binary: "{find_minibrowser()}"}}
+  grid-android-chrome:
+    device: Pixel 7
+    browser: chromium
+    engines: [selenium-grid]
+    tier: supported
+    remote: {{url: "{grid_url}", capabilities: {{{chrome}}}}}
+  appium-android-chrome:
+    device: Pixel 7
+    browser: chromium
+    engines: [appium]
+    tier: supported
+    remote:
+      url: "{appium_url}"
+      capabilities:
+        platformName: linux
+        "appium:automationName": Chromium
+        "appium:executable": /usr/bin/chromedriver
+        {chrome}
+{extra}
+profiles:
+  default: [chrome-desktop, ios-webkit, android-chrome]
+  remote: [chrome-desktop, ios-webkit, android-chrome, grid-chrome-desktop, grid-ios-webkit, grid-android-chrome, appium-android-chrome]
+"""
+    )
+    return path
+
+
+def test_default_journeys_through_the_grid_and_appium_match_the_local_cells(
+    tmp_path: Path, grid: LocalGrid, appium: str
+) -> None:
+    matrix = _matrix(tmp_path / "matrix.yaml", grid.url, appium)
+    run = run_suites(
+        [
+            "suites",
+            f"--matrix={matrix}",
+            "--profile=remote",
+            "-n",
+            "2",
+            "--shuffle",
+            "3",
+            "--expect-timeout",
+            "10",
+            "--action-timeout",
+            "15",
+        ],
+        tmp_path / "r",
+    )
+    statuses = {(r.test, r.cell): r.status for r in run.run.results}
+    tests = {test for test, _ in statuses}
+    for remote, local in TWINS.items():
+        cell = run.cell(remote)
+        engine = cell.engine or {}
+        assert cell.status == "ran" and engine.get("kind") == "remote", cell
+        differ = {
+            (t, remote) for t in tests if statuses.get((t, remote)) != statuses.get((t, local))
+        }
+        assert not differ, f"{remote} differs from {local}:\n" + describe(differ, run.run.results)
+    bad = run.with_status(Status.FAILED, Status.FLAKY, Status.NOT_RUN)
+    assert not bad, describe(bad, run.run.results)
+    appium_engine = run.cell("appium-android-chrome").engine or {}
+    # The device's own viewport and user agent, as the browser reported them, are recorded.
+    assert appium_engine["viewport"] == "412x915", appium_engine
+    assert "Android" in appium_engine["user_agent"] and appium_engine["touch_events"]
+    assert appium_engine["engine"] == "appium" and "Appium" in appium_engine["build"]
+
+
+def test_taps_on_remote_touch_cells_are_real_touch_events(
+    tmp_path: Path, grid: LocalGrid, appium: str
+) -> None:
+    """The touch-only defect (a touchend handler cancels the tap's click) shows on the remote
+    phone cells exactly as on the local one: their taps are W3C touch pointer actions."""
+    matrix = _matrix(tmp_path / "matrix.yaml", grid.url, appium)
+    run = run_suites(
+        [
+            "suites/test_login_url.py",
+            f"--matrix={matrix}",
+            "--cells=android-chrome,grid-android-chrome,appium-android-chrome,grid-chrome-desktop",
+            "-k",
+            "test_sign_in_and_out",
+        ],
+        tmp_path / "r",
+        defects=("touch-submit",),
+    )
+    by_cell: dict[str, set[Status]] = {}
+    for r in run.run.results:
+        by_cell.setdefault(r.cell, set()).add(r.status)
+    assert by_cell["android-chrome"] == {Status.FAILED}, by_cell
+    assert by_cell["grid-android-chrome"] == {Status.FAILED}, describe(
+        run.with_status(Status.PASSED), run.run.results
+    )
+    assert by_cell["appium-android-chrome"] == {Status.FAILED}, by_cell
+    assert by_cell["grid-chrome-desktop"] == {Status.PASSED}, by_cell  # mouse clicks still work
+
+
+def test_a_cell_no_grid_node_serves_is_not_run_with_what_the_grid_offers(
+    tmp_path: Path, grid: LocalGrid, appium: str
+) -> None:
+    extra = f"""
+  grid-firefox:
+    device: Desktop 1440
+    browser: firefox
+    engines: [selenium-grid]
+    tier: supported
+    remote: {{url: "{grid.url}"}}
+"""
+    matrix = _matrix(tmp_path / "matrix.yaml", grid.url, appium, extra)
+    run = run_suites(
+        [
+            "suites/test_login_url.py",
+            f"--matrix={matrix}",
+            "--cells=grid-firefox,grid-chrome-desktop",
+            "-k",
+            "test_login_page_loads",
+        ],
+        tmp_path / "r",
+    )
+    firefox = run.cell("grid-firefox")
+    assert firefox.status == "not_run", firefox
+    assert "no node of the Selenium Grid" in firefox.reason and "'firefox'" in firefox.reason
+    assert "chrome" in firefox.reason and "MiniBrowser" in firefox.reason, firefox.reason
+    assert "add a node" in firefox.install
+    assert {r.status for r in run.run.results if r.cell == "grid-chrome-desktop"} == {Status.PASSED}
+
+
+def test_a_full_grid_queue_times_out_with_a_clear_reason(tmp_path: Path, appium: str) -> None:
+    """One Chromium slot and a 3 s queue: the journey that needs a second browser (the provider
+    confirms) cannot get one; its test fails saying so, single-browser tests pass."""
+    small = start_local_grid(chromium_slots=1, webkit_slots=0, queue_timeout=3)
+    try:
+        matrix = _matrix(tmp_path / "matrix.yaml", small.url, appium)
+        run = run_suites(
+            [
+                "suites/test_booking.py",
+                f"--matrix={matrix}",
+                "--cells=grid-chrome-desktop",
+                "-k",
+                "provider_confirms or psychiatry",
+            ],
+            tmp_path / "r",
+        )
+    finally:
+        small.stop()
+    results = {r.test.rpartition("::")[2]: r for r in run.run.results}
+    confirm = results["test_book_then_the_provider_confirms"]
+    assert confirm.status is Status.FAILED and confirm.error is not None
+    assert "queued the new session" in confirm.error.message, confirm.error.message
+    assert confirm.error.category == "environment"
+    assert results["test_psychiatry_is_video_only"].status is Status.PASSED
+
+
+KILLED = """
+import os, pathlib, time
+import pytest
+
+pytestmark = pytest.mark.journey("node-killed", portal="client")
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_uses_the_grid(session, target, n):
+    session.goto(target.url("client", "/login"))
+    if n == 1:
+        pathlib.Path(os.environ["READY_FILE"]).write_text(session.cell.id)
+        deadline = time.monotonic() + 60
+        while not pathlib.Path(os.environ["KILLED_FILE"]).exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    session.goto(target.url("client", "/login?again=1"))
+    assert session.title()
+"""
+
+
+def test_a_node_killed_mid_test_fails_that_test_only(
+    tmp_path: Path, grid: LocalGrid, appium: str
+) -> None:
+    """The WebKit relay node serving a test (and its driver) is killed while the test runs: that
+    test fails on that cell; the cell's next test gets a session on another node; other cells are
+    untouched."""
+    import subprocess
+    import sys
+
+    from tests.support.matrix_run import ROOT
+
+    suite = tmp_path / "test_node_killed.py"
+    suite.write_text(KILLED)
+    matrix = _matrix(tmp_path / "matrix.yaml", grid.url, appium)
+    ready, killed = tmp_path / "ready", tmp_path / "killed"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPAT_", "PYTEST_"))}
+    env.update(READY_FILE=str(ready), KILLED_FILE=str(killed))
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(suite),
+        "-p",
+        "compat_harness.plugin",
+        "-p",
+        "fixtures.accounts",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        f"--matrix={matrix}",
+        "--cells=grid-ios-webkit,chrome-desktop",
+        "--report-dir",
+        str(tmp_path / "r"),
+        "--run-id",
+        "run",
+        "--rootdir",
+        str(ROOT),
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    deadline = time.monotonic() + 120
+    while not ready.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert ready.exists(), proc.communicate()[0].decode()[-3000:]
+    # The relay nodes' drivers: kill every WebKitWebDriver that has a session (its browser with
+    # it) and its relay node, as a crashed machine would.
+    busy = _busy_webkit_servers(grid)
+    assert busy, "no WebKit relay is serving a session"
+    for server in busy:
+        os.killpg(server.proc.pid, signal.SIGKILL)
+    killed.write_text("x")
+    output = proc.communicate(timeout=300)[0].decode()
+    results = json.loads((tmp_path / "r" / "run" / "results.json").read_text())["results"]
+    by = {(r["test"].rpartition("[")[2].rstrip("]"), r["cell"]): r for r in results}
+    first = by[("1", "grid-ios-webkit")]
+    assert first["status"] == "failed", output[-3000:]
+    assert by[("2", "grid-ios-webkit")]["status"] == "passed", output[-3000:]
+    assert (
+        by[("1", "chrome-desktop")]["status"] == by[("2", "chrome-desktop")]["status"] == "passed"
+    )
+
+
+def _busy_webkit_servers(grid: LocalGrid) -> list[ServerProcess]:
+    """The relay node and WebKitWebDriver pairs whose driver has a live session."""
+    import urllib.request
+
+    busy = []
+    for server in grid.servers.processes:
+        if not server.name.startswith("webkitwebdriver-"):
+            continue
+        port = next(a for a in server.proc.args if str(a).startswith("--port="))  # type: ignore[union-attr]  # args is the command list
+        url = f"http://127.0.0.1:{str(port).partition('=')[2]}/status"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            status = json.loads(response.read())["value"]
+        if not status.get("ready", True):  # WebKitWebDriver is not ready while it has a session
+            index = server.name.rpartition("-")[2]
+            busy += [server, grid.node(f"node-webkit-{index}")]
+    return busy
