@@ -101,7 +101,8 @@ class TestResult:
     artifact_dir: str = ""
     # Set when a quarantine entry matches: {"reason", "until", "expired", "entry"}.
     quarantine: dict[str, Any] | None = None
-    # For paired journeys: which browser profile this run used ("incognito" or "stored").
+    # For paired journeys: which browser profile this run used ("incognito", or the stored-data
+    # profiles "stored" (the earlier visit signed out) and "tab_closed" (it stayed signed in)).
     profile: str | None = None
     # What the page sentinels saw, in the order seen (allowlisted ones included, marked).
     findings: list[Finding] = field(default_factory=list)

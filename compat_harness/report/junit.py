@@ -7,8 +7,8 @@ from pathlib import Path
 
 from compat_harness.report.findings import as_text
 from compat_harness.results import RunResult, Status, TestResult, tier_for
-from compat_harness.versions.report import summary as versions_summary
 from compat_harness.triage import Triage
+from compat_harness.versions.report import summary as versions_summary
 
 
 def _findings_text(result: TestResult) -> str:
