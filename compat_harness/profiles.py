@@ -34,11 +34,20 @@ class Profile(StrEnum):
     def label(self) -> str:
         return _LABELS[self]
 
+    @property
+    def history(self) -> str:
+        """How the earlier visit behind a stored profile ended, in words."""
+        return _HISTORIES.get(self, "no earlier visit")
+
 
 _LABELS = {
     Profile.INCOGNITO: "fresh (incognito) profile",
     Profile.STORED: "stored data, signed out",
     Profile.TAB_CLOSED: "stored data, tab closed while signed in",
+}
+_HISTORIES = {
+    Profile.STORED: "the earlier visit signed out",
+    Profile.TAB_CLOSED: "the earlier visit closed the tab, still signed in",
 }
 STORED_PROFILES = (Profile.STORED, Profile.TAB_CLOSED)
 

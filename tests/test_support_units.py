@@ -172,7 +172,7 @@ def test_stored_data_advice_says_sign_out_only_where_it_helped() -> None:
     ]
     verdict = judge_profiles("j", helped, None)
     assert verdict.verdict is Verdict.STORED_DATA and verdict.sign_out is SignOut.HELPS
-    assert "tab closed" in verdict.why
+    assert "closed the tab" in verdict.why
     advice = " ".join(advice_for(verdict.verdict, "desktop", "client", verdict.sign_out))
     assert "Sign out and back in first" in advice
     both = [_profile_pair(Profile.STORED, F), _profile_pair(Profile.TAB_CLOSED, F)]

@@ -173,7 +173,7 @@ def judge(journey: str, device: Pair | None, baseline: Pair | None) -> JourneyVe
         return JourneyVerdict(
             journey,
             Verdict.STORED_DATA,
-            f"passes in a fresh profile, fails with stored data ({device.profile.label})",
+            f"passes in a fresh profile, fails with stored data ({device.profile.history})",
             sign_out=_sign_out(device),
         )
     fresh_only = device.stored in _PASSING
