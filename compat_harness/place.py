@@ -36,15 +36,15 @@ class Place:
         url = str(seen["url"])
         heading = " ".join(str(seen["heading"] or "").split())
         if not self.url.search(url):
-            return f"not on {self.name}: the browser is at {url}" + _showing(heading, seen)
+            return f"the browser is at {url}" + _showing(heading, seen)
         if not seen["shown"]:
-            return f"{self.name} ({url}) shows no main heading"
+            return f"{url} shows no main heading"
         if isinstance(self.heading, re.Pattern):
             if self.heading.search(heading):
                 return None
         elif heading == " ".join(self.heading.split()):
             return None
-        return f"{self.name} ({url}) is headed {heading!r}, not {_show(self.heading)}"
+        return f"{url} is headed {heading!r}, not {_show(self.heading)}"
 
 
 def _showing(heading: str, seen: dict[str, object]) -> str:

@@ -107,7 +107,10 @@ def test_absence_holds_on_the_page_it_names() -> None:
 @pytest.mark.parametrize(
     ("page", "says"),
     [
-        (_Page(BASE + "/schedule/sessions/3/cancel", "Page not found"), "not on the Schedule page"),
+        (
+            _Page(BASE + "/schedule/sessions/3/cancel", "Page not found"),
+            "on the Schedule page, but the browser is at",
+        ),
         (_Page(BASE + "/schedule", "This session can no longer be changed."), "is headed"),
         (_Page(BASE + "/schedule", None, shown=False), "shows no main heading"),
         (_Page("about:blank", None), "a page with no heading"),
