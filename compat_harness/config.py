@@ -80,7 +80,7 @@ def _on_off(value: Any) -> bool:
         return True
     if text in ("0", "false", "no", "off"):
         return False
-    raise pytest.UsageError(f"--versions {value!r}: use on or off")
+    raise pytest.UsageError(f"{value!r}: use on or off")
 
 
 def _portal(value: Any) -> str:
@@ -304,6 +304,39 @@ OPTIONS: tuple[Option, ...] = (
         "matrix/versions-allow.yaml",
     ),
     Option(
+        "sentinels",
+        "--sentinels",
+        "COMPAT_SENTINELS",
+        "page sentinels on every page a journey visits (script errors, failed requests, pages "
+        "left loading, layout at the device's viewport): on or off (off is for measuring; known "
+        "noise goes into the allowlist)",
+        True,
+        _on_off,
+    ),
+    Option(
+        "sentinels_allow",
+        "--sentinels-allow",
+        "COMPAT_SENTINELS_ALLOW",
+        "YAML list of accepted page findings (kind, url and message patterns, cells, until, reason)",
+        "matrix/sentinels-allow.yaml",
+    ),
+    Option(
+        "stuck_after",
+        "--stuck-after",
+        "COMPAT_STUCK_AFTER",
+        "seconds a busy marker may stay after a step ends before the page counts as left loading",
+        5.0,
+        _seconds,
+    ),
+    Option(
+        "busy_text",
+        "--busy-text",
+        "COMPAT_BUSY_TEXT",
+        "the product's loading wording (comma list), besides aria-busy and progress bars",
+        ("Loading…", "Loading...", "Please wait"),
+        _csv,
+    ),
+    Option(
         "steps",
         "--steps",
         "COMPAT_STEPS",
@@ -389,5 +422,12 @@ def read_settings(config: pytest.Config, env: dict[str, str] | None = None) -> S
         if raw is None:
             values[opt.dest], sources[opt.dest] = opt.default, "default"
             continue
-        values[opt.dest], sources[opt.dest] = opt.parse(raw), source
+        try:
+            values[opt.dest], sources[opt.dest] = opt.parse(raw), source
+        except pytest.UsageError as exc:
+            text = str(exc)
+            if text.startswith(opt.flag):
+                raise
+            where = "" if source == "command line" else f" ({source})"
+            raise pytest.UsageError(f"{opt.flag}{where} {text}") from None
     return Settings(values, sources)

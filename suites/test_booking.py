@@ -227,6 +227,7 @@ def test_couples_room_only_its_creator_schedules(
     """In a couples room the partner is told only the room's creator can schedule; the creator can."""
     partner = scenario["partner"]
     sign_in(session, target, Portal.CLIENT, partner["email"], partner["password"])
+    session.expect_answer(403, "/schedule/new")  # the partner may not schedule
     BookingFlow(session, target).start().choose_room("Maya Chen · Couples therapy")
     with session.step("The partner is told why not"):
         expect(session.role("alert")).to_have_text(

@@ -57,6 +57,7 @@ def test_wrong_portal_account_is_told_where_to_go(
 ) -> None:
     """Signing in with the other portal's account says where that person signs in instead."""
     page = LoginPage(session, target, portal).open()
+    session.expect_answer(403, "/login")  # the portal refuses the other portal's account
     page.sign_in(other_account.email, other_account.password)
     with session.step("Read the message and follow it"):
         expect(page.alert).to_contain_text(page.text.wrong_portal_alert)
@@ -103,6 +104,7 @@ def test_wrong_password_gives_a_clear_message(
 ) -> None:
     """Wrong credentials keep the person on the login page with a clear message."""
     page = LoginPage(session, target, portal).open()
+    session.expect_answer(401, "/login")  # the refusal of a wrong password
     page.sign_in(account.email, account.password + "-wrong")
     with session.step("Read the message"):
         expect(page.alert).to_have_text(WRONG_CREDENTIALS)

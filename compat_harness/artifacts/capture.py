@@ -25,6 +25,20 @@ class Capture:
     pages: list[str] = field(default_factory=list)
     har: Path | None = None
     video: ScreenVideo | None = None
+    # What the page sentinel's script and the network reported, not yet judged (core.Sentinel).
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def drain_events(self) -> list[dict[str, Any]]:
+        """The events that arrived since the last call (no call to the browser where the
+        engine delivers them as they happen)."""
+        # Emptied in place: engines hold on to this list to append to it as events arrive.
+        events = list(self.events)
+        del self.events[: len(events)]
+        return events
+
+    def flush_events(self) -> list[dict[str, Any]]:
+        """Ask the page for what it still holds and its busy state (one call to the browser)."""
+        return self.drain_events()
 
     def harvest(self) -> None:
         """Pull what the browser still holds before the session closes (no-op where events

@@ -21,6 +21,7 @@ from compat_harness.matrix import Cell
 
 if TYPE_CHECKING:
     from compat_harness.artifacts.capture import Capture
+    from compat_harness.sentinels.core import PageWatch
     from compat_harness.session.base import Session, StepLog, Timeouts
 
 
@@ -114,6 +115,8 @@ class RuntimeOptions:
     # Start the next test's session while a test runs, where the engine can (local engines).
     spare: bool = True
     start_timeout: float = 30.0
+    # Watch pages (the page sentinels): WebDriver cells then go through the recording proxy.
+    watch_pages: bool = True
 
 
 @dataclass
@@ -129,6 +132,10 @@ class TestContext:
     video: str = "off"
     fixture: Callable[[str], Any] | None = None
     test_name: str = ""
+    # What every page of the target gets watched for (None: the page sentinels are off).
+    watch: PageWatch | None = None
+    # The target's origins (the recording proxy puts the watch into their pages only).
+    origins: tuple[str, ...] = ()
 
 
 @dataclass

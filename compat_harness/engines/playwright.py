@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import shutil
 import time
@@ -34,6 +35,7 @@ from compat_harness.engines.base import (
     command_version,
 )
 from compat_harness.matrix import Cell
+from compat_harness.sentinels.core import PageWatch
 from compat_harness.versions import collect as served
 
 # Debian's chromium phones home at start unless told not to; on a closed network those
@@ -251,9 +253,19 @@ class PlaywrightEngine(Engine):
 # --- runtime ---------------------------------------------------------------------------------------
 
 
+_BINDING = "__compatSentinelReport"
+_TAKE = "() => window.__compatSentinel ? window.__compatSentinel.take() : '[]'"
+
+
 @dataclass
 class PlaywrightCapture(Capture):
-    """Everything the pages did, from Playwright's events, and a HAR of the context's traffic."""
+    """Everything the pages did, from Playwright's events, and a HAR of the context's traffic;
+    the page sentinel's reports arrive through a binding as they happen."""
+
+    def flush_events(self) -> list[dict[str, Any]]:
+        page = self.session.page  # type: ignore[attr-defined]
+        self.events.extend(json.loads(page.evaluate(_TAKE)))
+        return self.drain_events()
 
     def console_header(self) -> list[str]:
         return ["# Recorded from Playwright's events: everything the pages did."]
@@ -276,21 +288,32 @@ class PlaywrightCapture(Capture):
             text = getattr(error, "stack", None) or str(error)
             self.console.append({"t": _now(), "type": "pageerror", "text": text})
 
+        def record(request: Any, entry: dict[str, Any]) -> None:
+            self.network.append(entry)
+            page_url = ""
+            with contextlib.suppress(Exception):  # a service worker's request has no frame
+                page_url = request.frame.url
+            self.events.append(
+                {**entry, "type": "request", "resource": entry["type"], "page": page_url}
+            )
+
         def on_response(response: Any) -> None:
             served.on_response(response)
             request = response.request
-            self.network.append(
+            record(
+                request,
                 {
                     "t": _now(),
                     "method": request.method,
                     "status": response.status,
                     "type": request.resource_type,
                     "url": response.url,
-                }
+                },
             )
 
         def on_failed(request: Any) -> None:
-            self.network.append(
+            record(
+                request,
                 {
                     "t": _now(),
                     "method": request.method,
@@ -298,7 +321,7 @@ class PlaywrightCapture(Capture):
                     "failure": request.failure or "failed",
                     "type": request.resource_type,
                     "url": request.url,
-                }
+                },
             )
 
         def on_page(new_page: Any) -> None:
@@ -314,6 +337,17 @@ class PlaywrightCapture(Capture):
 
 def _now() -> float:
     return time.time() * 1000
+
+
+def _watch(context: Any, watch: PageWatch, events: list[dict[str, Any]]) -> None:
+    """The page sentinel in every page of the context, before the page's own scripts; what it
+    reports arrives through a binding as it happens."""
+
+    def report(_source: Any, payload: str) -> None:
+        events.extend(json.loads(payload))
+
+    context.expose_binding(_BINDING, report)
+    context.add_init_script(script=watch.script("binding", binding=_BINDING))
 
 
 class PlaywrightRuntime(Runtime):
@@ -352,10 +386,13 @@ class PlaywrightRuntime(Runtime):
             context = make_context(
                 **device_args, record_har_path=str(har), record_har_content="omit"
             )
+            events: list[dict[str, Any]] = []
+            if test.watch is not None:
+                _watch(context, test.watch, events)
             page = context.new_page()
             info = self.engine.describe(self.cell, self.availability, browser.version, headless)
             session = PlaywrightSession(page, self.cell, info, test.timeouts, test.steps)
-            capture = PlaywrightCapture(session, har=har)
+            capture = PlaywrightCapture(session, har=har, events=events)
             capture.listen(page)
             return Opened(session, capture)
 

@@ -8,6 +8,7 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from compat_harness.engines.base import (
     Availability,
@@ -161,6 +162,10 @@ class RemoteWebDriverRuntime(WebDriverRuntime):
 
     def _real_device(self, capabilities: dict[str, Any]) -> bool:
         return real_device(capabilities)
+
+    def _proxy_reachable(self) -> bool:
+        # The proxy listens on this machine's loopback only: an endpoint elsewhere cannot use it.
+        return urlsplit(self.url).hostname in ("127.0.0.1", "localhost", "::1")
 
     @property
     def screenshots_need_repaint(self) -> bool:

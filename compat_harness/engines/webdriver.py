@@ -10,8 +10,8 @@ Subclasses say where a session's driver is (``_lease``/``_release``), which capa
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
-import time
 import urllib.request
 from abc import abstractmethod
 from collections.abc import Callable
@@ -34,6 +34,8 @@ from compat_harness.engines.base import (
     TestContext,
 )
 from compat_harness.matrix import Cell
+from compat_harness.sentinels.core import BEACON_PATH, PageWatch, SentinelSettings
+from compat_harness.sentinels.proxy import Channel, recording_proxy
 from compat_harness.versions import collect as served
 
 
@@ -83,6 +85,7 @@ class WebDriverRuntime(Runtime):
         self._failure: str | None = None
         self._lock = threading.Lock()
         self._leases: dict[str, Any] = {}  # session id -> what _lease gave it
+        self._channels: dict[str, Channel | None] = {}  # session id -> its port on the proxy
         self._pool: ThreadPoolExecutor | None = None
         self._spare: Future[_Ready] | None = None
         self._stopped = False
@@ -117,6 +120,10 @@ class WebDriverRuntime(Runtime):
         harness does not own the display."""
         return None
 
+    def _proxy_reachable(self) -> bool:
+        """Whether the browser can reach the recording proxy on this machine's loopback."""
+        return True
+
     @property
     def screenshots_need_repaint(self) -> bool:
         """Whether a screenshot must be preceded by a repaint (see WebDriverSession)."""
@@ -128,6 +135,13 @@ class WebDriverRuntime(Runtime):
 
         def open_session() -> Opened:
             driver, info = self.new_driver()
+            with self._lock:
+                channel = self._channels.get(str(driver.session_id))
+            if channel is not None:
+                script = page_script(test.watch, "beacon", beacon=BEACON_PATH)
+                channel.reset(script, test.origins)
+            else:
+                script = page_script(test.watch, "buffer")
             session = WebDriverSession(
                 driver,
                 self.cell,
@@ -137,8 +151,8 @@ class WebDriverRuntime(Runtime):
                 on_close=lambda: self.quit(driver),
                 repaint_for_screenshots=self.screenshots_need_repaint,
             )
-            capture = WebDriverCapture(session)
-            capture.install(driver)
+            capture = WebDriverCapture(session, channel=channel)
+            capture.install(driver, script)
             area = self.capture_area(driver)
             if area is not None and test.video in ("on", "retain-on-failure"):
                 capture.video = ScreenVideo.start(test.scratch, *area)
@@ -189,6 +203,10 @@ class WebDriverRuntime(Runtime):
                 if self._failure:
                     raise BrowserStartError(self._failure)
             url, lease = self._lease()
+            channel = self._proxy_channel()
+            options = self._options()
+            if channel is not None:
+                _through_proxy(options, channel.address)
             config = ClientConfig(
                 remote_server_addr=url,
                 timeout=int(self.options.start_timeout),
@@ -197,10 +215,12 @@ class WebDriverRuntime(Runtime):
             )
             try:
                 driver = webdriver.Remote(
-                    command_executor=RemoteConnection(client_config=config), options=self._options()
+                    command_executor=RemoteConnection(client_config=config), options=options
                 )
             except Exception as exc:
                 self._release(lease, broken=True)
+                if channel is not None:
+                    channel.close()
                 if attempt == 2 or not self._retry_start(exc):
                     reason = self.start_error(exc).splitlines()[0]
                     if self._start_failures_stick:
@@ -210,6 +230,7 @@ class WebDriverRuntime(Runtime):
                 continue
             with self._lock:
                 self._leases[str(driver.session_id)] = lease
+                self._channels[str(driver.session_id)] = channel
             self._size(driver)
             return driver, self._describe(driver)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -217,6 +238,11 @@ class WebDriverRuntime(Runtime):
     def start_error(self, error: Exception) -> str:
         """Why the cell's browser could not start, in one line naming the cell."""
         return f"browser cannot start on {self.cell.id}: {type(error).__name__}: {error}"
+
+    def _proxy_channel(self) -> Channel | None:
+        if not self.options.watch_pages or not self._proxy_reachable():
+            return None
+        return recording_proxy().channel()
 
     def _retry_start(self, error: Exception) -> bool:
         """Whether a failed start is worth one more try (a local driver that hung: yes)."""
@@ -226,6 +252,9 @@ class WebDriverRuntime(Runtime):
         """End a session; its lease is given back for the next one."""
         with self._lock:
             lease = self._leases.pop(str(driver.session_id), None)
+            channel = self._channels.pop(str(driver.session_id), None)
+        if channel is not None:
+            channel.close()
         try:
             driver.quit()
         except Exception:  # the browser died: its driver may be unusable too
@@ -270,9 +299,27 @@ class WebDriverRuntime(Runtime):
         """End whatever processes the leases hold (local engines)."""
 
 
+_CHROMIUM_NAMES = ("chrome", "chromium", "microsoftedge", "msedge")
+
+
+def _through_proxy(options: Any, address: str) -> None:
+    """A session whose browser sends everything through the recording proxy at ``address``
+    (HTTPS too: the proxy re-signs it, so certificate errors are not seen on this cell)."""
+    options.set_capability(
+        "proxy", {"proxyType": "manual", "httpProxy": address, "sslProxy": address}
+    )
+    options.set_capability("acceptInsecureCerts", True)
+    caps = options.to_capabilities()
+    if str(caps.get("browserName", "")).lower() in _CHROMIUM_NAMES:
+        # Chromium never sends loopback hosts through a proxy unless told to.
+        chrome = dict(caps.get("goog:chromeOptions") or {})
+        chrome["args"] = [*chrome.get("args", []), "--proxy-bypass-list=<-loopback>"]
+        options.set_capability("goog:chromeOptions", chrome)
+
+
 # --- capture ---------------------------------------------------------------------------------------
 
-# WebDriver commands after which the page may be a new document (the capture script is gone).
+# WebDriver commands after which the page may be a new document (an in-page script is gone).
 _NAVIGATING = {
     "get",
     "refresh",
@@ -282,62 +329,43 @@ _NAVIGATING = {
     "sendKeysToElement",
     "actions",
 }
-
-_CAPTURE_JS = """
-if (!window.__compatLog) {
-  const log = window.__compatLog = {console: []};
-  // WebKit's stacks hold only frames; Chromium's start with the message.
-  const withStack = (message, stack) =>
-    !stack ? message : stack.includes(message.replace(/^Uncaught /, "")) ? stack : message + "\\n" + stack;
-  const text = (a) => {
-    if (typeof a === "string") return a;
-    if (a instanceof Error) return withStack(String(a), a.stack);
-    try { return JSON.stringify(a); } catch (e) { return String(a); }
-  };
-  for (const level of ["log", "info", "warn", "error", "debug"]) {
-    const original = console[level];
-    console[level] = function (...args) {
-      try { log.console.push({t: Date.now(), type: level, text: args.map(text).join(" ")}); } catch (e) {}
-      return original.apply(this, args);
-    };
-  }
-  window.addEventListener("error", (e) => log.console.push({t: Date.now(), type: "pageerror",
-    text: withStack(e.message || String(e.error), e.error && e.error.stack),
-    location: e.filename ? e.filename + ":" + e.lineno : ""}));
-  window.addEventListener("unhandledrejection", (e) => log.console.push({t: Date.now(), type: "pageerror",
-    text: "unhandled rejection: " + text(e.reason)}));
-}
-"""
-# What the current document logged and loaded since the last harvest (then forgotten in the page).
-_HARVEST_JS = """
-const log = window.__compatLog;
+_TAKE_JS = "return window.__compatSentinel ? window.__compatSentinel.take() : '[]';"
+# What the current document loaded since the last harvest (Resource Timing: no proxy).
+_TIMING_JS = """
 const seen = window.__compatNetSeen || 0;
 const entries = performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource"));
 window.__compatNetSeen = entries.length;
-return {
-  url: location.href,
-  hooked: !!log,
-  console: log ? log.console.splice(0) : [],
-  network: entries.slice(seen).map((e) => ({
-    t: performance.timeOrigin + e.startTime, url: e.name, type: e.initiatorType || e.entryType,
-    status: e.responseStatus || null, duration_ms: Math.round(e.duration), size: e.transferSize,
-  })),
-};
+return {url: location.href, hooked: !!window.__compatSentinel, network: entries.slice(seen).map((e) => ({
+  t: performance.timeOrigin + e.startTime, url: e.name, type: e.initiatorType || e.entryType,
+  status: e.responseStatus || null, duration_ms: Math.round(e.duration), size: e.transferSize,
+}))};
 """
+
+
+def page_script(watch: PageWatch | None, channel: str, **extra: Any) -> str:
+    """The page sentinel for a WebDriver cell (with console messages: WebDriver has no console
+    events); without a watch, only errors and console messages, for the logs."""
+    if watch is None:
+        watch = PageWatch((), False, SentinelSettings(enabled=False))
+        extra["watch"] = False
+    return watch.script(channel, console=True, **extra)
 
 
 @dataclass
 class WebDriverCapture(Capture):
-    """WebDriver (classic) has no log API on every engine: a capture script goes into each page
-    the test navigates to, and each page's console buffer and Resource Timing entries are harvested
-    before the next navigation and at the end."""
+    """A WebDriver session's recording. Through the recording proxy (``channel``), every request
+    of the browser is recorded and the page sentinel is in every page of the target from its
+    start. Without it (a remote endpoint the proxy cannot reach), the script goes into each page
+    after every navigation or click the test makes, and its records are read back."""
 
+    channel: Channel | None = None
     unhooked_pages: int = 0
     _execute: Callable[..., Any] | None = None
 
-    def install(self, driver: Any) -> None:
-        original = driver.execute
-        self._execute = original
+    def install(self, driver: Any, script: str) -> None:
+        original = self._execute = driver.execute
+        if self.channel is not None:
+            return  # the proxy puts the script into every page
 
         def no_alert() -> bool:
             # A script run while an alert is open would dismiss it, changing the test.
@@ -348,49 +376,86 @@ class WebDriverCapture(Capture):
             return False
 
         def execute(command: str, params: Any = None) -> Any:
-            if command in _NAVIGATING:
-                self._harvest_now(no_alert)
+            if command in _NAVIGATING and no_alert():
+                self._read_page()
             result = original(command, params)
             if command in _NAVIGATING:
                 with contextlib.suppress(Exception):
                     if no_alert():
-                        original("w3cExecuteScript", {"script": _CAPTURE_JS, "args": []})
+                        original("w3cExecuteScript", {"script": script, "args": []})
             return result
 
         driver.execute = execute
-        self.console.append({"t": time.time() * 1000, "type": "harness", "text": "session started"})
 
-    def harvest(self) -> None:
-        self._harvest_now(lambda: True)
+    def _call(self, script: str) -> Any:
+        if self._execute is None:
+            return None
+        return self._execute("w3cExecuteScript", {"script": script, "args": []})["value"]
 
-    def _harvest_now(self, no_alert: Callable[[], bool]) -> None:
-        execute = self._execute
-        if execute is None:
-            return
+    def _take(self) -> list[dict[str, Any]]:
         try:
-            if not no_alert():
-                return
-            data = execute("w3cExecuteScript", {"script": _HARVEST_JS, "args": []})["value"]
-        except Exception:  # the page or the browser is gone: keep what was harvested before
+            return list(json.loads(self._call(_TAKE_JS) or "[]"))
+        except Exception:  # the page or the browser is gone
+            return []
+
+    def _read_page(self) -> None:
+        """Without the proxy: the page's records and Resource Timing entries, before it goes."""
+        self.events.extend(self._take())
+        try:
+            data = self._call(_TIMING_JS)
+        except Exception:
             return
         if not data or str(data.get("url", "")).startswith("about:"):
             return
         self.pages.append(str(data["url"]))
         self.unhooked_pages += 0 if data.get("hooked") else 1
-        self.console.extend(data.get("console") or [])
-        self.network.extend(data.get("network") or [])
-        served.on_listed(data.get("network") or [])
+        listed = data.get("network") or []
+        self.network.extend(listed)
+        served.on_listed(listed)
 
-    def _how(self) -> list[str]:
+    def _log(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for e in events:
+            if e.get("type") == "console":
+                self.console.append(
+                    {"t": e.get("t"), "type": e.get("level"), "text": e.get("text")}
+                )
+            elif e.get("type") == "page-error":
+                where = f"{e['source']}:{e.get('line')}" if e.get("source") else ""
+                text = f"{e.get('message')}\n{e['stack']}" if e.get("stack") else e.get("message")
+                self.console.append(
+                    {"t": e.get("t"), "type": "pageerror", "text": text, "location": where}
+                )
+            elif e.get("type") == "hello":
+                self.pages.append(str(e.get("page")))
+        return events
+
+    def drain_events(self) -> list[dict[str, Any]]:
+        fresh = self.channel.drain() if self.channel is not None else self._take()
+        return self._log([*super().drain_events(), *fresh])
+
+    def flush_events(self) -> list[dict[str, Any]]:
+        pending = self.channel.drain() if self.channel is not None else []
+        return self._log([*super().drain_events(), *pending, *self._take()])
+
+    def harvest(self) -> None:
+        if self.channel is not None:
+            self._log(self.channel.drain())
+            self.network = list(self.channel.network)
+        else:
+            self._read_page()
+            self._log(super().drain_events())
+
+    def console_header(self) -> list[str]:
+        if self.channel is not None:
+            return [
+                "# Recorded by the harness: a script its recording proxy puts at the start of",
+                "# every page of the target reports console messages and uncaught errors.",
+                f"# Pages seen: {len(self.pages)}.",
+            ]
         return [
             "# Recorded by the harness: WebDriver has no log API on this engine, so a small",
             "# script is put into each page after every navigation or click the test makes,",
             "# and each page's records are read before it is left and at the end.",
-        ]
-
-    def console_header(self) -> list[str]:
-        return [
-            *self._how(),
             "# Limits: messages a page logs while it is still loading (before the script is in)",
             "# are not seen; uncaught errors after that are. "
             + f"Pages visited: {len(self.pages)}"
@@ -398,8 +463,13 @@ class WebDriverCapture(Capture):
         ]
 
     def network_header(self) -> list[str]:
+        if self.channel is not None:
+            return [
+                "# Recorded by the harness's recording proxy between the browser and the target:",
+                "# every request with its method, status, headers and timing (credentials left out).",
+                "# Limits: what the browser answers from its own cache never reaches the proxy.",
+            ]
         return [
-            *self._how(),
             "# Source: the Resource Timing API of each page (what the page loaded, with timings).",
             "# Limits: no request methods or headers; a status only where the engine reports",
             "# responseStatus; requests that failed outright may be missing.",

@@ -5,6 +5,7 @@ pytest_plugins = [
     "compat_harness.plugin.settings",
     "compat_harness.plugin.cells",
     "compat_harness.plugin.target",
+    "compat_harness.plugin.sentinels",
     "compat_harness.plugin.browsers",
     "compat_harness.plugin.profiles",
     "compat_harness.plugin.selection",

@@ -25,6 +25,12 @@ from compat_harness.engines.base import EngineInfo
 from compat_harness.masking import Masking, MaskingError, load_masking
 from compat_harness.matrix import Cell
 from compat_harness.outcomes import not_run
+from compat_harness.plugin.sentinels import (
+    page_watch,
+    record_findings,
+    target_origins,
+    watch_session,
+)
 from compat_harness.plugin.settings import run_of, settings_of
 from compat_harness.results import ErrorInfo
 from compat_harness.session.base import Session, StepLog, Timeouts
@@ -65,7 +71,10 @@ def _compat_runtime(
     cell: Cell, cell_resolution: Resolution, pytestconfig: pytest.Config
 ) -> Iterator[Runtime]:
     """The cell's browser processes in this worker (started once, stopped at the end)."""
-    options = RuntimeOptions(headed=bool(pytestconfig.getoption("headed", default=False)))
+    options = RuntimeOptions(
+        headed=bool(pytestconfig.getoption("headed", default=False)),
+        watch_pages=settings_of(pytestconfig).sentinels,
+    )
     runtime = start(cell_resolution, options)
     yield runtime
     runtime.stop()
@@ -135,6 +144,8 @@ def new_session(
         video=recorder.video,
         fixture=request.getfixturevalue,
         test_name=request.node.nodeid,
+        watch=page_watch(request, cell.touch),
+        origins=target_origins(request),
     )
     try:
         open_session = runtime.for_test(test)
@@ -147,10 +158,12 @@ def new_session(
         except BrowserStartError as exc:
             _start_failed(request, exc)
         recorder.attach(opened.capture)
+        watch_session(request, opened.session, opened.capture)
         _record_engine(request, opened.session.info)
         return opened.session
 
     yield factory
+    record_findings(request.node)
     recorder.finish()  # keeps the failure's artifacts, then closes every session
 
 

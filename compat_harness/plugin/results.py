@@ -29,6 +29,7 @@ from compat_harness.results import (
     NOT_RUN_PREFIX,
     CellRecord,
     ErrorInfo,
+    Finding,
     RunResult,
     Status,
     TestResult,
@@ -141,6 +142,8 @@ class ResultCollector:
                 self.target = json.loads(value)
             elif name == "compat_steps":
                 result.steps = json.loads(value)
+            elif name == "compat_findings":  # the latest attempt's (the props accumulate)
+                result.findings = [Finding.from_json(f) for f in json.loads(value)]
             elif name == ORDER_PROPERTY:
                 result.order = int(value)
             elif name in _ARTIFACT_KINDS or name == "compat_artifact":
@@ -156,6 +159,7 @@ class ResultCollector:
     def _error(self, report: pytest.TestReport, props: list[tuple[str, Any]]) -> ErrorInfo:
         error = _error(report, next((v for k, v in props if k == "compat_crash"), None))
         error.category = next((v for k, v in props if k == "compat_error_category"), error.category)
+        error.sentinel = next((v for k, v in props if k == "compat_sentinel"), None)
         return error
 
     def _relative(self, path: str) -> str:

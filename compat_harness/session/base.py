@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar
 from compat_harness.devices import Viewport
 from compat_harness.engines.base import EngineInfo
 from compat_harness.matrix import Cell
+from compat_harness.sentinels.core import ExpectedAnswer, Sentinel, SentinelFailure
 
 QueryKind = Literal["role", "label", "text", "css"]
 NameMatcher = str | re.Pattern[str] | None
@@ -147,6 +148,8 @@ class StepLog:
                 stack.enter_context(listener(title))
             try:
                 yield step
+                if session is not None and session.sentinel is not None:
+                    session.sentinel.settle()  # a page still loading is waited for, up to a limit
             except BaseException as exc:
                 step.status, step.error = "failed", f"{type(exc).__name__}: {exc}".splitlines()[0]
                 raise
@@ -220,23 +223,40 @@ class Locator(ABC):
     def options(self) -> list[str]:
         """The option texts of a <select>."""
 
-    # --- acting (engine): wait for one visible, enabled element first ---
-    @abstractmethod
+    # --- acting: wait for one visible, enabled element, act, then the page sentinel looks ---
     def click(self) -> None:
         """A tap on cells whose engine delivers touch events, a mouse click elsewhere."""
+        self._click()
+        self.session.after_action()
 
-    @abstractmethod
     def fill(self, value: str) -> None:
         """Type into a field. Date/time inputs get their value the way the engine allows."""
+        self._fill(value)
+        self.session.after_action()
 
-    @abstractmethod
-    def select(self, *, value: str | None = None, label: str | None = None) -> None: ...
+    def select(self, *, value: str | None = None, label: str | None = None) -> None:
+        self._select(value=value, label=label)
+        self.session.after_action()
 
-    @abstractmethod
-    def set_checked(self, checked: bool = True) -> None: ...
+    def set_checked(self, checked: bool = True) -> None:
+        self._set_checked(checked)
+        self.session.after_action()
 
     def check(self) -> None:
         self.set_checked(True)
+
+    # --- acting (engine) ---
+    @abstractmethod
+    def _click(self) -> None: ...
+
+    @abstractmethod
+    def _fill(self, value: str) -> None: ...
+
+    @abstractmethod
+    def _select(self, *, value: str | None, label: str | None) -> None: ...
+
+    @abstractmethod
+    def _set_checked(self, checked: bool) -> None: ...
 
 
 class Session(ABC):
@@ -247,6 +267,19 @@ class Session(ABC):
         self.info = info
         self.timeouts = timeouts
         self.steps = steps
+        # Set by the harness when the page sentinels are on (compat_harness.sentinels).
+        self.sentinel: Sentinel | None = None
+
+    def after_action(self) -> None:
+        """After a navigation or an action: the page sentinel looks at what arrived."""
+        if self.sentinel is not None:
+            self.sentinel.check()
+
+    def expect_answer(self, status: int, path: str | re.Pattern[str], method: str = "POST") -> None:
+        """Declare a 4xx/5xx answer this test provokes on purpose (e.g. a wrong password's 401
+        on POST /login): the page sentinel does not count it as a failed request."""
+        if self.sentinel is not None:
+            self.sentinel.expect_answer(ExpectedAnswer(status, path, method))
 
     # --- locating (shared) ---
     @abstractmethod
@@ -267,10 +300,21 @@ class Session(ABC):
     def step(self, title: str) -> contextlib.AbstractContextManager[Step]:
         return self.steps.step(title, self)
 
-    # --- navigation and reading (engine) ---
-    @abstractmethod
+    # --- navigation (the page sentinel looks after each) and reading (engine) ---
     def goto(self, url: str) -> None:
         """Load a URL and wait for the load event."""
+        self._goto(url)
+        self.after_action()
+
+    def reload(self) -> None:
+        self._reload()
+        self.after_action()
+
+    @abstractmethod
+    def _goto(self, url: str) -> None: ...
+
+    @abstractmethod
+    def _reload(self) -> None: ...
 
     @property
     @abstractmethod
@@ -278,9 +322,6 @@ class Session(ABC):
 
     @abstractmethod
     def title(self) -> str: ...
-
-    @abstractmethod
-    def reload(self) -> None: ...
 
     @abstractmethod
     def evaluate(self, function: str, arg: Any = None) -> Any:
@@ -328,7 +369,7 @@ class Session(ABC):
                 value = predicate()
                 if value:
                     return value
-            except (StrictModeError, HarnessTimeout):
+            except (StrictModeError, HarnessTimeout, SentinelFailure):
                 raise
             except Exception as exc:  # the page changed under us; try again until the deadline
                 last_error = exc

@@ -77,25 +77,25 @@ class PlaywrightLocator(Locator):
     def options(self) -> list[str]:
         return [t.strip() for t in self._pw().locator("option").all_inner_texts()]
 
-    def click(self) -> None:
+    def _click(self) -> None:
         with _translated(f"clicking {self.query.describe()}"):
             if self.session.info.touch_events:
                 self._pw().tap(timeout=self._ms)
             else:
                 self._pw().click(timeout=self._ms)
 
-    def fill(self, value: str) -> None:
+    def _fill(self, value: str) -> None:
         with _translated(f"filling {self.query.describe()}"):
             self._pw().fill(value, timeout=self._ms)
 
-    def select(self, *, value: str | None = None, label: str | None = None) -> None:
+    def _select(self, *, value: str | None, label: str | None) -> None:
         with _translated(f"selecting in {self.query.describe()}"):
             if value is not None:
                 self._pw().select_option(value=value, timeout=self._ms)
             else:
                 self._pw().select_option(label=label, timeout=self._ms)
 
-    def set_checked(self, checked: bool = True) -> None:
+    def _set_checked(self, checked: bool) -> None:
         with _translated(f"checking {self.query.describe()}"):
             if self.session.info.touch_events:
                 if self._pw().is_checked(timeout=self._ms) != checked:
@@ -137,7 +137,7 @@ class PlaywrightSession(Session):
         # one) while a Playwright call waits, so never time.sleep here.
         self.page.wait_for_timeout(seconds * 1000)
 
-    def goto(self, url: str) -> None:
+    def _goto(self, url: str) -> None:
         with _translated(f"loading {url}"):
             self.page.goto(url, wait_until="load")
 
@@ -148,7 +148,7 @@ class PlaywrightSession(Session):
     def title(self) -> str:
         return self.page.title()
 
-    def reload(self) -> None:
+    def _reload(self) -> None:
         self.page.reload(wait_until="load")
 
     def evaluate(self, function: str, arg: Any = None) -> Any:

@@ -196,7 +196,7 @@ class WebDriverLocator(Locator):
     def options(self) -> list[str]:
         return [str(o.text) for o in Select(self._one(actionable=False)).options]
 
-    def click(self) -> None:
+    def _click(self) -> None:
         """A tap (W3C touch pointer actions) on sessions whose engine delivers touch events, a
         click elsewhere. WebDriver scrolls a target to the viewport's bottom edge, where a fixed
         footer may cover it; like Playwright, a covered element is retried with other scroll
@@ -215,7 +215,7 @@ class WebDriverLocator(Locator):
 
         self._act(f"clicking {self.query.describe()}", click)
 
-    def fill(self, value: str) -> None:
+    def _fill(self, value: str) -> None:
         driver = self.session.driver
 
         def type_into(el: WebElement) -> None:
@@ -230,7 +230,7 @@ class WebDriverLocator(Locator):
 
         self._act(f"filling {self.query.describe()}", type_into)
 
-    def select(self, *, value: str | None = None, label: str | None = None) -> None:
+    def _select(self, *, value: str | None, label: str | None) -> None:
         def choose(el: WebElement) -> None:
             select = Select(el)
             if value is not None:
@@ -240,7 +240,7 @@ class WebDriverLocator(Locator):
 
         self._act(f"selecting in {self.query.describe()}", choose)
 
-    def set_checked(self, checked: bool = True) -> None:
+    def _set_checked(self, checked: bool) -> None:
         press = self.session.tap if self.session.info.touch_events else WebElement.click
 
         def toggle(el: WebElement) -> None:
@@ -287,7 +287,7 @@ class WebDriverSession(Session):
         actions.pointer_action.move_to(element).pointer_down().pause(0.05).pointer_up()  # type: ignore[no-untyped-call]
         actions.perform()
 
-    def goto(self, url: str) -> None:
+    def _goto(self, url: str) -> None:
         try:
             self.driver.get(url)
         except WebDriverException as exc:
@@ -302,7 +302,7 @@ class WebDriverSession(Session):
     def title(self) -> str:
         return str(self.driver.title)
 
-    def reload(self) -> None:
+    def _reload(self) -> None:
         self.driver.refresh()
 
     def evaluate(self, function: str, arg: Any = None) -> Any:
