@@ -23,6 +23,10 @@ from compat_harness.engines.webkitgtk import WebKitGTKRuntime
 from compat_harness.matrix import Cell, load_matrix
 from reference_app.launcher import start
 
+# Dashboard lists the page's script has drawn (it marks where the data came from) and not.
+_DRAWN = "[data-dashboard-list][data-source]"
+_UNDRAWN = "[data-dashboard-list]:not([data-source])"
+
 
 def _provision(client_url: str, portal: str) -> dict[str, Any]:
     request = urllib.request.Request(
@@ -53,6 +57,9 @@ def _playwright_cell(p: Any, cell: Cell, urls: dict[str, str], times: list[float
             button = page.get_by_role("button", name="Sign in", exact=True)
             button.tap() if cell.device.touch else button.click()
             page.wait_for_url(urls[portal] + "/dashboard")
+            # The harness counts a dashboard as reached once its script drew its lists.
+            expect(page.locator(_DRAWN).first).to_be_attached()
+            expect(page.locator(_UNDRAWN)).to_have_count(0)
             page.goto(urls[portal] + "/schedule")
             expect(page.get_by_role("heading", name="Schedule", exact=True)).to_be_visible()
             sign_out = page.get_by_role("button", name="Sign out", exact=True)
@@ -84,6 +91,12 @@ def _webdriver_cell(cell: Cell, urls: dict[str, str], times: list[float]) -> Non
             driver.find_element(By.ID, "password").send_keys(account["password"])
             driver.find_element(By.XPATH, "//button[normalize-space()='Sign in']").click()
             wait.until(ec.url_to_be(urls[portal] + "/dashboard"))
+            wait.until(
+                lambda d: (
+                    d.find_elements(By.CSS_SELECTOR, _DRAWN)
+                    and not d.find_elements(By.CSS_SELECTOR, _UNDRAWN)
+                )
+            )
             driver.get(urls[portal] + "/schedule")
             wait.until(
                 ec.visibility_of_element_located((By.XPATH, "//h1[normalize-space()='Schedule']"))

@@ -3,6 +3,10 @@ condition holds or the expect timeout runs out, then fail naming what was expect
 
     expect(session).to_have_url(re.compile(r"/dashboard$"))
     expect(page.role("alert")).to_contain_text("incorrect")
+
+Checks that something is gone or hidden take the page they are about and hold only there
+(``expect(button).to_be_absent(on=dashboard.place)``): an error page or a blank page lacks the
+button too, and must not pass them.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any, overload
 
+from compat_harness.place import Place
 from compat_harness.session.base import HarnessTimeout, Locator, Session
 
 Pattern = str | re.Pattern[str]
@@ -29,6 +34,10 @@ def _matches(
 
 def _show(expected: Pattern) -> str:
     return f"/{expected.pattern}/" if isinstance(expected, re.Pattern) else repr(expected)
+
+
+class ExpectUsageError(TypeError):
+    """An assertion asked for in a way that cannot fail when it should (e.g. absence anywhere)."""
 
 
 class _Poller:
@@ -51,6 +60,30 @@ class _Poller:
             raise AssertionError(f"expected {expectation}{last} ({exc})") from None
         return seen[0] if seen else None
 
+    def _poll_on(
+        self, place: Place, read: Callable[[], Any], ok: Callable[[Any], bool], expectation: str
+    ) -> None:
+        """Poll until the browser is on ``place`` and ``ok(read())`` holds there, together."""
+        seen: list[Any] = []
+
+        def attempt() -> bool:
+            problem = place.problem(self._session)
+            seen[:] = [problem]
+            if problem is not None:
+                return False
+            seen.append(read())
+            return ok(seen[1])
+
+        try:
+            self._session.wait_until(attempt, self._timeout, f"{expectation} on {place.name}")
+        except HarnessTimeout as exc:
+            if seen and seen[0] is not None:
+                raise AssertionError(
+                    f"expected {expectation} on {place.name}, but {seen[0]} ({exc})"
+                ) from None
+            last = f"; last seen: {seen[1]!r}" if len(seen) > 1 else ""
+            raise AssertionError(f"expected {expectation} on {place.name}{last} ({exc})") from None
+
 
 class SessionAssertions(_Poller):
     def __init__(self, session: Session, timeout: float | None) -> None:
@@ -63,6 +96,10 @@ class SessionAssertions(_Poller):
                 lambda: self.session.url, lambda v: _matches(v, expected), f"URL {_show(expected)}"
             )
         )
+
+    def to_be_at(self, place: Place) -> None:
+        """The browser shows ``place``: its URL and its main heading."""
+        self._poll_on(place, lambda: True, bool, "the browser to be")
 
     def to_have_title(self, expected: Pattern) -> str:
         return str(
@@ -81,10 +118,20 @@ class LocatorAssertions(_Poller):
     def to_be_visible(self) -> None:
         self._poll(self.locator.is_visible, bool, f"{self._what} to be visible")
 
-    def to_be_hidden(self) -> None:
-        self._poll(self.locator.is_visible, lambda v: not v, f"{self._what} to be hidden")
+    def to_be_hidden(self, *, on: Place) -> None:
+        """Not shown, on the page ``on`` (which must be the page shown meanwhile)."""
+        self._poll_on(on, self.locator.is_visible, lambda v: not v, f"{self._what} to be hidden")
+
+    def to_be_absent(self, *, on: Place) -> None:
+        """No element matches, on the page ``on`` (which must be the page shown meanwhile)."""
+        self._poll_on(on, self.locator.count, lambda v: v == 0, f"{self._what} to be absent")
 
     def to_have_count(self, count: int) -> None:
+        if count == 0:
+            raise ExpectUsageError(
+                f"to_have_count(0) for {self._what} would pass on any page that lacks it (an "
+                "error page too): use to_be_absent(on=<the page object's place>)"
+            )
         self._poll(
             self.locator.count, lambda v: v == count, f"{self._what} to match {count} element(s)"
         )

@@ -105,7 +105,8 @@ class TestResult:
     artifact_dir: str = ""
     # Set when a quarantine entry matches: {"reason", "until", "expired", "entry"}.
     quarantine: dict[str, Any] | None = None
-    # For paired journeys: which browser profile this run used ("incognito" or "stored").
+    # For paired journeys: which browser profile this run used ("incognito", or the stored-data
+    # profiles "stored" (the earlier visit signed out) and "tab_closed" (it stayed signed in)).
     profile: str | None = None
     # What the page sentinels saw, in the order seen (allowlisted ones included, marked).
     findings: list[Finding] = field(default_factory=list)
@@ -288,7 +289,8 @@ class RunResult:
 
     # --- serialisation ---
     def pair_verdicts(self) -> list[dict[str, Any]]:
-        """Paired journeys: each (test, cell) pair of runs and its verdict (derived, not stored)."""
+        """Paired journeys: each (test, cell, stored-data profile) pair of runs beside the fresh
+        run, and its verdict and advice (derived, not stored)."""
         from compat_harness.profiles import pairs  # profiles builds on this module
 
         return [
@@ -297,8 +299,10 @@ class RunResult:
                 "cell": p.cell,
                 "incognito": p.incognito.value,
                 "stored": p.stored.value,
+                "profile": p.profile.value,
+                "profile_label": p.profile.label,
                 "verdict": p.verdict.value,
-                "advice": p.verdict.advice,
+                "advice": p.advice,
                 "ok": p.verdict.value == "passes in both",
             }
             for p in pairs(self.results)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from compat_harness.profiles import PairVerdict, pair_key, pairs
+from compat_harness.profiles import Pair, PairVerdict, pair_key, pairs
 from compat_harness.results import CellRecord, RunResult, Status, TestResult
 
 
@@ -204,6 +204,24 @@ def _own(result: TestResult, category: Category) -> Triage:
     )
 
 
+def _cell_verdicts(found: list[Pair]) -> dict[str, PairVerdict]:
+    """One pair verdict per cell. A cell has a pair per stored-data profile (signed out, tab
+    closed): it fails only with stored data when any stored run fails while the fresh one passes,
+    and only in a fresh profile when every stored run passes while the fresh one fails."""
+    by_cell: dict[str, list[PairVerdict]] = {}
+    for pair in found:
+        by_cell.setdefault(pair.cell, []).append(pair.verdict)
+    out = {}
+    for cell, verdicts in by_cell.items():
+        if PairVerdict.STORED_DATA in verdicts:
+            out[cell] = PairVerdict.STORED_DATA
+        else:
+            out[cell] = next(
+                (v for v in verdicts if v is not PairVerdict.NEEDS_STORED_STATE), verdicts[0]
+            )
+    return out
+
+
 class _Pattern:
     """One test (its profiles folded) across the cells of the run."""
 
@@ -219,7 +237,7 @@ class _Pattern:
         self.flaky = tuple(c for c in cells if c not in self.failed and Status.FLAKY in statuses[c])
         self.passed = tuple(c for c in cells if c not in self.failed and c not in self.flaky)
         self.uncounted = tuple(dict.fromkeys(r.cell for r in results if r.cell not in statuses))
-        self.pairs = {p.cell: p.verdict for p in pairs(results)}
+        self.pairs = _cell_verdicts(pairs(results))
 
     def of(self, result: TestResult) -> Triage:
         if result.status is Status.FLAKY:

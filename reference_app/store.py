@@ -620,6 +620,13 @@ class Store:
         )
         return [room for row in rows if (room := self.room(row["room_id"])) is not None]
 
+    def rooms_for_provider(self, provider_id: int) -> list[Room]:
+        """The rooms a provider holds, oldest first."""
+        rows = self._all_rows(
+            "SELECT id FROM rooms WHERE provider_id = ? ORDER BY id", (provider_id,)
+        )
+        return [room for row in rows if (room := self.room(row["id"])) is not None]
+
     def availability(self, provider_id: int) -> list[domain.WeeklyWindow]:
         """A provider's weekly windows (provider-local times)."""
         rows = self._all_rows(

@@ -11,8 +11,11 @@ import pytest
 from compat_harness.expect import expect
 from compat_harness.matrix import Portal
 from compat_harness.outcomes import not_applicable
-from compat_harness.pages.history import earlier_visit, footer_versions, wait_for_dashboard
-from compat_harness.pages.login import sign_in
+from compat_harness.pages.booking import RoomPage, SchedulePage
+from compat_harness.pages.dashboard import Dashboard
+from compat_harness.pages.history import Leave, earlier_visit, footer_versions
+from compat_harness.pages.login import LoginPage, sign_in
+from compat_harness.pages.sessions import LiveSession
 from compat_harness.pages.shell import AppShell
 from compat_harness.session.base import Session
 from compat_harness.storage import Clear, ClearNotSupported, clear, inspect
@@ -38,30 +41,27 @@ def test_a_warm_cache_shows_a_stale_dashboard_until_sign_out(
     test_hooks: TestHooks,
     scenario: dict[str, Any],
     provider_account: Account,
+    client_account: Account,
 ) -> None:
     """The app's cached dashboard misses a change made elsewhere until the provider signs out and
     back in; then the dashboard and the (never cached) Schedule page agree."""
     sign_in(session, target, Portal.PROVIDER, provider_account.email, provider_account.password)
-    wait_for_dashboard(session)
     test_hooks.create_session(
         scenario["scenario"], start="2027-02-04T16:00:00Z", length=45, status="confirmed"
     )
-    new_session = "Thu, Feb 4, 2027, 10:00 AM CST"
-    upcoming = (
-        session.role("region", "Upcoming sessions").role("listitem").filter(has_text=new_session)
-    )
+    live = LiveSession.at("2027-02-04T16:00:00Z", 45)
+    tz, client = provider_account.timezone, client_account.full_name
+    dashboard = Dashboard(session, target, Portal.PROVIDER)
     with session.step("Reload: the cached dashboard does not have it yet"):
         session.reload()
-        wait_for_dashboard(session)
-        expect(upcoming).to_have_count(0)
+        dashboard.expect_drawn()
+        dashboard.expect_not_lists("Upcoming sessions", live.when(tz))
     with session.step("The Schedule page, drawn by the server, already has it"):
-        session.goto(target.url(Portal.PROVIDER, "/schedule"))
-        expect(session.role("listitem").filter(has_text=new_session)).to_have_count(1)
+        SchedulePage(session, target, Portal.PROVIDER).open().expect_lists(live, tz, client)
     AppShell(session, target, Portal.PROVIDER).sign_out()
     sign_in(session, target, Portal.PROVIDER, provider_account.email, provider_account.password)
     with session.step("After signing back in the dashboard agrees with the Schedule page"):
-        wait_for_dashboard(session)
-        expect(upcoming).to_have_count(1)
+        dashboard.expect_lists("Upcoming sessions", live, tz, client)
 
 
 def test_clearing_only_the_cache_keeps_the_login(
@@ -74,14 +74,15 @@ def test_clearing_only_the_cache_keeps_the_login(
         Portal.CLIENT,
         client_account.email,
         client_account.password,
-        sign_out=False,
+        leave=Leave.STAY,
     )
+    dashboard = Dashboard(session, target, Portal.CLIENT)
     session.goto(target.url(Portal.CLIENT, "/dashboard"))
     before = inspect(session)
     _clear(session, target, Clear.CACHE)
     session.goto(target.url(Portal.CLIENT, "/dashboard"))
     with session.step("Still signed in; cookies and storage kept"):
-        wait_for_dashboard(session)
+        dashboard.expect_drawn()
         after = inspect(session)
         assert "haven_client_session" in after.cookies, after
         assert set(before.local_storage) <= set(after.local_storage), (before, after)
@@ -91,14 +92,13 @@ def test_clearing_cookies_signs_out(
     session: Session, target: Target, client_account: Account
 ) -> None:
     """Clearing cookies signs the person out: the saved login is gone."""
+    # sign_in waits for the dashboard's data: cleared while it still fetched, the old page would
+    # send itself to the login page and race the navigation below (seen on Chromium).
     sign_in(session, target, Portal.CLIENT, client_account.email, client_account.password)
-    # Cleared while the dashboard still fetches its data, the old page sends itself to the login
-    # page and races the navigation below (seen once, on Chromium, in a self-test run).
-    wait_for_dashboard(session)
     _clear(session, target, Clear.COOKIES)
     with session.step("The dashboard asks to sign in again"):
         session.goto(target.url(Portal.CLIENT, "/dashboard"))
-        expect(session.role("heading", "Sign in to Haven", exact=True)).to_be_visible()
+        expect(session).to_be_at(LoginPage(session, target, Portal.CLIENT).place)
         assert "haven_client_session" not in inspect(session).cookies
 
 
@@ -112,7 +112,7 @@ def test_clearing_site_data_empties_the_profile(
         Portal.CLIENT,
         client_account.email,
         client_account.password,
-        sign_out=False,
+        leave=Leave.STAY,
     )
     with session.step("The profile holds the earlier visit's data"):
         before = inspect(session)
@@ -129,7 +129,7 @@ def test_clearing_site_data_empties_the_profile(
         assert not after.service_workers, after
     sign_in(session, target, Portal.CLIENT, client_account.email, client_account.password)
     with session.step("The earlier message draft is gone"):
-        session.goto(target.url(Portal.CLIENT, "/room"))
+        RoomPage(session, target).open()
         expect(session.label("Message", exact=True)).to_have_value("")
 
 
@@ -144,11 +144,11 @@ def test_clearing_the_cache_brings_the_released_script(
         Portal.CLIENT,
         client_account.email,
         client_account.password,
-        sign_out=False,
+        leave=Leave.STAY,
     )
     released = test_hooks.release()["version"]
     _clear(session, target, Clear.CACHE)
     session.goto(target.url(Portal.CLIENT, "/dashboard"))
     with session.step("Released script, still signed in"):
-        wait_for_dashboard(session)
+        Dashboard(session, target, Portal.CLIENT).expect_drawn()
         assert footer_versions(session) == (released, released)

@@ -10,12 +10,15 @@ import pytest
 from compat_harness.expect import expect
 from compat_harness.matrix import Portal
 from compat_harness.pages import PORTAL_TEXT, AppShell, LoginPage, measure_layout
+from compat_harness.pages.booking import SchedulePage
+from compat_harness.pages.dashboard import Dashboard, greeting
 from compat_harness.pages.login import SIGNED_OUT, WRONG_CREDENTIALS
 from compat_harness.session.base import Session
 from compat_harness.target import Target
 from fixtures.accounts import Account
 
-pytestmark = pytest.mark.journey("login_url")
+# A person on a login page is signed out: a stored profile for them is one that signed out.
+pytestmark = [pytest.mark.journey("login_url"), pytest.mark.starts_signed_out]
 portals = pytest.mark.parametrize("portal", list(Portal), ids=lambda p: p.value)
 
 
@@ -92,7 +95,7 @@ def test_deep_link_returns_after_sign_in(
     page.sign_in(account.email, account.password)
     with session.step("Land on the deep link"):
         expect(session).to_have_url(_at(target, portal, "/schedule"))
-        expect(session.role("heading", "Schedule", exact=True)).to_be_visible()
+        expect(session).to_be_at(SchedulePage(session, target, portal).place)
 
 
 @portals
@@ -117,6 +120,11 @@ def test_sign_in_and_out(
     page = LoginPage(session, target, portal).open()
     page.sign_in(account.email, account.password)
     page.expect_signed_in()
+    if account.first_name:
+        with session.step("The dashboard greets the person by name"):
+            Dashboard(session, target, portal).expect_greets(
+                greeting(portal, account.first_name, account.last_name)
+            )
     with session.step("Check the portal's session cookie"):
         cookie = next((c for c in session.cookies() if c["name"] == page.text.cookie), None)
         assert cookie is not None, f"no {page.text.cookie} cookie after signing in"

@@ -11,7 +11,12 @@ from compat_harness.session.base import Session
 from compat_harness.support.steps import load_steps, run_steps
 from compat_harness.target import Target
 
-pytestmark = [pytest.mark.journey("steps"), pytest.mark.steps_journey]
+# The steps a person reports start from where they were: signed out, as they sign in themselves.
+pytestmark = [
+    pytest.mark.journey("steps"),
+    pytest.mark.steps_journey,
+    pytest.mark.starts_signed_out,
+]
 
 
 def test_reported_steps(

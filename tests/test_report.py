@@ -242,7 +242,12 @@ def test_paired_journeys_get_their_verdict_in_every_report(tmp_path: Path) -> No
     }
     assert RunResult.read(paths["results"]).pair_verdicts() == data["pairs"]
     assert "1 of 2 pair(s) pass both ways" in paths["html"].read_text()
-    assert "`p` on **desk**: fails only with stored data" in paths["markdown"].read_text()
+    assert all(p["profile"] == "stored" for p in data["pairs"])
+    assert "stored data, signed out failed" in paths["html"].read_text()
+    assert (
+        "`p` on **desk** (stored data, signed out): fails only with stored data"
+        in paths["markdown"].read_text()
+    )
 
 
 def test_a_gating_cell_not_run_fails_every_report_unless_accepted(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ person reported on their device and on the recommended desktop."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -77,7 +78,7 @@ def test_repro_replays_the_reported_steps_and_names_the_device(tmp_path: Path) -
     out = proc.stdout + proc.stderr
     assert proc.returncode == ExitCode.TESTS_FAILED, out
     assert "VERDICT: fails only on this device → compatibility issue" in out
-    assert "chrome-desktop   fresh profile  passed" in out
+    assert re.search(r"chrome-desktop +fresh \(incognito\) profile +passed", out), out
     assert 'FAILED at "Sign in › Land signed in"' in out
     assert f"--steps {steps}" in out  # the re-run command
     assert list((tmp_path / "b").glob("repro-*.zip"))

@@ -14,14 +14,22 @@ import pytest
 from compat_harness.artifacts import SCRUB_NOTE, scrub_secrets
 from compat_harness.masking import MaskingError, load_masking
 from compat_harness.matrix import load_matrix
-from compat_harness.profiles import Pair
+from compat_harness.profiles import Pair, Profile
 from compat_harness.results import Status
 from compat_harness.secrets import PERSONAL, REDACTOR
 from compat_harness.support.devices import DeviceError, match_device
 from compat_harness.support.journeys import JOURNEYS, JourneyError, find_journeys
 from compat_harness.support.repro import ReproArgs, command_line
 from compat_harness.support.trace import sanitize_trace
-from compat_harness.support.verdict import Verdict, judge, overall
+from compat_harness.support.verdict import (
+    SignOut,
+    Verdict,
+    advice_for,
+    judge,
+    judge_profiles,
+    overall,
+    sign_out_finding,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CELLS = load_matrix(ROOT / "matrix" / "default.yaml").cells
@@ -151,6 +159,29 @@ def test_verdicts(device: Pair, baseline: Pair | None, expected: Verdict) -> Non
     verdict = judge("j", device, baseline)
     assert verdict.verdict is expected, verdict
     assert verdict.verdict.advice
+
+
+def _profile_pair(profile: Profile, stored: Status, signed_out_passed: bool = False) -> Pair:
+    return Pair("t", "c", P, stored, profile=profile, signed_out_passed=signed_out_passed)
+
+
+def test_stored_data_advice_says_sign_out_only_where_it_helped() -> None:
+    helped = [
+        _profile_pair(Profile.STORED, P, True),
+        _profile_pair(Profile.TAB_CLOSED, F, True),
+    ]
+    verdict = judge_profiles("j", helped, None)
+    assert verdict.verdict is Verdict.STORED_DATA and verdict.sign_out is SignOut.HELPS
+    assert "closed the tab" in verdict.why
+    advice = " ".join(advice_for(verdict.verdict, "desktop", "client", verdict.sign_out))
+    assert "Sign out and back in first" in advice
+    both = [_profile_pair(Profile.STORED, F), _profile_pair(Profile.TAB_CLOSED, F)]
+    verdict = judge_profiles("j", both, None)
+    assert verdict.sign_out is SignOut.NO_HELP
+    advice = " ".join(advice_for(verdict.verdict, "desktop", "client", verdict.sign_out))
+    assert "Sign out and back in first" not in advice and "does not fix it" in advice
+    # One journey where signing out helped and one where it did not: no sign-out advice.
+    assert sign_out_finding([judge_profiles("a", helped, None), verdict]) is SignOut.NO_HELP
 
 
 def test_the_overall_verdict_is_the_most_serious_and_sets_the_exit_code() -> None:

@@ -17,7 +17,7 @@ P, F, FL, NR, NA = Status.PASSED, Status.FAILED, Status.FLAKY, Status.NOT_RUN, S
 
 def _result(test: str, cell: str, status: Status) -> TestResult:
     failed = status in (Status.FAILED, Status.FLAKY)
-    profile = next((p for p in ("incognito", "stored") if f"[{p}]" in test), None)
+    profile = next((p for p in ("incognito", "stored", "tab_closed") if f"[{p}]" in test), None)
     return TestResult(
         test=test,
         journey="j",
@@ -219,6 +219,21 @@ def test_paired_journeys_fold_both_profiles_into_one_test() -> None:
     both = _paired(DEFAULT, stored={"ios-webkit": F}, incognito={"ios-webkit": F})
     triaged = both.triage()
     assert len(triaged) == 2 and {t.category for t in triaged.values()} == {Category.WEBKIT}
+
+
+def test_a_cell_where_one_stored_profile_fails_fails_only_with_stored_data() -> None:
+    # Each cell has a pair per stored-data profile: the signed-out one passes everywhere, the
+    # tab-closed one fails on the iPhone cell only.
+    run = _paired(DEFAULT, stored={})
+    run.results += [
+        _result("t.py::test_p[tab_closed]", c, F if c == "ios-webkit" else P) for c in DEFAULT
+    ]
+    t = _one(run, "ios-webkit", "t.py::test_p[tab_closed]")
+    assert t.category is Category.STORED_DATA and t.group == "t.py::test_p", t
+    # And the other way round: the profile that signed out fails, the tab-closed one passes.
+    run = _paired(DEFAULT, stored={"ios-webkit": F})
+    run.results += [_result("t.py::test_p[tab_closed]", c, P) for c in DEFAULT]
+    assert _one(run, "ios-webkit", "t.py::test_p[stored]").category is Category.STORED_DATA
 
 
 def test_a_stored_run_whose_earlier_visit_failed_is_not_a_stored_data_problem() -> None:

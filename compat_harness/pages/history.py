@@ -3,16 +3,37 @@
 from __future__ import annotations
 
 import re
+from enum import Enum
 
 from compat_harness.expect import expect
 from compat_harness.matrix import Portal
-from compat_harness.pages.login import sign_in
+from compat_harness.pages.login import keep_signed_in, sign_in
 from compat_harness.pages.shell import AppShell
-from compat_harness.profiles import HISTORY_STEP
+from compat_harness.profiles import HISTORY_STEP, Profile
 from compat_harness.session.base import Session
 from compat_harness.target import Target
 
 DRAFT = "Draft from an earlier visit"
+
+
+class Leave(Enum):
+    """How the earlier visit ends."""
+
+    SIGN_OUT = "signs out"  # as people are told to
+    CLOSE_TAB = "closes the tab, still signed in"  # what most people do
+    STAY = "stays on the page"  # journeys that go on in the same visit (clearing data)
+
+
+LEAVES = {Profile.STORED: Leave.SIGN_OUT, Profile.TAB_CLOSED: Leave.CLOSE_TAB}
+
+
+def visit_before(
+    session: Session, target: Target, portal: Portal, email: str, password: str, profile: Profile
+) -> None:
+    """For a stored-data profile, the earlier visit that fills it, ended the profile's way
+    (nothing for a fresh profile)."""
+    if profile.stored:
+        earlier_visit(session, target, portal, email, password, leave=LEAVES[profile])
 
 
 def earlier_visit(
@@ -22,13 +43,13 @@ def earlier_visit(
     email: str,
     password: str,
     *,
-    sign_out: bool = True,
+    leave: Leave = Leave.SIGN_OUT,
 ) -> None:
     """Sign in, load the dashboard (the app caches it), scripts and styles (the HTTP cache), the
-    service worker, a message draft in IndexedDB (client), then sign out as people are told to."""
-    with session.step(f"{HISTORY_STEP} to the {portal} portal"):
+    service worker, a message draft in IndexedDB (client), then leave: sign out, close the tab
+    (the session cookie stays, so the next sign-in finds the portal signed in), or stay."""
+    with session.step(f"{HISTORY_STEP} to the {portal} portal, which {leave.value}"):
         sign_in(session, target, portal, email, password)
-        wait_for_dashboard(session)
         if portal is Portal.CLIENT:
             session.goto(target.url(portal, "/room"))
             session.label("Message", exact=True).fill(DRAFT)
@@ -39,14 +60,13 @@ def earlier_visit(
             session.timeouts.expect,
             "the service worker to register",
         )
-        if sign_out:
+        if leave is Leave.SIGN_OUT:
             AppShell(session, target, portal).sign_out()
-
-
-def wait_for_dashboard(session: Session) -> None:
-    """The dashboard's lists are drawn by its script (from the network or the app's cache)."""
-    expect(session.role("heading", re.compile(r"^Welcome, "))).to_be_visible()
-    expect(session.text("Loading…", exact=True)).to_be_hidden()
+        elif leave is Leave.CLOSE_TAB:
+            # The page goes away as a closed tab's does (its unload handlers run); the browser
+            # keeps the cookies, storage and caches.
+            session.goto("about:blank")
+            keep_signed_in(session, portal, email)
 
 
 def footer_versions(session: Session) -> tuple[int, int]:

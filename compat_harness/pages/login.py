@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from compat_harness.expect import expect
 from compat_harness.matrix import Portal
+from compat_harness.pages.dashboard import Dashboard
+from compat_harness.place import Place, page_url
 from compat_harness.session.base import HarnessTimeout, Locator, Session
 from compat_harness.target import Target
 
@@ -66,10 +69,18 @@ class LoginPage:
         suffix = f"?next={quote(next_path, safe='')}" if next_path else ""
         return self.target.url(self.portal, self.path) + suffix
 
+    @property
+    def place(self) -> Place:
+        return Place(
+            f"the {self.portal} login page",
+            page_url(self.target.base(self.portal), re.escape(self.path)),
+            self.text.heading,
+        )
+
     def open(self) -> LoginPage:
         with self.session.step(f"Open the {self.portal} login page"):
             self.session.goto(self.url())
-            expect(self.heading).to_be_visible()
+            expect(self.session).to_be_at(self.place)
         return self
 
     # --- what is on the page ---
@@ -119,8 +130,9 @@ class LoginPage:
             self.submit.click()
 
     def expect_signed_in(self, path: str = "/dashboard") -> None:
-        """Wait to land on ``path``; fail at once, saying so, if the portal sends the browser back to
-        its login page instead (it accepted the password but the session cookie did not stick)."""
+        """Wait to land on ``path`` (the dashboard: drawn, see Dashboard.expect_drawn); fail at once,
+        saying so, if the portal sends the browser back to its login page instead (it accepted the
+        password but the session cookie did not stick)."""
         wanted = re.compile("^" + re.escape(self.target.url(self.portal, path)) + r"(\?|$)")
         login = re.compile("^" + re.escape(self.target.url(self.portal, "/login")) + r"\?next=")
 
@@ -148,12 +160,46 @@ class LoginPage:
                     f"({self.session.url}): the session cookie {self.text.cookie} was not kept "
                     f"(cookies this browser holds: {', '.join(names) or 'none'})"
                 )
+            if path == "/dashboard":
+                Dashboard(self.session, self.target, self.portal).expect_drawn()
+
+
+# Browsers an earlier visit left signed in (the person closed the tab instead of signing out),
+# by the portal and account: the person's next sign-in finds the portal still signed in.
+_KEPT: weakref.WeakKeyDictionary[Session, set[tuple[Portal, str]]] = weakref.WeakKeyDictionary()
+
+
+def keep_signed_in(session: Session, portal: Portal | str, email: str) -> None:
+    """Note that ``session`` stays signed in to ``portal`` as ``email`` (see ``sign_in``)."""
+    _KEPT.setdefault(session, set()).add((Portal(portal), email.lower()))
 
 
 def sign_in(
     session: Session, target: Target, portal: Portal | str, email: str, password: str
 ) -> None:
-    """Open the portal's login page, sign in, and land on the dashboard."""
-    page = LoginPage(session, target, portal).open()
+    """Open the portal's login page, sign in, and land on the dashboard. A browser an earlier
+    visit left signed in as this account (``keep_signed_in``) is sent on to the dashboard by the
+    login page, as it is for a person who comes back after closing the tab; it must be."""
+    page = LoginPage(session, target, portal)
+    kept = _KEPT.get(session, set())
+    if (page.portal, email.lower()) in kept:
+        kept.discard((page.portal, email.lower()))
+        _come_back_signed_in(page)
+        return
+    page.open()
     page.sign_in(email, password)
     page.expect_signed_in()
+
+
+def _come_back_signed_in(page: LoginPage) -> None:
+    dashboard = Dashboard(page.session, page.target, page.portal)
+    with page.session.step(f"Come back to the {page.portal} portal, still signed in"):
+        page.session.goto(page.url())
+        try:
+            expect(page.session).to_be_at(dashboard.place)
+        except AssertionError as exc:
+            raise AssertionError(
+                f"the earlier visit left the browser signed in, but the {page.portal} login page "
+                f"did not take it to the dashboard: the session was lost ({exc})"
+            ) from None
+        dashboard.expect_drawn()

@@ -6,6 +6,7 @@ import re
 
 from compat_harness.expect import expect
 from compat_harness.matrix import Portal
+from compat_harness.profiles import SIGN_OUT_STEP
 from compat_harness.session.base import Locator, Session
 from compat_harness.target import Target
 
@@ -27,7 +28,7 @@ class AppShell:
         return self.session.role("heading", name)
 
     def sign_out(self) -> None:
-        with self.session.step("Sign out"):
+        with self.session.step(SIGN_OUT_STEP):
             self.sign_out_button.click()
             expect(self.session).to_have_url(
                 re.compile("^" + re.escape(self.target.url(self.portal, "/login")) + r"(\?|$)")

@@ -78,7 +78,8 @@ def render_markdown(
     if troubled:
         lines += ["Incognito vs stored data:", ""]
         lines += [
-            f"- `{p['test'].rsplit('::', 1)[-1]}` on **{p['cell']}**: {p['verdict']}"
+            f"- `{p['test'].rsplit('::', 1)[-1]}` on **{p['cell']}** ({p['profile_label']}): "
+            f"{p['verdict']}"
             for p in troubled
         ]
         lines.append("")

@@ -74,7 +74,8 @@ def terminal_summary(run: RunResult, paths: dict[str, Path], gating: tuple[str, 
     for pair in run.pair_verdicts():
         if not pair["ok"]:
             lines.append(
-                f"pair {pair['test'].rsplit('::', 1)[-1]} on {pair['cell']}: {pair['verdict']}"
+                f"pair {pair['test'].rsplit('::', 1)[-1]} on {pair['cell']} "
+                f"({pair['profile_label']}): {pair['verdict']}"
             )
     for t, tests in by_pattern(run.triage()):
         lines.append(f"triage: {t.label} ({t.reason}): {short_names(tests, 3)}")

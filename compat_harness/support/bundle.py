@@ -80,7 +80,7 @@ def _when(ts: float) -> str:
 
 def _status_line(entry: RunEntry) -> str:
     r = entry.result
-    profile = "fresh profile" if entry.profile is Profile.INCOGNITO else "stored data  "
+    profile = f"{entry.profile.label:<39}"
     if r is None:
         return f"{entry.cell:<16} {profile}  did not run"
     if r.status.value in ("passed", "flaky"):
@@ -270,7 +270,7 @@ def _run_view(entry: RunEntry, run_dir: Path, folder: Path) -> dict[str, Any]:
     view: dict[str, Any] = {
         "journey": entry.journey.name,
         "cell": entry.cell,
-        "profile": "fresh profile" if entry.profile is Profile.INCOGNITO else "stored data",
+        "profile": entry.profile.label,
         "status": r.status.label if r else "did not run",
         "status_class": r.status.value if r else "",
         "error": "",

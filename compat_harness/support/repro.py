@@ -24,12 +24,19 @@ import yaml
 from compat_harness.engines import DEFAULT_ENGINE, ENGINES, resolve
 from compat_harness.exitcodes import ExitCode
 from compat_harness.matrix import Cell, Matrix, MatrixError, Portal, Tier, load_matrix
-from compat_harness.profiles import Pair, Profile, pairs
+from compat_harness.profiles import Pair, Profile, pairs, profile_of
 from compat_harness.results import RunResult, TestResult
 from compat_harness.support.bundle import CellUsed, ReproContext, RunEntry, build_bundle, clean
 from compat_harness.support.devices import DeviceError, match_device
 from compat_harness.support.journeys import Journey, JourneyError, find_journeys
-from compat_harness.support.verdict import JourneyVerdict, Verdict, advice_for, judge, overall
+from compat_harness.support.verdict import (
+    JourneyVerdict,
+    Verdict,
+    advice_for,
+    judge_profiles,
+    overall,
+    sign_out_finding,
+)
 from compat_harness.target import TargetError, check_health, probe_mode, validate_url
 from compat_harness.target import Verdict as Health
 from compat_harness.versions.allow import AllowError, load_allowlist, write_subset
@@ -396,7 +403,7 @@ def _run(args: ReproArgs, root: Path) -> int:
     entries, ctx.verdicts = _judge(run, journeys, device_cell, baseline)
     ctx.versions = tuple(version_notes(run, device_cell.id, args.device, match.kind))
     ctx.overall = overall(ctx.verdicts)
-    ctx.advice = advice_for(ctx.overall, match.kind, args.portal)
+    ctx.advice = advice_for(ctx.overall, match.kind, args.portal, sign_out_finding(ctx.verdicts))
     ctx.finished = time.time()
     index, archive = build_bundle(ctx, run, run_dir, entries, root / args.out)
     _print_block(ctx, entries, index, archive, run_dir)
@@ -430,33 +437,27 @@ def _judge(
     verdicts: list[JourneyVerdict] = []
     for journey in journeys:
         mine = [r for r in run.results if _matches(r, journey)]
+        ran = {profile_of(r.test) for r in mine}
+        # The profiles the journey runs in (a login journey has no tab-closed one).
+        profiles = [p for p in Profile if p in ran] or [Profile.INCOGNITO, Profile.STORED]
         for cell in dict.fromkeys([device.id, baseline.id]):
-            for profile in Profile:
+            for profile in profiles:
                 result = next(
-                    (
-                        r
-                        for r in mine
-                        if r.cell == cell
-                        and f"{profile.value}" in r.test.rpartition("[")[2].rstrip("]").split("-")
-                    ),
-                    None,
+                    (r for r in mine if r.cell == cell and profile_of(r.test) is profile), None
                 )
                 entries.append(RunEntry(journey, cell, profile, result))
 
-        base = None if device.id == baseline.id else _pair_of(found, journey, baseline.id)
-        verdicts.append(judge(journey.name, _pair_of(found, journey, device.id), base))
+        base = None if device.id == baseline.id else _pairs_of(found, journey, baseline.id)
+        verdicts.append(judge_profiles(journey.name, _pairs_of(found, journey, device.id), base))
     return entries, verdicts
 
 
-def _pair_of(found: list[Pair], journey: Journey, cell_id: str) -> Pair | None:
-    return next(
-        (
-            p
-            for p in found
-            if p.cell == cell_id and any(p.test.startswith(t) for t in journey.tests)
-        ),
-        None,
-    )
+def _pairs_of(found: list[Pair], journey: Journey, cell_id: str) -> list[Pair]:
+    """The journey's pairs on the cell (its first test's), one per stored-data profile."""
+    mine = [
+        p for p in found if p.cell == cell_id and any(p.test.startswith(t) for t in journey.tests)
+    ]
+    return [p for p in mine if p.test == mine[0].test] if mine else []
 
 
 def _print_block(

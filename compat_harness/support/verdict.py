@@ -4,11 +4,11 @@ that applies."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from compat_harness.exitcodes import ExitCode
-from compat_harness.profiles import Pair
+from compat_harness.profiles import Pair, Profile
 from compat_harness.results import Status
 
 
@@ -44,7 +44,7 @@ _HEADLINES = {
     Verdict.WORKS: "works: could not reproduce the problem here",
     Verdict.PRODUCT_BUG: "fails everywhere → product bug",
     Verdict.DEVICE_ONLY: "fails only on this device → compatibility issue",
-    Verdict.STORED_DATA: "fails only with stored data → clear the cache, or sign out and back in",
+    Verdict.STORED_DATA: "fails only with stored data → clear the cache",
     Verdict.INCONCLUSIVE: "inconclusive: the runs did not finish the way a verdict needs",
     Verdict.TARGET_DOWN: "target down: the site does not answer (other sites do)",
     Verdict.NETWORK_DOWN: "network down: neither the site nor the control site answers from here",
@@ -67,9 +67,7 @@ _ADVICE: dict[Verdict, tuple[str, ...]] = {
     Verdict.STORED_DATA: (
         "It works in a fresh (incognito) profile: data the browser kept from earlier visits is "
         "the cause.",
-        "Sign out and back in first: signing in again clears and refreshes the app's own cached "
-        "data (for example a dashboard that does not refresh or still lists a canceled client).",
-        "Then clear the browser's cache only. Cookies and saved passwords are different data: "
+        "Clear the browser's cache only. Cookies and saved passwords are different data: "
         "clearing them signs the person out and loses saved logins.",
         "If that is not enough, clear the site's data for the portal, then sign in again.",
         "Fully quit and reopen the browser regularly (at least weekly), especially after site "
@@ -113,12 +111,35 @@ _SEVERITY = (
 _PASSING = (Status.PASSED, Status.FLAKY)
 
 
+class SignOut(StrEnum):
+    """What the stored-data runs show about signing out and back in."""
+
+    HELPS = "helps"  # the tab-closed visit fails, the one that signed out and in again passes
+    NO_HELP = "no help"  # the visit that signed out and signed in again fails too
+    FAILS = "fails"  # signing out is the step that fails
+
+
+_SIGN_OUT_ADVICE = {
+    SignOut.HELPS: (
+        "Sign out and back in first: it works after signing out and in again, which clears and "
+        "refreshes the app's own cached data (for example a dashboard that does not refresh or "
+        "still lists a canceled client)."
+    ),
+    SignOut.NO_HELP: (
+        "Signing out and back in does not fix it (the run that signed out and signed in again "
+        "failed too): do not suggest it."
+    ),
+    SignOut.FAILS: "Signing out itself fails here: do not ask the person to sign out and back in.",
+}
+
+
 @dataclass(frozen=True)
 class JourneyVerdict:
     journey: str
     verdict: Verdict
     why: str
     notes: tuple[str, ...] = field(default=())
+    sign_out: SignOut | None = None  # for a stored-data verdict
 
 
 def _passes(pair: Pair) -> bool:
@@ -150,7 +171,10 @@ def judge(journey: str, device: Pair | None, baseline: Pair | None) -> JourneyVe
                 "a fresh visit works, but the earlier visit that fills the stored profile failed",
             )
         return JourneyVerdict(
-            journey, Verdict.STORED_DATA, "passes in a fresh profile, fails with stored data"
+            journey,
+            Verdict.STORED_DATA,
+            f"passes in a fresh profile, fails with stored data ({device.profile.history})",
+            sign_out=_sign_out(device),
         )
     fresh_only = device.stored in _PASSING
     where = "in a fresh profile only" if fresh_only else "in both profiles"
@@ -177,15 +201,58 @@ def judge(journey: str, device: Pair | None, baseline: Pair | None) -> JourneyVe
     )
 
 
+def _sign_out(pair: Pair) -> SignOut | None:
+    if pair.sign_out_failed:
+        return SignOut.FAILS
+    if pair.signing_out_helps:
+        return SignOut.HELPS
+    return SignOut.NO_HELP if pair.profile is Profile.STORED else None
+
+
+def judge_profiles(journey: str, device: list[Pair], baseline: list[Pair] | None) -> JourneyVerdict:
+    """One journey's verdict from its pairs, one per stored-data profile, on the device's cell
+    and on the baseline (None when the device is the baseline): the most serious of them, and
+    for stored data what the runs show about signing out."""
+    if not device:
+        return judge(journey, None, None)
+    verdicts = []
+    for pair in device:
+        base = None
+        if baseline is not None:
+            base = next((b for b in baseline if b.profile is pair.profile), None)
+            if base is None:
+                # The baseline ran no such profile: judge against a run that did not finish.
+                base = Pair(pair.test, "baseline", Status.NOT_RUN, Status.NOT_RUN)
+        verdicts.append(judge(journey, pair, base))
+    worst = min(verdicts, key=lambda v: _SEVERITY.index(v.verdict))
+    if worst.verdict is Verdict.STORED_DATA:
+        return replace(worst, sign_out=sign_out_finding(verdicts))
+    return worst
+
+
 def overall(verdicts: list[JourneyVerdict]) -> Verdict:
     """The most serious of the journeys' verdicts."""
     found = {v.verdict for v in verdicts}
     return next((v for v in _SEVERITY if v in found), Verdict.INCONCLUSIVE)
 
 
-def advice_for(verdict: Verdict, device_kind: str, portal: str) -> tuple[str, ...]:
-    """The verdict's advice, with the line about the person's kind of device where it helps."""
+def sign_out_finding(verdicts: list[JourneyVerdict]) -> SignOut | None:
+    """Across the journeys that fail only with stored data, what signing out does: it helps only
+    if it helps in every one of them."""
+    findings = {v.sign_out for v in verdicts if v.verdict is Verdict.STORED_DATA}
+    return next(
+        (f for f in (SignOut.FAILS, SignOut.NO_HELP, None, SignOut.HELPS) if f in findings), None
+    )
+
+
+def advice_for(
+    verdict: Verdict, device_kind: str, portal: str, sign_out: SignOut | None = None
+) -> tuple[str, ...]:
+    """The verdict's advice, with the line about the person's kind of device where it helps, and
+    for stored data what the runs show about signing out and back in."""
     lines = list(verdict.advice)
+    if verdict is Verdict.STORED_DATA and sign_out is not None:
+        lines.insert(1, _SIGN_OUT_ADVICE[sign_out])
     if verdict is Verdict.DEVICE_ONLY and "android" in device_kind:
         lines.append(
             "On a phone, iOS gives the best experience"

@@ -17,6 +17,7 @@ from .common import (
     AppContext,
     ctx_of,
     json_response,
+    post_room_message,
     redirect,
     render,
     require_user,
@@ -237,6 +238,17 @@ def session_view(
         "changeable": changeable,
         "joinable": confirmed_open and domain.can_join(session.start, session.length, now),
         "join_later": confirmed_open and now < domain.join_opens_at(session.start),
+    }
+
+
+def _calendar_links(
+    ctx: AppContext, session: Session, user: User, provider: User
+) -> dict[str, str]:
+    """The Google Calendar and Outlook links of a session (the .ics has its own route)."""
+    event = notifications.calendar_event(ctx.config, session, user, provider)
+    return {
+        "google_url": domain.google_calendar_url(event),
+        "outlook_url": domain.outlook_calendar_url(event),
     }
 
 
@@ -544,7 +556,6 @@ def build_client_router() -> APIRouter:
         user = require_user(request)
         session, _room = _member_session(ctx, user, session_id)
         provider = _provider(ctx, session.provider_id)
-        event = notifications.calendar_event(ctx.config, session, user, provider)
         return render(
             request,
             "client/booked.html",
@@ -554,8 +565,26 @@ def build_client_router() -> APIRouter:
             provider=provider,
             when=domain.format_when(session.start, user.timezone),
             summary=domain.describe_session(session.type, session.length),
-            google_url=domain.google_calendar_url(event),
-            outlook_url=domain.outlook_calendar_url(event),
+            **_calendar_links(ctx, session, user, provider),
+        )
+
+    @router.get("/schedule/sessions/{session_id}")
+    async def session_details(request: Request, session_id: int) -> Response:
+        ctx = ctx_of(request)
+        user = require_user(request)
+        session, room = _member_session(ctx, user, session_id)
+        provider = _provider(ctx, session.provider_id)
+        now = viewer_now(request, user)
+        return render(
+            request,
+            "client/session.html",
+            title="Session details",
+            nav="Schedule",
+            session=session,
+            room=room,
+            provider=provider,
+            view=session_view(ctx, session, user, provider, room, now),
+            **_calendar_links(ctx, session, user, provider),
         )
 
     @router.get("/schedule/sessions/{session_id}/calendar.ics")
@@ -723,10 +752,7 @@ def build_client_router() -> APIRouter:
         user = require_user(request)
         form = await request.form()
         room = _member_room(ctx, user, form.get("room"))
-        body = str(form.get("body", "")).strip()
-        if body:
-            ctx.store.add_message(room.id, user.id, body[:4000])
-        return redirect(f"/room?id={room.id}&sent=1")
+        return post_room_message(ctx, room.id, user.id, form.get("body"))
 
     # availability API
 

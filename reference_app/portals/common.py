@@ -292,6 +292,15 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+def post_room_message(ctx: AppContext, room_id: int, sender_id: int, body: object) -> Response:
+    """Post a message (trimmed, at most 4000 characters; an empty one is dropped) and show the
+    room again, as both portals' message boxes do."""
+    text = str(body or "").strip()
+    if text:
+        ctx.store.add_message(room_id, sender_id, text[:4000])
+    return redirect(f"/room?id={room_id}&sent=1")
+
+
 def is_android_blocked(request: Request) -> bool:
     """The `android-ua-block` defect: the client portal turns Android browsers away."""
     return (

@@ -11,8 +11,17 @@ from starlette.exceptions import HTTPException
 
 from .. import domain, notifications
 from ..clock import real_now
-from ..store import InvalidTransitionError, Session, User
-from .common import AppContext, ctx_of, json_response, redirect, render, require_user, viewer_now
+from ..store import InvalidTransitionError, Room, Session, User
+from .common import (
+    AppContext,
+    ctx_of,
+    json_response,
+    post_room_message,
+    redirect,
+    render,
+    require_user,
+    viewer_now,
+)
 
 
 def _own_session(ctx: AppContext, provider: User, session_id: int) -> Session:
@@ -40,6 +49,26 @@ def _session_item(ctx: AppContext, session: Session, provider: User) -> dict[str
         "status_text": domain.STATUS_TEXT.get(session.status, session.status),
         "label": f"{when}, {summary} with {client.full_name}",
     }
+
+
+def _own_room(ctx: AppContext, provider: User, room_id: object) -> Room:
+    room_text = str(room_id or "")
+    room = ctx.store.room(int(room_text)) if room_text.isdigit() else None
+    if room is None or room.provider_id != provider.id:
+        raise HTTPException(404)
+    return room
+
+
+def _room_of(ctx: AppContext, provider: User, client_id: int) -> int | None:
+    """The provider's first room with the client."""
+    return next(
+        (
+            room.id
+            for room in ctx.store.rooms_for_provider(provider.id)
+            if client_id in room.member_ids
+        ),
+        None,
+    )
 
 
 def _upcoming(ctx: AppContext, provider: User, now: datetime) -> list[Session]:
@@ -179,8 +208,35 @@ def build_provider_router() -> APIRouter:
             "provider/caseload.html",
             title="Caseload",
             nav="Caseload",
-            clients=ctx.store.caseload(user.id),
+            clients=[(c, _room_of(ctx, user, c.id)) for c in ctx.store.caseload(user.id)],
         )
+
+    # room
+
+    @router.get("/room")
+    async def room_page(request: Request) -> Response:
+        ctx = ctx_of(request)
+        user = require_user(request)
+        room = _own_room(ctx, user, request.query_params.get("id"))
+        members = [_client(ctx, member) for member in room.member_ids]
+        heading = "Room with " + " and ".join(m.full_name for m in members)
+        return render(
+            request,
+            "provider/room.html",
+            title=heading,
+            heading=heading,
+            nav="Caseload",
+            room=room,
+            messages=ctx.store.messages(room.id),
+        )
+
+    @router.post("/room/messages")
+    async def send_message(request: Request) -> Response:
+        ctx = ctx_of(request)
+        user = require_user(request)
+        form = await request.form()
+        room = _own_room(ctx, user, form.get("room"))
+        return post_room_message(ctx, room.id, user.id, form.get("body"))
 
     return router
 

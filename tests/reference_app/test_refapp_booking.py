@@ -359,3 +359,34 @@ def test_details_without_a_time_come_back_on_the_day_that_was_chosen(app: RefApp
     assert page.status_code == 422
     assert "Please choose a time." in text_of(page.text)
     assert re.search(r'<input[^>]*name="date"[^>]*value="2026-12-02"', page.text), page.text
+
+
+def test_a_sessions_details_page_from_the_schedule(app: RefApp) -> None:
+    scenario = app.provision()
+    start = MONDAY_9AM_NEW_YORK + timedelta(days=3, hours=2)
+    session = app.add_session(scenario["scenario"], start, status="pending", length=45)
+    client = app.sign_in(scenario["client"])
+    sid = session["id"]
+    schedule = client.get("/schedule").text
+    assert f'<a href="/schedule/sessions/{sid}">Thu, Dec 3, 2026, 11:00 AM EST</a>' in schedule
+    page = client.get(f"/schedule/sessions/{sid}")
+    assert page.status_code == 200
+    text = text_of(page.text)
+    assert "<h1>Session details</h1>" in page.text
+    for expected in (
+        "Provider Maya Chen · Individual therapy",
+        "Session Video session, 45 minutes",
+        "Date and time Thu, Dec 3, 2026, 11:00 AM EST",
+        "Status Waiting for provider confirmation",
+        "Reschedule",
+        "Cancel session",
+        "Apple Calendar (.ics)",
+    ):
+        assert expected in text, expected
+    assert f'href="/schedule/sessions/{sid}/calendar.ics"' in page.text
+    client.post(f"/schedule/sessions/{sid}/cancel", data={"reason": "Other"})
+    canceled = text_of(client.get(f"/schedule/sessions/{sid}").text)
+    assert "Status Canceled" in canceled
+    assert "Add to calendar" not in canceled and "Reschedule" not in canceled
+    other = app.sign_in(app.provision()["client"])
+    assert other.get(f"/schedule/sessions/{sid}").status_code == 404

@@ -152,3 +152,32 @@ def test_providers_only_see_their_own_sessions(app: RefApp) -> None:
     other = app.sign_in(app.provision()["provider"], "provider")
     assert other.post(f"/sessions/{session_id}/confirm").status_code == 404
     assert other.get(f"/schedule/sessions/{session_id}/cancel").status_code == 404
+
+
+def test_the_provider_reads_and_writes_in_the_room_from_the_caseload(app: RefApp) -> None:
+    scenario = app.provision(room_type="couples")
+    room_id = scenario["room"]["id"]
+    client = app.sign_in(scenario["client"])
+    client.post("/room/messages", data={"room": room_id, "body": "Can we talk on Friday?"})
+    provider = app.sign_in(scenario["provider"], "provider")
+    caseload = provider.get("/caseload").text
+    assert f'<a href="/room?id={room_id}">Alex Morgan</a>' in caseload
+    page = provider.get(f"/room?id={room_id}")
+    assert page.status_code == 200
+    text = text_of(page.text)
+    assert "<h1>Room with Alex Morgan and Jamie Morgan</h1>" in page.text
+    assert 'role="log" aria-label="Conversation"' in page.text
+    assert "Alex: Can we talk on Friday?" in text
+    sent = provider.post("/room/messages", data={"room": room_id, "body": "Friday at 10 works."})
+    assert (sent.status_code, sent.headers["location"]) == (303, f"/room?id={room_id}&sent=1")
+    assert "Maya: Friday at 10 works." in text_of(client.get("/room").text)
+    assert "Maya: Friday at 10 works." in text_of(provider.get(f"/room?id={room_id}").text)
+
+
+def test_a_provider_cannot_open_another_providers_room(app: RefApp) -> None:
+    scenario = app.provision()
+    other = app.sign_in(app.provision()["provider"], "provider")
+    room_id = scenario["room"]["id"]
+    assert other.get(f"/room?id={room_id}").status_code == 404
+    assert other.post("/room/messages", data={"room": room_id, "body": "x"}).status_code == 404
+    assert other.get("/room").status_code == 404
