@@ -45,10 +45,18 @@ class Expectation:
     """For ``versions``: (browserslist family, first version with the feature), e.g. ("ios_saf", "17.4")."""
     feature: str = ""
     """For ``versions``: the feature as the version row names it, e.g. 'Object.groupBy()'."""
+    sentinel: str | None = None
+    """The kind of page finding that fails these tests (page-error, failed-request,
+    stuck-loading, layout), when a page sentinel, not the journey, sees it first."""
 
 
 def fails(tests: Iterable[str], on: str, why: str, verdict: str | None = None) -> Expectation:
     return Expectation(tuple(tests), on, why, verdict)
+
+
+def seen(tests: Iterable[str], on: str, kind: str, why: str, verdict: str | None = None) -> Expectation:
+    """Tests a page sentinel fails (``kind`` of finding) on the cells with a trait."""
+    return Expectation(tuple(tests), on, why, verdict, sentinel=kind)
 
 
 VERSIONS_ROW = "versions::works-on-declared-versions"

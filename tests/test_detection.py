@@ -93,8 +93,33 @@ def test_each_defect_fails_exactly_its_documented_cells(defect: Defect, tmp_path
     unsettled = run.with_status(Status.FLAKY, Status.NOT_RUN)
     assert not unsettled, describe(unsettled, run.run.results)
     _check_pair_verdicts(defect, run.run.results, expected)
+    _check_sentinel_kinds(defect, run.run.results, expected)
     for expectation in versions:
         _check_version_findings(expectation, run.run, tmp_path / "run")
+
+
+def _check_sentinel_kinds(
+    defect: Defect, results: list[TestResult], expected: set[tuple[str, str]]
+) -> None:
+    """Where the catalog says a page sentinel sees the defect first, the test failed by that
+    kind of finding, which is among the result's findings; elsewhere by the journey's own
+    assertion (``error.sentinel`` empty)."""
+    by_key = {(r.test, r.cell): r for r in results}
+    for expectation in defect.expected:
+        if expectation.cells == "versions":
+            continue
+        for key in expected_failures_of(results, expectation, expected):
+            result = by_key[key]
+            error = result.error
+            assert error is not None, key
+            got = error.sentinel
+            if expectation.sentinel is None:
+                continue  # a journey's assertion, or a sentinel (both are a person seeing it)
+            assert got == expectation.sentinel, (
+                f"{defect.name}: {key} failed by {got or 'its own assertion'}, not a "
+                f"{expectation.sentinel} finding: {error.message[:300]}"
+            )
+            assert any(f.kind == got for f in result.findings), (key, result.findings)
 
 
 def _check_version_findings(expectation: Expectation, run: RunResult, run_dir: Path) -> None:
