@@ -100,6 +100,13 @@ PAGES: dict[str, bytes] = {
         "<main><h1>Card</h1><div style='height:60px;overflow:hidden'>"
         "<div style='height:40px'></div><button>Confirm</button></div></main>"
     ),
+    # A wide page a journey leaves at once: the click itself tidies the page before it goes, so
+    # only a look before the click sees what the person saw.
+    "/passing": _page(
+        "<main><h1>Sign in</h1><div id=wide style='width:900px;height:10px'></div>"
+        "<button onclick=\"wide.remove(); setTimeout(() => location.assign('/clean'), 50)\">"
+        "Continue</button></main>"
+    ),
     "/small": _page(
         "<main><h1>Tiny</h1><button style='min-height:0;min-width:0;width:24px;height:24px;padding:0'>x</button></main>"
     ),
@@ -197,6 +204,7 @@ def _visit(
     wait: float = 0.8,
     expect: tuple[int, str] | None = None,
     settings: SentinelSettings = SETTINGS,
+    click: str | None = None,
 ) -> tuple[list[Finding], SentinelFailure | None]:
     """Open ``path`` with a fresh sentinel, give the page ``wait`` seconds, look at the end."""
     session, capture = opened.session, opened.capture
@@ -212,6 +220,8 @@ def _visit(
         session.goto(site.url + path)
         if path == "/expected-401":
             session.role("button", "Sign in").click()
+        if click:
+            session.role("button", click).click()
         session.pause(wait)
         sentinel.final()
     except SentinelFailure as exc:
@@ -318,6 +328,19 @@ def test_sideways_scroll_on_a_phone_but_not_on_the_desktop(opened: Opened, site:
         return
     assert failure is not None and failure.finding.detail["check"] == "sideways-scroll"
     assert "1200px" in failure.finding.message or "wide" in failure.finding.message
+
+
+def test_a_page_left_before_its_audit_settled_is_still_seen(opened: Opened, site: _Site) -> None:
+    """The journey clicks on at once: the page is looked at before the click, not only after it
+    or while it unloads (where Playwright can lose what the page says)."""
+    findings, failure = _visit(opened, site, "/passing", wait=0, click="Continue")
+    if opened.session.cell.device.viewport.width >= 900:
+        assert failure is None and not findings, findings
+        opened.session.pause(0.5)
+        assert opened.session.url.endswith("/clean"), opened.session.url  # the click left
+        return
+    assert failure is not None and failure.finding.detail["check"] == "sideways-scroll"
+    assert failure.finding.page.endswith("/passing"), failure.finding
 
 
 def test_a_control_a_person_scrolls_to_is_not_covered(opened: Opened, site: _Site) -> None:

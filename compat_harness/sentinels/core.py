@@ -142,6 +142,13 @@ class Sentinel:
         """After a navigation or an action: what arrived since the last check."""
         self._take(self.capture.drain_events())
 
+    def look(self) -> None:
+        """Before an action that may leave the page: the page as it is now. A page a journey
+        passes through faster than its audit settles is seen here, since what a page reports
+        while it unloads does not always arrive (Playwright drops binding calls and console
+        messages of a page being left: measured with Chromium 150)."""
+        self._take(self._ask())
+
     def settle(self) -> None:
         """At a step's end: a page still showing a busy marker is waited for, up to the stuck
         time since the marker appeared; still there then, the page was left loading."""

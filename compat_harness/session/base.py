@@ -223,9 +223,11 @@ class Locator(ABC):
     def options(self) -> list[str]:
         """The option texts of a <select>."""
 
-    # --- acting: wait for one visible, enabled element, act, then the page sentinel looks ---
+    # --- acting: wait for one visible, enabled element, act; the page sentinel looks after (and
+    # before a click, which may leave the page) ---
     def click(self) -> None:
         """A tap on cells whose engine delivers touch events, a mouse click elsewhere."""
+        self.session.before_action()
         self._click()
         self.session.after_action()
 
@@ -269,6 +271,12 @@ class Session(ABC):
         self.steps = steps
         # Set by the harness when the page sentinels are on (compat_harness.sentinels).
         self.sentinel: Sentinel | None = None
+
+    def before_action(self) -> None:
+        """Before an action that may leave the page (a click): the page sentinel looks at the
+        page as the person sees it then."""
+        if self.sentinel is not None:
+            self.sentinel.look()
 
     def after_action(self) -> None:
         """After a navigation or an action: the page sentinel looks at what arrived."""
