@@ -270,6 +270,8 @@ def test_a_500_the_page_swallows_is_a_failed_request(opened: Opened, site: _Site
     assert failure is not None and failure.finding.kind == "failed-request"
     assert failure.finding.detail["status"] == 500 and failure.finding.detail["method"] == "GET"
     assert failure.finding.detail["url"].endswith("/api/broken")
+    assert failure.finding.page.endswith("/swallowed-500")  # the page that asked
+    assert "failed request on /swallowed-500" in str(failure)
 
 
 def test_a_request_without_an_answer_is_a_failed_request(opened: Opened, site: _Site) -> None:

@@ -156,6 +156,7 @@ class _Addon:
         kind = (response.headers.get("content-type", "") if response is not None else "").split(
             ";"
         )[0]
+        dest = request.headers.get("sec-fetch-dest", "")
         entry = {
             "type": "request",
             "t": started * 1000,
@@ -163,7 +164,12 @@ class _Addon:
             "url": request.pretty_url,
             "status": status,
             "failure": failure or None,
-            "resource": request.headers.get("sec-fetch-dest") or kind or "",
+            "resource": dest or kind or "",
+            # The page that asked: a page's own load is its page; anything else names its page
+            # in the Referer (same-origin requests carry the full URL by default).
+            "page": request.pretty_url
+            if dest == "document"
+            else request.headers.get("referer", ""),
             "duration_ms": round((ended - started) * 1000),
             "request_headers": {
                 k: ("***" if k.lower() in _SECRET_HEADERS else v)
