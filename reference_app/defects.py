@@ -54,7 +54,9 @@ def fails(tests: Iterable[str], on: str, why: str, verdict: str | None = None) -
     return Expectation(tuple(tests), on, why, verdict)
 
 
-def seen(tests: Iterable[str], on: str, kind: str, why: str, verdict: str | None = None) -> Expectation:
+def seen(
+    tests: Iterable[str], on: str, kind: str, why: str, verdict: str | None = None
+) -> Expectation:
     """Tests a page sentinel fails (``kind`` of finding) on the cells with a trait."""
     return Expectation(tuple(tests), on, why, verdict, sentinel=kind)
 
@@ -121,6 +123,21 @@ _SIGN_IN = (
 )
 
 
+# Journeys that open the provider's dashboard, in the files that are cheap to run for it.
+_PROVIDER_DASHBOARD = (
+    "test_incognito.py::test_sign_in_reaches_the_dashboard[*-provider]",
+    "test_incognito.py::test_the_dashboard_shows_changes_made_elsewhere[*]",
+    "test_login_url.py::test_sign_in_and_out[provider]",
+)
+# Journeys that open the client's dashboard, in the same files.
+_CLIENT_DASHBOARD = (
+    "test_incognito.py::test_sign_in_reaches_the_dashboard[*-client]",
+    "test_incognito.py::test_pages_run_the_current_release[stored]",
+    "test_incognito.py::test_pages_run_the_current_release[tab_closed]",
+    "test_login_url.py::test_sign_in_and_out[client]",
+)
+
+
 @dataclass(frozen=True)
 class Defect:
     """One switchable defect: where it is, what a user sees and why."""
@@ -165,12 +182,28 @@ CATALOG: tuple[Defect, ...] = (
         ),
         cause="The login card is styled with `min-width: 560px` instead of a fluid width.",
         expected=(
-            fails(["test_login_url.py::test_login_fits_the_screen[*]"], "phone", "sideways scroll"),
             fails(
-                ["test_login_url.py::test_wrong_portal_account_is_told_where_to_go[*]"],
-                "touch-phone",
-                "the alert's link lies beyond the visible width; a mobile browser widens the layout "
-                "viewport, so a tap where the link is drawn hits the page beside it",
+                ["test_login_url.py::test_login_fits_the_screen[*]"],
+                "phone",
+                "the journey's own check: sideways scroll",
+            ),
+            seen(
+                [
+                    f"test_login_url.py::{test}[*]"
+                    for test in (
+                        "test_login_page_loads",
+                        "test_login_names_the_other_portal",
+                        "test_portal_links_stay_on_the_portal",
+                        "test_wrong_portal_account_is_told_where_to_go",
+                        "test_deep_link_returns_after_sign_in",
+                        "test_wrong_password_gives_a_clear_message",
+                        "test_sign_in_and_out",
+                    )
+                ],
+                "phone",
+                "layout",
+                "every journey through the login page sees it scroll sideways on a phone, though "
+                "only one journey checks the page's width",
             ),
         ),
     ),
@@ -449,6 +482,23 @@ CATALOG: tuple[Defect, ...] = (
             "root)) where the browser has it: the callback gets an IdleDeadline, not the data. "
             "WebKit has no requestIdleCallback (measured: WebKitGTK 2.50), so it draws at once."
         ),
+        expected=(
+            fails(
+                [
+                    "test_booking.py::test_book_then_the_provider_confirms",
+                    "test_incognito.py::test_sign_in_reaches_the_dashboard[incognito-client]",
+                    "test_reschedule_cancel.py::test_reschedule_ahead_of_time_is_free",
+                ],
+                "chromium",
+                "the upcoming sessions are missing from a freshly loaded dashboard",
+            ),
+            fails(
+                ["test_incognito.py::test_sign_in_reaches_the_dashboard[stored-client]"],
+                "chromium",
+                "signed out, the dashboard loads its data afresh: the same fault",
+                "product-bug",
+            ),
+        ),
     ),
     Defect(
         name="room-time-parse",
@@ -464,6 +514,15 @@ CATALOG: tuple[Defect, ...] = (
             "with new Date('Wednesday, February 3, 2027 at 11:00 AM EST').toISOString(): "
             "WebKit's parser reads the word 'at', Chromium's returns an Invalid Date (measured)."
         ),
+        expected=(
+            seen(
+                ["test_booking.py::test_book_then_the_provider_confirms"],
+                "chromium",
+                "page-error",
+                "the room's script throws once the confirmation is in the conversation; no "
+                "assertion of the journey looks there",
+            ),
+        ),
     ),
     Defect(
         name="message-box-field-sizing",
@@ -477,6 +536,18 @@ CATALOG: tuple[Defect, ...] = (
         cause=(
             "The room's textarea gets 'field-sizing: content; min-height: 1lh', which only "
             "Chromium implements (measured: Chromium 150 yes, WebKitGTK 2.50 no)."
+        ),
+        expected=(
+            seen(
+                [
+                    "test_booking.py::test_book_then_the_provider_confirms",
+                    "test_booking.py::test_cant_find_a_time_shares_availability",
+                ],
+                "touch-phone",
+                "layout",
+                "the journeys that open a room see its message box under the smallest tap size "
+                "(the check is for cells that deliver touch; WebKitGTK keeps the box's height)",
+            ),
         ),
     ),
     Defect(
@@ -492,6 +563,14 @@ CATALOG: tuple[Defect, ...] = (
             "The announcements query names a table a migration renamed; the dashboard script "
             "swallows the error."
         ),
+        expected=(
+            seen(
+                _CLIENT_DASHBOARD,
+                "all",
+                "failed-request",
+                "every client dashboard load asks for the announcements and gets a 500",
+            ),
+        ),
     ),
     Defect(
         name="help-widget-error",
@@ -506,6 +585,14 @@ CATALOG: tuple[Defect, ...] = (
             "The help widget wires its toggle on the load event, but the header no longer has a "
             "[data-help-toggle] element."
         ),
+        expected=(
+            seen(
+                _PROVIDER_DASHBOARD,
+                "all",
+                "page-error",
+                "the widget's script throws after every provider dashboard load",
+            ),
+        ),
     ),
     Defect(
         name="provider-dashboard-idle-wait",
@@ -517,6 +604,14 @@ CATALOG: tuple[Defect, ...] = (
             "The dashboard loads its data from requestIdleCallback, falling back to a queue of an "
             "analytics shim that is no longer loaded: WebKit has no requestIdleCallback (measured: "
             "WebKitGTK 2.50), so nothing ever runs the queue."
+        ),
+        expected=(
+            fails(
+                _PROVIDER_DASHBOARD,
+                "webkit",
+                "the provider dashboard never leaves Loading… (the journey, or the sentinel's "
+                "stuck-loading, whichever waits less)",
+            ),
         ),
     ),
     Defect(
@@ -534,6 +629,25 @@ CATALOG: tuple[Defect, ...] = (
             "localStorage stores as the text 'undefined'; the login page later runs JSON.parse on "
             "it and throws."
         ),
+        expected=(
+            seen(
+                ["test_login_url.py::test_sign_in_and_out[*]"],
+                "all",
+                "page-error",
+                "the login page after signing out throws",
+            ),
+            seen(
+                [
+                    "test_incognito.py::test_sign_in_reaches_the_dashboard[stored-*]",
+                    "test_incognito.py::test_the_dashboard_shows_changes_made_elsewhere[stored]",
+                    "test_incognito.py::test_pages_run_the_current_release[stored]",
+                ],
+                "all",
+                "page-error",
+                "only the profile of someone who signed out earlier holds the bad value",
+                "stored-data",
+            ),
+        ),
     ),
     Defect(
         name="sw-shell-cache-first",
@@ -548,6 +662,22 @@ CATALOG: tuple[Defect, ...] = (
         cause=(
             "The service worker answers navigations to /login and /dashboard cache-first from "
             "CacheStorage and never refreshes them; the HTTP cache and a release do not touch it."
+        ),
+        expected=(
+            fails(
+                ["test_login_url.py::test_sign_in_and_out[*]"],
+                "all",
+                "after signing out, the cached dashboard still shows (its data requests get 401)",
+            ),
+            fails(
+                [
+                    "test_incognito.py::test_pages_run_the_current_release[stored]",
+                    "test_incognito.py::test_pages_run_the_current_release[tab_closed]",
+                ],
+                "all",
+                "a returning visitor's pages stay on the release they first saw",
+                "stored-data",
+            ),
         ),
     ),
     Defect(
