@@ -54,7 +54,9 @@ def fails(tests: Iterable[str], on: str, why: str, verdict: str | None = None) -
     return Expectation(tuple(tests), on, why, verdict)
 
 
-def seen(tests: Iterable[str], on: str, kind: str, why: str, verdict: str | None = None) -> Expectation:
+def seen(
+    tests: Iterable[str], on: str, kind: str, why: str, verdict: str | None = None
+) -> Expectation:
     """Tests a page sentinel fails (``kind`` of finding) on the cells with a trait."""
     return Expectation(tuple(tests), on, why, verdict, sentinel=kind)
 
