@@ -17,6 +17,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from bench.workload import PORTAL_TEXT, REPEATS
+from compat_harness.config import read
 from compat_harness.engines import RuntimeOptions, resolve
 from compat_harness.engines.playwright import PlaywrightEngine, context_args
 from compat_harness.engines.webkitgtk import WebKitGTKRuntime
@@ -40,7 +41,7 @@ def _provision(client_url: str, portal: str) -> dict[str, Any]:
 
 
 def _playwright_cell(p: Any, cell: Cell, urls: dict[str, str], times: list[float]) -> None:
-    chosen = resolve(cell).chosen
+    chosen = resolve(cell, settings=read()).chosen
     assert chosen is not None
     browser = p.chromium.launch(**PlaywrightEngine().launch_args(chosen, {}, headless=True))
     for portal in ("client", "provider"):
@@ -71,7 +72,7 @@ def _playwright_cell(p: Any, cell: Cell, urls: dict[str, str], times: list[float
 
 
 def _webdriver_cell(cell: Cell, urls: dict[str, str], times: list[float]) -> None:
-    availability = resolve(cell).chosen
+    availability = resolve(cell, settings=read()).chosen
     assert availability is not None
     # The harness's own process handling, spare included: the next session starts while a test
     # runs, as the harness does, so the ratio shows the harness's own cost.
@@ -117,7 +118,7 @@ def main() -> None:
         for cell in cells:
             times = per_cell.setdefault(cell.id, [])
             # The baseline is raw Playwright or raw Selenium by the engine family that runs the cell.
-            if isinstance(resolve(cell).engine, PlaywrightEngine):
+            if isinstance(resolve(cell, settings=read()).engine, PlaywrightEngine):
                 _playwright_cell(p, cell, urls, times)
             else:
                 _webdriver_cell(cell, urls, times)

@@ -12,11 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from compat_harness.config import DEFAULTS, SettingError, project_ini, read, run_flags
 from compat_harness.devices import BUILTIN_DEVICES
 from compat_harness.exitcodes import ExitCode
 from compat_harness.matrix import MatrixError, load_matrix
-
-DEFAULT_MATRIX = "matrix/default.yaml"
 
 
 def _project_root() -> Path:
@@ -42,34 +41,16 @@ def _run(args: argparse.Namespace, passthrough: list[str]) -> int:
     root = _project_root()
     os.chdir(root)
     pytest_args = [str(root / "suites"), "-p", "no:cacheprovider"]
-    for flag, value in (
-        ("--profile", args.profile),
-        ("--cells", args.cells),
-        ("--matrix", args.matrix),
-        ("--client-url", args.client_url),
-        ("--provider-url", args.provider_url),
-        ("--defects", args.defects),
-        ("--report-dir", args.report_dir),
-        ("--engine", args.engine),
-        ("--shard", args.shard),
-        ("--quarantine", args.quarantine),
-        ("--run-id", args.run_id),
-        ("--fail-on", args.fail_on),
-        ("--allow-not-run", args.allow_not_run),
-    ):
-        if value:
-            pytest_args += [flag, value]
+    for opt in run_flags():  # the settings table's flags, as given
+        value = getattr(args, opt.dest, None)
+        if value is True:
+            pytest_args.append(opt.flag)
+        elif value not in (None, False, ""):
+            pytest_args += [opt.flag, str(value)]
+    if args.defects:
+        pytest_args += ["--defects", args.defects]
     if args.workers:
         pytest_args += ["-n", str(args.workers)]
-    if args.retries:
-        pytest_args += ["--retries", str(args.retries)]
-    for flag, on in (
-        ("--allow-destructive", args.allow_destructive),
-        ("--fail-on-flaky", args.fail_on_flaky),
-        ("--allure", args.allure),
-    ):
-        if on:
-            pytest_args.append(flag)
     if args.journey:
         pytest_args += ["-k", " or ".join(args.journey.split(","))]
     if not args.verbose:
@@ -90,28 +71,20 @@ def _run(args: argparse.Namespace, passthrough: list[str]) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     from compat_harness.support.doctor import doctor
 
-    def setting(value: str | None, env: str) -> tuple[str | None, str]:
-        if value:
-            return value, "command line"
-        if os.environ.get(env):
-            return os.environ[env], f"env {env}"
-        return None, "default"
-
-    matrix_path, matrix_source = setting(args.matrix, "COMPAT_MATRIX")
-    path = Path(matrix_path or DEFAULT_MATRIX)
+    root = _project_root()
+    given = {
+        "matrix": args.matrix,
+        "client_url": args.client_url,
+        "provider_url": args.provider_url,
+        "control_url": args.control_url,
+    }
     try:
-        matrix = load_matrix(path)
-    except MatrixError as exc:
-        print(f"matrix: {exc}")
+        settings = read(given, os.environ, project_ini(root))
+        matrix = load_matrix(settings.resolve_path("matrix", root))
+    except (SettingError, MatrixError) as exc:
+        print(f"compat doctor: {exc}", file=sys.stderr)
         return int(ExitCode.USAGE_ERROR)
-    text, code = doctor(
-        matrix,
-        (str(path), matrix_source),
-        setting(args.client_url, "COMPAT_CLIENT_URL"),
-        setting(args.provider_url, "COMPAT_PROVIDER_URL"),
-        setting(args.control_url, "COMPAT_CONTROL_URL"),
-        markdown=args.markdown,
-    )
+    text, code = doctor(matrix, settings, markdown=args.markdown)
     print(text, end="")
     return code
 
@@ -373,6 +346,14 @@ EXIT_CODE_HELP = {
 }
 
 
+def _shown_default(value: object) -> str:
+    if value in (None, False, (), ""):
+        return ""
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="compat", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -385,44 +366,26 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_exit_codes_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("--profile", help="profile of the matrix (default: default)")
-    run.add_argument("--cells", help="comma list of cells (wins over --profile)")
-    run.add_argument("--matrix", help=f"matrix file (default: {DEFAULT_MATRIX})")
+    for opt in run_flags():  # the settings table: one flag, one help, one default
+        shown = _shown_default(opt.default)
+        help_text = opt.help + (f" (default: {shown})" if shown else "")
+        if opt.is_flag:
+            run.add_argument(
+                opt.flag, dest=opt.dest, action="store_true", default=None, help=help_text
+            )
+        else:
+            run.add_argument(opt.flag, dest=opt.dest, help=f"{help_text} [env {opt.env}]")
     run.add_argument("--journey", help="comma list of journeys/tests to run (pytest -k)")
-    run.add_argument("--client-url", help="client portal URL (default: embedded reference app)")
-    run.add_argument("--provider-url", help="provider portal URL")
-    run.add_argument("--defects", help="reference app defects to switch on (see `compat defects`)")
-    run.add_argument("--engine", help="force engines: ENGINE or CELL=ENGINE,...")
+    run.add_argument(
+        "--defects", help="reference app only: defects to switch on (see `compat defects`)"
+    )
     run.add_argument("--workers", type=int, help="parallel workers (pytest-xdist)")
-    run.add_argument(
-        "--retries", type=int, help="retry failed tests N times (retried passes are flaky)"
-    )
-    run.add_argument(
-        "--fail-on",
-        help="tiers whose failures fail the run, comma list (default: recommended,supported)",
-    )
-    run.add_argument(
-        "--fail-on-flaky", action="store_true", help="flaky results in gating cells fail the run"
-    )
-    run.add_argument(
-        "--allow-not-run",
-        metavar="CELL[,CELL]",
-        help="accept these gating cells not running (no engine here) instead of exit 13; 'all'",
-    )
-    run.add_argument("--shard", help="run shard I/N of the matrix (then `compat merge`)")
-    run.add_argument("--quarantine", help="quarantine file (default: matrix/quarantine.yaml)")
-    run.add_argument("--allure", action="store_true", help="write Allure results too")
-    run.add_argument("--run-id", help="id (folder name) of this run")
-    run.add_argument("--report-dir", help="where reports go (default: reports)")
-    run.add_argument(
-        "--allow-destructive", action="store_true", help="allow booking/cancel on non-test targets"
-    )
     run.add_argument("-v", "--verbose", action="store_true", help="pytest's full output")
 
     doctor = sub.add_parser(
         "doctor", help="which cells can run here, what to install, is the target up"
     )
-    doctor.add_argument("--matrix", help=f"matrix file (default: {DEFAULT_MATRIX})")
+    doctor.add_argument("--matrix", help=f"matrix file (default: {DEFAULTS.matrix})")
     doctor.add_argument("--client-url", help="client portal URL to check")
     doctor.add_argument("--provider-url", help="provider portal URL to check")
     doctor.add_argument("--control-url", help="a site outside the target that should answer")
@@ -465,12 +428,14 @@ def build_parser() -> argparse.ArgumentParser:
     repro.add_argument("--mask", help="extra CSS selectors to mask in screenshots (comma list)")
     repro.add_argument("--mask-file", help="masking YAML (default: matrix/masking.yaml)")
     repro.add_argument("--out", default="reports/support", help="where bundles go")
-    repro.add_argument("--report-dir", default="reports", help="where the run's full report goes")
-    repro.add_argument("--matrix", default=DEFAULT_MATRIX)
+    repro.add_argument(
+        "--report-dir", default=DEFAULTS.report_dir, help="where the run's full report goes"
+    )
+    repro.add_argument("--matrix", default=DEFAULTS.matrix)
     repro.add_argument("-v", "--verbose", action="store_true", help="show pytest's output")
 
     matrix = sub.add_parser("matrix", help="validate and list the matrix's cells and profiles")
-    matrix.add_argument("--matrix", default=DEFAULT_MATRIX)
+    matrix.add_argument("--matrix", default=DEFAULTS.matrix)
     sub.add_parser("devices", help="list the built-in device profiles")
     sub.add_parser("defects", help="list the reference app's defect catalog")
 
@@ -487,7 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
         "action", choices=["path", "open", "serve", "allure"], nargs="?", default="path"
     )
     report.add_argument("run", nargs="?", help="run id (default: latest)")
-    report.add_argument("--report-dir", default="reports")
+    report.add_argument("--report-dir", default=DEFAULTS.report_dir)
     report.add_argument("--port", type=int, default=0, help="serve: port (default: a free one)")
     report.add_argument(
         "--host",
@@ -499,7 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
         "merge", help="merge shard runs (--shard I/N) into one run folder with every report"
     )
     merge.add_argument("shards", nargs="+", help="the shards' run folders (or results.json files)")
-    merge.add_argument("--report-dir", default="reports", help="where the merged run goes")
+    merge.add_argument(
+        "--report-dir", default=DEFAULTS.report_dir, help="where the merged run goes"
+    )
     merge.add_argument("--run-id", help="id (folder name) of the merged run (default: new)")
     merge.add_argument(
         "--allure", action="store_true", help="also generate the Allure report (Allure 3, npm)"

@@ -1,22 +1,36 @@
-"""Harness settings, read once per run in a documented order:
+"""Harness settings: one typed table, read once per run in a documented order:
 command line > environment (``COMPAT_*``) > config file (pytest ini: ``[tool.pytest.ini_options]``
 ``compat_*`` keys) > defaults. Each value remembers where it came from (``compat doctor`` shows it).
+
+``Settings`` is the table: every field is a setting, its metadata its flag, environment variable,
+help and parser. The pytest plugin's options, ``compat run``'s flags and the doctor's view are all
+built from it; ``read()`` is the one reader.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from compat_harness.matrix import Tier
 
 
-def _csv(value: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+class SettingError(ValueError):
+    """A setting's value is wrong; the message names the flag (or where it came from) and the fix."""
+
+
+# --- parsers: a raw value (text from the command line, the environment or the ini file) -> typed --
+
+
+def _text(value: Any) -> str:
+    return str(value)
+
+
+def _csv(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     items = value if isinstance(value, list | tuple) else [value]
@@ -29,12 +43,21 @@ def _bool(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
+def _on_off(value: Any) -> bool:
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise SettingError(f"{value!r}: use on or off")
+
+
 def _tiers(value: Any) -> tuple[Tier, ...]:
     try:
         return tuple(Tier(v) for v in _csv(value))
     except ValueError:
-        raise pytest.UsageError(
-            f"--fail-on {value!r}: use a comma list of {', '.join(t.value for t in Tier)}"
+        raise SettingError(
+            f"{value!r}: use a comma list of {', '.join(t.value for t in Tier)}"
         ) from None
 
 
@@ -42,10 +65,17 @@ def _count(value: Any) -> int:
     try:
         count = int(value)
     except (TypeError, ValueError):
-        raise pytest.UsageError(f"--retries {value!r} is not a whole number") from None
+        raise SettingError(f"{value!r} is not a whole number") from None
     if count < 0:
-        raise pytest.UsageError(f"--retries {value!r} must be 0 or more")
+        raise SettingError(f"{value!r} must be 0 or more")
     return count
+
+
+def _seed(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise SettingError(f"{value!r} is not a whole number (a random seed)") from None
 
 
 def _shard(value: Any) -> tuple[int, int] | None:
@@ -58,8 +88,8 @@ def _shard(value: Any) -> tuple[int, int] | None:
     except ValueError:
         i = n = 0
     if not sep or n < 1 or not 1 <= i <= n:
-        raise pytest.UsageError(
-            f"--shard {value!r}: use I/N with 1 <= I <= N, e.g. --shard 2/4 for the second of four"
+        raise SettingError(
+            f"{value!r}: use I/N with 1 <= I <= N, e.g. --shard 2/4 for the second of four"
         )
     return i, n
 
@@ -68,375 +98,435 @@ def _seconds(value: Any) -> float:
     try:
         seconds = float(value)
     except (TypeError, ValueError):
-        raise pytest.UsageError(f"timeout {value!r} is not a number of seconds") from None
+        raise SettingError(f"{value!r} is not a number of seconds") from None
     if seconds <= 0:
-        raise pytest.UsageError(f"timeout {value!r} must be positive")
+        raise SettingError(f"{value!r} must be positive")
     return seconds
-
-
-def _on_off(value: Any) -> bool:
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise pytest.UsageError(f"{value!r}: use on or off")
 
 
 def _portal(value: Any) -> str:
     portal = str(value).strip().lower()
     if portal not in ("client", "provider"):
-        raise pytest.UsageError(f"--portal {value!r}: use client or provider")
+        raise SettingError(f"{value!r}: use client or provider")
     return portal
+
+
+# --- the table -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Option:
-    """One setting: its command-line flag, environment variable, ini key and default."""
+    """One setting: its field (``dest``), command-line flag, environment variable, ini key, help,
+    parser and default."""
 
     dest: str
     flag: str
     env: str
     help: str
-    default: Any = None
-    parse: Callable[[Any], Any] = str
+    default: Any
+    parse: Callable[[Any], Any]
     is_flag: bool = False
     # The flag belongs to another plugin (its dest); the harness reads it rather than adding it.
     shared_dest: str | None = None
+    # Also a flag of `compat run` (the rest are passed to pytest after `--`).
+    run_flag: bool = True
 
     @property
     def ini(self) -> str:
         return f"compat_{self.dest}"
 
 
-OPTIONS: tuple[Option, ...] = (
-    Option("matrix", "--matrix", "COMPAT_MATRIX", "matrix YAML file", "matrix/default.yaml"),
-    Option("profile", "--profile", "COMPAT_PROFILE", "profile of the matrix to run", "default"),
-    Option(
-        "cells", "--cells", "COMPAT_CELLS", "comma list of cells (wins over --profile)", (), _csv
-    ),
-    Option(
-        "engine",
+def _option(
+    default: Any,
+    flag: str,
+    env: str,
+    help: str,
+    parse: Callable[[Any], Any] = _text,
+    *,
+    is_flag: bool = False,
+    shared_dest: str | None = None,
+    run_flag: bool = True,
+) -> Any:
+    spec = {
+        "flag": flag,
+        "env": env,
+        "help": help,
+        "parse": parse,
+        "is_flag": is_flag,
+        "shared_dest": shared_dest,
+        "run_flag": run_flag,
+    }
+    return field(default=default, metadata={"option": spec})
+
+
+def _flag(flag: str, env: str, help: str, *, shared_dest: str | None = None) -> Any:
+    return _option(False, flag, env, help, _bool, is_flag=True, shared_dest=shared_dest)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of a run, typed; ``sources`` says where each value came from."""
+
+    # --- what runs where
+    matrix: str = _option("matrix/default.yaml", "--matrix", "COMPAT_MATRIX", "matrix YAML file")
+    profile: str = _option(
+        "default", "--profile", "COMPAT_PROFILE", "profile of the matrix to run (its named cells)"
+    )
+    cells: tuple[str, ...] = _option(
+        (), "--cells", "COMPAT_CELLS", "comma list of cells (wins over --profile)", _csv
+    )
+    engine: tuple[str, ...] = _option(
+        (),
         "--engine",
         "COMPAT_ENGINE",
         "force an engine for cells: ENGINE or CELL=ENGINE, comma separated",
-        (),
         _csv,
-    ),
-    Option(
-        "client_url",
-        "--client-url",
-        "COMPAT_CLIENT_URL",
-        "client portal base URL (default: start the embedded reference app)",
-    ),
-    Option("provider_url", "--provider-url", "COMPAT_PROVIDER_URL", "provider portal base URL"),
-    Option(
-        "control_url",
-        "--control-url",
-        "COMPAT_CONTROL_URL",
-        "a URL outside the target that should answer, to tell 'target down' from 'network down'",
-    ),
-    Option(
-        "defects",
-        "--defects",
-        "COMPAT_DEFECTS",
-        "reference app only: catalogued defects to switch on (comma list; see `compat defects`)",
+    )
+    remote: tuple[str, ...] = _option(
         (),
-        _csv,
-    ),
-    Option(
-        "report_dir", "--report-dir", "COMPAT_REPORT_DIR", "where runs write reports", "reports"
-    ),
-    Option("run_id", "--run-id", "COMPAT_RUN_ID", "id of this run (default: time + random)"),
-    Option(
-        "allow_destructive",
-        "--allow-destructive",
-        "COMPAT_ALLOW_DESTRUCTIVE",
-        "let destructive journeys (booking, cancel) run against a target that is not in test mode",
-        False,
-        _bool,
-        is_flag=True,
-    ),
-    Option(
-        "fail_on",
-        "--fail-on",
-        "COMPAT_FAIL_ON",
-        "tiers whose failures fail the run (others only warn)",
-        "recommended,supported",
-        _tiers,
-    ),
-    Option(
-        "allow_not_run",
-        "--allow-not-run",
-        "COMPAT_ALLOW_NOT_RUN",
-        "cells (comma list, or 'all') that may be 'not run' without failing the run; by default "
-        "a cell whose tier gates the run and that could not run fails it (exit 13)",
-        (),
-        _csv,
-    ),
-    Option(
-        "fail_on_flaky",
-        "--fail-on-flaky",
-        "COMPAT_FAIL_ON_FLAKY",
-        "flaky results (failed, then passed on retry) in gating cells fail the run too"
-        " (pytest-rerunfailures' flag; the exit code follows the tier policy)",
-        False,
-        _bool,
-        is_flag=True,
-        shared_dest="fail_on_flaky",
-    ),
-    Option(
-        "retries",
-        "--retries",
-        "COMPAT_RETRIES",
-        "retry a failed test N times; a test that passes on a retry is reported flaky",
-        0,
-        _count,
-    ),
-    Option(
-        "quarantine",
-        "--quarantine",
-        "COMPAT_QUARANTINE",
-        "YAML list of known-flaky journeys/tests (with expiry dates) whose failures only warn",
-        "matrix/quarantine.yaml",
-    ),
-    Option(
-        "shard",
-        "--shard",
-        "COMPAT_SHARD",
-        "run shard I of N (e.g. 2/4) of the (test, cell) items; `compat merge` joins the shards",
-        None,
-        _shard,
-    ),
-    Option(
-        "allure",
-        "--allure",
-        "COMPAT_ALLURE",
-        "write Allure results into the run folder (allure-results/); --alluredir still works",
-        False,
-        _bool,
-        is_flag=True,
-    ),
-    Option(
-        "action_timeout",
-        "--action-timeout",
-        "COMPAT_ACTION_TIMEOUT",
-        "seconds an action waits for its element",
-        10.0,
-        _seconds,
-    ),
-    Option(
-        "expect_timeout",
-        "--expect-timeout",
-        "COMPAT_EXPECT_TIMEOUT",
-        "seconds an expectation polls",
-        5.0,
-        _seconds,
-    ),
-    Option(
-        "secrets_file", "--secrets-file", "COMPAT_SECRETS_FILE", "file with test account secrets"
-    ),
-    Option(
-        "remote",
         "--remote",
         "COMPAT_REMOTE",
         "run cells on remote browsers: CELL=URL, comma separated (ws:// a Playwright server, "
         "http(s):// a WebDriver endpoint: Selenium Grid, Appium, a cloud grid)",
-        (),
         _csv,
-    ),
-    Option(
-        "both_profiles",
-        "--both-profiles",
-        "COMPAT_BOTH_PROFILES",
-        "run every selected journey twice: in a fresh profile and in one carrying an earlier "
-        "visit's stored data (as @pytest.mark.paired journeys always do)",
-        False,
-        _bool,
-        is_flag=True,
-    ),
-    Option(
-        "portal",
+    )
+    portal: str | None = _option(
+        None,
         "--portal",
         "COMPAT_PORTAL",
         "only this portal's runs (client or provider) of journeys that run on both portals",
-        None,
         _portal,
-    ),
-    Option(
-        "step_screenshots",
-        "--step-screenshots",
-        "COMPAT_STEP_SCREENSHOTS",
-        "a masked screenshot (personal data painted over) at the end of every step",
-        False,
-        _bool,
-        is_flag=True,
-    ),
-    Option(
-        "keep_logs",
-        "--keep-logs",
-        "COMPAT_KEEP_LOGS",
-        "keep console and network logs of every test, not only of failed ones",
-        False,
-        _bool,
-        is_flag=True,
-    ),
-    Option(
-        "mask_file",
-        "--mask-file",
-        "COMPAT_MASK_FILE",
-        "YAML list of extra CSS selectors to mask in step screenshots",
-        "matrix/masking.yaml",
-    ),
-    Option(
-        "mask",
-        "--mask",
-        "COMPAT_MASK",
-        "extra CSS selectors to mask in step screenshots (comma list)",
-        (),
-        _csv,
-    ),
-    Option(
-        "versions",
-        "--versions",
-        "COMPAT_VERSIONS",
-        "at the end of the run, check what the target served against each cell's stands_for "
-        "versions (MDN and caniuse data; static evidence): on or off",
+    )
+    both_profiles: bool = _flag(
+        "--both-profiles",
+        "COMPAT_BOTH_PROFILES",
+        "run every selected journey in a fresh profile and in ones carrying an earlier visit's "
+        "stored data (as @pytest.mark.paired journeys always do)",
+    )
+    steps: str | None = _option(
+        None,
+        "--steps",
+        "COMPAT_STEPS",
+        "a YAML list of steps to replay as a journey (suites/test_steps.py; "
+        "format: compat_harness/support/steps.py)",
+    )
+    shuffle: int | None = _option(
+        None,
+        "--shuffle",
+        "COMPAT_SHUFFLE",
+        "run the tests of each cell in a random order (this seed), to prove journeys are "
+        "independent",
+        _seed,
+    )
+    # --- the target
+    client_url: str | None = _option(
+        None,
+        "--client-url",
+        "COMPAT_CLIENT_URL",
+        "client portal base URL (default: start the embedded reference app)",
+    )
+    provider_url: str | None = _option(
+        None, "--provider-url", "COMPAT_PROVIDER_URL", "provider portal base URL"
+    )
+    control_url: str | None = _option(
+        None,
+        "--control-url",
+        "COMPAT_CONTROL_URL",
+        "a URL outside the target that should answer, to tell 'target down' from 'network down'",
+    )
+    allow_destructive: bool = _flag(
+        "--allow-destructive",
+        "COMPAT_ALLOW_DESTRUCTIVE",
+        "let destructive journeys (booking, cancel) run against a target that is not in test mode",
+    )
+    secrets_file: str | None = _option(
+        None, "--secrets-file", "COMPAT_SECRETS_FILE", "file with test account secrets"
+    )
+    # --- how a test waits and judges
+    action_timeout: float = _option(
+        10.0,
+        "--action-timeout",
+        "COMPAT_ACTION_TIMEOUT",
+        "seconds an action waits for its element",
+        _seconds,
+    )
+    expect_timeout: float = _option(
+        5.0, "--expect-timeout", "COMPAT_EXPECT_TIMEOUT", "seconds an expectation polls", _seconds
+    )
+    sentinels: bool = _option(
         True,
-        _on_off,
-    ),
-    Option(
-        "versions_allow",
-        "--versions-allow",
-        "COMPAT_VERSIONS_ALLOW",
-        "YAML list of accepted version findings (feature, file, cells, until, reason)",
-        "matrix/versions-allow.yaml",
-    ),
-    Option(
-        "sentinels",
         "--sentinels",
         "COMPAT_SENTINELS",
         "page sentinels on every page a journey visits (script errors, failed requests, pages "
         "left loading, layout at the device's viewport): on or off (off is for measuring; known "
         "noise goes into the allowlist)",
-        True,
         _on_off,
-    ),
-    Option(
-        "sentinels_allow",
+    )
+    sentinels_allow: str = _option(
+        "matrix/sentinels-allow.yaml",
         "--sentinels-allow",
         "COMPAT_SENTINELS_ALLOW",
         "YAML list of accepted page findings (kind, url and message patterns, cells, until, reason)",
-        "matrix/sentinels-allow.yaml",
-    ),
-    Option(
-        "stuck_after",
+    )
+    stuck_after: float = _option(
+        5.0,
         "--stuck-after",
         "COMPAT_STUCK_AFTER",
         "seconds a busy marker may stay after a step ends before the page counts as left loading",
-        5.0,
         _seconds,
-    ),
-    Option(
-        "busy_text",
+    )
+    busy_text: tuple[str, ...] = _option(
+        ("Loading…", "Loading...", "Please wait"),
         "--busy-text",
         "COMPAT_BUSY_TEXT",
         "the product's loading wording (comma list), besides aria-busy and progress bars",
-        ("Loading…", "Loading...", "Please wait"),
         _csv,
-    ),
-    Option(
-        "steps",
-        "--steps",
-        "COMPAT_STEPS",
-        "a YAML list of steps to replay as a journey (suites/test_steps.py; "
-        "format: compat_harness/support/steps.py)",
-    ),
-)
+    )
+    versions: bool = _option(
+        True,
+        "--versions",
+        "COMPAT_VERSIONS",
+        "at the end of the run, check what the target served against each cell's stands_for "
+        "versions (MDN and caniuse data; static evidence): on or off",
+        _on_off,
+    )
+    versions_allow: str = _option(
+        "matrix/versions-allow.yaml",
+        "--versions-allow",
+        "COMPAT_VERSIONS_ALLOW",
+        "YAML list of accepted version findings (feature, file, cells, until, reason)",
+    )
+    # --- the run's verdict
+    fail_on: tuple[Tier, ...] = _option(
+        (Tier.RECOMMENDED, Tier.SUPPORTED),
+        "--fail-on",
+        "COMPAT_FAIL_ON",
+        "tiers whose failures fail the run (others only warn)",
+        _tiers,
+    )
+    fail_on_flaky: bool = _flag(
+        "--fail-on-flaky",
+        "COMPAT_FAIL_ON_FLAKY",
+        "flaky results (failed, then passed on retry) in gating cells fail the run too"
+        " (pytest-rerunfailures' flag; the exit code follows the tier policy)",
+        shared_dest="fail_on_flaky",
+    )
+    allow_not_run: tuple[str, ...] = _option(
+        (),
+        "--allow-not-run",
+        "COMPAT_ALLOW_NOT_RUN",
+        "cells (comma list, or 'all') that may be 'not run' without failing the run; by default "
+        "a cell whose tier gates the run and that could not run fails it (exit 13)",
+        _csv,
+    )
+    retries: int = _option(
+        0,
+        "--retries",
+        "COMPAT_RETRIES",
+        "retry a failed test N times; a test that passes on a retry is reported flaky",
+        _count,
+    )
+    quarantine: str = _option(
+        "matrix/quarantine.yaml",
+        "--quarantine",
+        "COMPAT_QUARANTINE",
+        "YAML list of known-flaky journeys/tests (with expiry dates) whose failures only warn",
+    )
+    # --- reports and artifacts
+    report_dir: str = _option(
+        "reports", "--report-dir", "COMPAT_REPORT_DIR", "where runs write reports"
+    )
+    run_id: str | None = _option(
+        None, "--run-id", "COMPAT_RUN_ID", "id of this run (default: time + random)"
+    )
+    shard: tuple[int, int] | None = _option(
+        None,
+        "--shard",
+        "COMPAT_SHARD",
+        "run shard I of N (e.g. 2/4) of the (test, cell) items; `compat merge` joins the shards",
+        _shard,
+    )
+    allure: bool = _flag(
+        "--allure",
+        "COMPAT_ALLURE",
+        "write Allure results into the run folder (allure-results/); --alluredir still works",
+    )
+    step_screenshots: bool = _flag(
+        "--step-screenshots",
+        "COMPAT_STEP_SCREENSHOTS",
+        "a masked screenshot (personal data painted over) at the end of every step",
+    )
+    keep_logs: bool = _flag(
+        "--keep-logs",
+        "COMPAT_KEEP_LOGS",
+        "keep console and network logs of every test, not only of failed ones",
+    )
+    mask_file: str = _option(
+        "matrix/masking.yaml",
+        "--mask-file",
+        "COMPAT_MASK_FILE",
+        "YAML list of extra CSS selectors to mask in step screenshots",
+    )
+    mask: tuple[str, ...] = _option(
+        (),
+        "--mask",
+        "COMPAT_MASK",
+        "extra CSS selectors to mask in step screenshots (comma list)",
+        _csv,
+    )
+    # --- where the engines' browsers are (found on their own when not given)
+    chromium_path: str | None = _option(
+        None,
+        "--chromium-path",
+        "COMPAT_CHROMIUM_PATH",
+        "the system Chromium the Playwright engine uses when its own build is missing",
+        run_flag=False,
+    )
+    chromium_headless_shell: str | None = _option(
+        None,
+        "--chromium-headless-shell",
+        "COMPAT_CHROMIUM_HEADLESS_SHELL",
+        "the system's chromium-headless-shell, for headless runs of the system Chromium",
+        run_flag=False,
+    )
+    minibrowser: str | None = _option(
+        None,
+        "--minibrowser",
+        "COMPAT_MINIBROWSER",
+        "WebKitGTK's MiniBrowser (the webkitgtk engine's browser)",
+        run_flag=False,
+    )
+    webkit_driver: str | None = _option(
+        None,
+        "--webkit-driver",
+        "COMPAT_WEBKIT_DRIVER",
+        "WebKitGTK's WebKitWebDriver (the webkitgtk engine's driver)",
+        run_flag=False,
+    )
+    webkit_compositing: bool = _flag(
+        "--webkit-compositing",
+        "COMPAT_WEBKIT_COMPOSITING",
+        "WebKitGTK cells paint with accelerated compositing (software GL under Xvfb: more CPU)",
+    )
 
-
-@dataclass(frozen=True)
-class Settings:
-    values: dict[str, Any]
-    sources: dict[str, str] = field(default_factory=dict)
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.values[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    @property
-    def fail_on_tiers(self) -> tuple[Tier, ...]:
-        value = self.values["fail_on"]
-        return value if isinstance(value, tuple) else _tiers(value)
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def engine_overrides(self) -> dict[str | None, str]:
         """Forced engines: key None applies to every cell."""
         forced: dict[str | None, str] = {}
-        for item in self.values["engine"]:
+        for item in self.engine:
             cell, sep, engine = item.partition("=")
             forced[cell if sep else None] = engine if sep else cell
         return forced
 
     def resolve_path(self, name: str, root: Path) -> Path:
-        path = Path(self.values[name])
+        """A path setting (by its field name), relative ones against ``root``."""
+        value = getattr(self, name)
+        if not isinstance(value, str):
+            raise TypeError(f"{name} is not a path setting")
+        path = Path(value)
         return path if path.is_absolute() else root / path
 
-
-def add_options(parser: pytest.Parser) -> None:
-    group = parser.getgroup("compat", "browser compatibility harness")
-    for opt in OPTIONS:
-        if opt.shared_dest:
-            pass
-        elif opt.is_flag:
-            group.addoption(
-                opt.flag,
-                action="store_true",
-                default=None,
-                dest=f"compat_{opt.dest}",
-                help=opt.help,
-            )
-        else:
-            group.addoption(
-                opt.flag,
-                default=None,
-                dest=f"compat_{opt.dest}",
-                help=f"{opt.help} [env {opt.env}]",
-            )
-        parser.addini(opt.ini, help=opt.help, default=None)
+    def given(self, name: str) -> bool:
+        """Whether the setting was given (not its default)."""
+        return self.sources.get(name, "default") != "default"
 
 
-def read_settings(config: pytest.Config, env: dict[str, str] | None = None) -> Settings:
-    """Resolve every option: command line > environment > ini > default."""
-    env = dict(os.environ) if env is None else env
+OPTIONS: tuple[Option, ...] = tuple(
+    Option(dest=f.name, default=f.default, **f.metadata["option"])
+    for f in fields(Settings)
+    if "option" in f.metadata
+)
+DEFAULTS = Settings()
+
+
+# --- the reader ------------------------------------------------------------------------------------
+
+
+Lookup = Callable[[Option], Any]
+
+
+def read(
+    command_line: Lookup | Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    ini: Lookup | Mapping[str, Any] | None = None,
+) -> Settings:
+    """Resolve every setting: command line > environment > ini > default.
+
+    ``command_line`` and ``ini`` give an option's raw value (None: not given), as a function of
+    the option or a mapping by its field name."""
+    env = os.environ if env is None else env
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for opt in OPTIONS:
-        raw: Any = config.getoption(opt.shared_dest or f"compat_{opt.dest}", default=None)
-        if opt.is_flag and raw is False:  # a store_true flag not given
-            raw = None
-        source = "command line"
-        if raw is None and opt.dest == "client_url":
-            raw = config.getoption(
-                "base_url", default=None
-            )  # pytest-playwright/pytest-base-url flag
+        raw, source = _given(command_line, opt), "command line"
         if raw is None and opt.env in env and env[opt.env] != "":
             raw, source = env[opt.env], f"env {opt.env}"
         if raw is None:
-            ini = config.getini(opt.ini)
-            if ini not in (None, "", []):
-                raw, source = ini, f"ini {opt.ini}"
+            raw, source = _given(ini, opt), f"ini {opt.ini}"
         if raw is None:
             values[opt.dest], sources[opt.dest] = opt.default, "default"
             continue
         try:
-            values[opt.dest], sources[opt.dest] = opt.parse(raw), source
-        except pytest.UsageError as exc:
-            text = str(exc)
-            if text.startswith(opt.flag):
-                raise
+            values[opt.dest] = opt.parse(raw)
+        except SettingError as exc:
             where = "" if source == "command line" else f" ({source})"
-            raise pytest.UsageError(f"{opt.flag}{where} {text}") from None
-    return Settings(values, sources)
+            raise SettingError(f"{opt.flag}{where} {exc}") from None
+        sources[opt.dest] = source
+    return Settings(**values, sources=sources)
+
+
+def _given(source: Lookup | Mapping[str, Any] | None, opt: Option) -> Any:
+    if source is None:
+        return None
+    raw = source(opt) if callable(source) else source.get(opt.dest)
+    if raw in ("", []) or (opt.is_flag and raw is False):
+        return None  # an empty value, a store_true flag not given
+    return raw
+
+
+def project_ini(root: Path) -> dict[str, Any]:
+    """The ``compat_*`` keys of the project's ``[tool.pytest.ini_options]`` (pyproject.toml), for
+    readers outside pytest (the doctor)."""
+    try:
+        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    table = data.get("tool", {}).get("pytest", {}).get("ini_options", {})
+    return {
+        key.removeprefix("compat_"): value
+        for key, value in table.items()
+        if key.startswith("compat_")
+    }
+
+
+def run_flags() -> Iterable[Option]:
+    """The settings `compat run` takes as flags of its own."""
+    return (opt for opt in OPTIONS if opt.run_flag)
+
+
+def _shown(value: Any) -> str:
+    """A default as the docs show it."""
+    if value is None or value == ():
+        return "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, tuple):
+        return ",".join(str(getattr(v, "value", v)) for v in value)
+    return str(value)
+
+
+def markdown_table() -> str:
+    """The table as the README shows it (a self-test keeps the two the same)."""
+    rows = ["| flag | environment | default | what |", "|---|---|---|---|"]
+    for opt in OPTIONS:
+        rows.append(
+            f"| `{opt.flag}` | `{opt.env}` | `{_shown(opt.default)}` | "
+            f"{opt.help.replace('|', '&#124;')} |"
+        )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

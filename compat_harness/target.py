@@ -1,16 +1,14 @@
 """The system under test: the two portals' URLs, whether it is a test target, and its health.
 
-By default the harness starts the embedded reference app (test mode) on free loopback ports; given
+Without URLs the harness starts the project's embedded target (the reference app's plugin); given
 URLs, it checks them first and tells "target down" from "network down" before any browser starts.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -57,6 +55,62 @@ def validate_url(value: str, what: str) -> str:
             f"{what} {value!r} is not an http(s) URL. Fix: pass e.g. https://portal.example.com"
         )
     return value.rstrip("/")
+
+
+# --- the policy: which target, and what may run against it ----------------------------------------
+
+EMBEDDED_ONLY = (
+    "--defects switches faults on in the embedded reference app only; drop it or drop the URLs"
+)
+
+
+def check_urls(client: str | None, provider: str | None, control: str | None) -> None:
+    """The target's URLs as given: both portals or neither (the embedded target), each an
+    http(s) URL. Raises TargetError naming the fix."""
+    for value, what in (
+        (client, "--client-url"),
+        (provider, "--provider-url"),
+        (control, "--control-url"),
+    ):
+        if value:
+            validate_url(value, what)
+    if bool(client) != bool(provider):
+        raise TargetError(
+            "give both --client-url and --provider-url (or neither, to use the project's "
+            "embedded target)"
+        )
+
+
+def destructive_refusal(
+    target: Target, allowed: bool, what: str = "this destructive journey"
+) -> str | None:
+    """Why a journey that creates or changes data must not run against this target (None: it
+    may): a target that is not in test mode, unless --allow-destructive."""
+    if target.is_test_target or allowed:
+        return None
+    return (
+        f"{what} would create or change data (bookings, cancellations) on {target.client_url}, "
+        f"which is not a test target (mode {target.mode!r}). Fix: choose a read-only journey, or "
+        "pass --allow-destructive if this environment may be changed"
+    )
+
+
+NO_CLEAN_UP = (
+    "this target has no test hooks, so what a destructive journey creates cannot be cleaned up "
+    "automatically; remove it by hand"
+)
+
+
+def external(client: str, provider: str) -> Target:
+    """A given target, with the mode its /healthz reports."""
+    mode, version = probe_mode(client)
+    return Target(
+        client_url=client.rstrip("/"),
+        provider_url=provider.rstrip("/"),
+        kind="external",
+        mode=mode,
+        version=version,
+    )
 
 
 # --- health ----------------------------------------------------------------------------------------
@@ -129,34 +183,6 @@ def probe_mode(url: str, timeout: float = 5.0) -> tuple[str, str | None]:
     except (urllib.error.URLError, OSError, ValueError):
         return "unknown", None
     return str(data.get("mode", "unknown")), str(data.get("version")) if "version" in data else None
-
-
-# --- the embedded reference app --------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def reference_app(defects: tuple[str, ...] = ()) -> Iterator[Target]:
-    """Start the embedded reference app in test mode; stop it on exit."""
-    from compat_harness.processes import child_options
-    from reference_app.launcher import AppStartError, start
-
-    try:
-        app = start(defects=defects, mode="test", popen_options=child_options())
-    except AppStartError as exc:
-        raise TargetError(f"the embedded reference app did not start: {exc}") from None
-    try:
-        info = app.info
-        yield Target(
-            client_url=info.client_url,
-            provider_url=info.provider_url,
-            kind="reference",
-            mode=info.mode,
-            defects=tuple(info.defects),
-            version=str(info.version),
-            demo={role: dict(account) for role, account in info.demo.items()},
-        )
-    finally:
-        app.stop()
 
 
 # --- test hooks (test-mode targets only) -----------------------------------------------------------

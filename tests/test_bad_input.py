@@ -15,7 +15,7 @@ import pytest
 
 from compat_harness import cli, processes
 from compat_harness.exitcodes import ExitCode
-from tests.support.matrix_run import ROOT
+from tests.support.matrix_run import PLUGINS, ROOT
 
 pytest_plugins = ["pytester"]
 
@@ -280,9 +280,19 @@ CASES = [
         ("(from env COMPAT_ENGINE)", "unknown engine 'magic'", "Fix:"),
         env={"COMPAT_ENGINE": "magic"},
     ),
-    Case("env-shard", (), ("--shard '0/0'", "use I/N"), env={"COMPAT_SHARD": "0/0"}),
+    Case(
+        "env-shard",
+        (),
+        ("--shard (env COMPAT_SHARD) '0/0'", "use I/N"),
+        env={"COMPAT_SHARD": "0/0"},
+    ),
     Case("env-cells", (), ("unknown cell(s) nope", "use one of"), env={"COMPAT_CELLS": "nope"}),
-    Case("env-retries", (), ("--retries 'many'",), env={"COMPAT_RETRIES": "many"}),
+    Case(
+        "env-retries",
+        (),
+        ("--retries (env COMPAT_RETRIES) 'many'",),
+        env={"COMPAT_RETRIES": "many"},
+    ),
     Case(
         "env-allow-not-run",
         (),
@@ -377,7 +387,7 @@ def _compat(argv: tuple[str, ...], report_dir: Path) -> tuple[int, str]:
 
 def _pytest(pytester: pytest.Pytester, case: Case, report_dir: Path) -> tuple[int, str]:
     pytester.makepyfile(test_journey="def test_journey(session):\n    pass\n")
-    args = ("-p", "compat_harness.plugin", "-p", "no:cacheprovider", f"--matrix={MATRIX}")
+    args = (*PLUGINS, "-p", "no:cacheprovider", f"--matrix={MATRIX}")
     result = pytester.runpytest_inprocess(
         *args, f"--report-dir={report_dir}", "--run-id=r", "-W", "ignore", *case.args
     )

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pytest
 
-from compat_harness.config import read_settings
+from compat_harness.config import (
+    DEFAULTS,
+    OPTIONS,
+    SettingError,
+    Settings,
+    markdown_table,
+    project_ini,
+    read,
+)
 from compat_harness.matrix import Tier
+from compat_harness.plugin.settings import read_settings
 
 
 class _Config:
@@ -25,14 +37,14 @@ def _read(
     options: dict[str, object] | None = None,
     env: dict[str, str] | None = None,
     ini: dict[str, object] | None = None,
-):  # type: ignore[no-untyped-def]
+) -> Settings:
     return read_settings(_Config(options or {}, ini or {}), env or {})  # type: ignore[arg-type]
 
 
 def test_defaults() -> None:
     s = _read()
     assert s.profile == "default" and s.cells == () and s.client_url is None
-    assert s.fail_on_tiers == (Tier.RECOMMENDED, Tier.SUPPORTED)
+    assert s.fail_on == (Tier.RECOMMENDED, Tier.SUPPORTED)
     assert s.sources["profile"] == "default"
 
 
@@ -66,3 +78,41 @@ def test_lists_flags_and_pytest_base_url() -> None:
 def test_bad_values_are_usage_errors(option: str, value: str, message: str) -> None:
     with pytest.raises(pytest.UsageError, match=message):
         _read({option: value})
+
+
+def test_the_table_gives_every_setting_a_flag_an_env_and_an_ini_key() -> None:
+    names = [f.name for f in dataclasses.fields(Settings) if f.name != "sources"]
+    assert [opt.dest for opt in OPTIONS] == names
+    for opt in OPTIONS:
+        assert opt.flag == "--" + opt.dest.replace("_", "-")
+        assert opt.env == "COMPAT_" + opt.dest.upper()
+        assert opt.ini == "compat_" + opt.dest
+        assert opt.help
+    assert read({}, {}) == DEFAULTS
+
+
+def test_read_outside_pytest_names_the_source_of_a_bad_value() -> None:
+    with pytest.raises(SettingError, match=r"--retries \(env COMPAT_RETRIES\) 'x' is not a whole"):
+        read({}, {"COMPAT_RETRIES": "x"})
+    with pytest.raises(SettingError, match=r"--shard \(ini compat_shard\)"):
+        read({}, {}, {"shard": "5/4"})
+    s = read({"retries": "2"}, {"COMPAT_RETRIES": "1"})
+    assert s.retries == 2 and s.given("retries") and not s.given("profile")
+
+
+def test_project_ini_reads_the_compat_keys_of_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\ncompat_profile = "quick"\naddopts = "-q"\n'
+    )
+    assert project_ini(tmp_path) == {"profile": "quick"}
+    assert read({}, {}, project_ini(tmp_path)).sources["profile"] == "ini compat_profile"
+    (tmp_path / "pyproject.toml").write_text("not toml [")
+    assert project_ini(tmp_path) == {}
+
+
+def test_the_readme_shows_the_table_as_it_is() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert markdown_table() in readme, (
+        "README's settings table is stale: paste the output of "
+        "`python -m compat_harness.config` over it"
+    )

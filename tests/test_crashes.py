@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support.matrix_run import ROOT
+from tests.support.matrix_run import PLUGINS, ROOT
 
 JOURNEY = """
 import os, pathlib, time
@@ -97,8 +97,7 @@ def _run(
         "-m",
         "pytest",
         str(suite),
-        "-p",
-        "compat_harness.plugin",
+        *PLUGINS,
         "-p",
         "fixtures.accounts",
         "-p",

@@ -18,7 +18,7 @@ import pytest
 
 from compat_harness.exitcodes import ExitCode
 from compat_harness.results import RunResult, Status
-from tests.support.matrix_run import ROOT
+from tests.support.matrix_run import PLUGINS, ROOT
 
 MATRIX = ROOT / "matrix" / "default.yaml"
 
@@ -45,7 +45,7 @@ def mount(tmp_path: Path) -> Iterator[object]:
 def _pytest(cwd: Path, *args: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPAT_", "PYTEST_"))}
     env["PYTHONPATH"] = str(ROOT)
-    cmd = [sys.executable, "-m", "pytest", "-p", "compat_harness.plugin", "-p", "no:cacheprovider"]
+    cmd = [sys.executable, "-m", "pytest", *PLUGINS, "-p", "no:cacheprovider"]
     cmd += [f"--rootdir={cwd}", f"--matrix={MATRIX}", "--cells=chrome-desktop", "--run-id=r", "-q"]
     return subprocess.Popen(
         [*cmd, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from compat_harness import engines
+from compat_harness.config import DEFAULTS, Settings, read
 from compat_harness.engines import Availability, Engine, EngineKind, Runtime, resolve
 from compat_harness.engines import playwright as pw
 from compat_harness.engines import webkitgtk as wd
@@ -29,7 +30,7 @@ class _Fake(Engine):
     def __init__(self, name: str, ok: bool) -> None:
         self.name, self.ok = name, ok  # type: ignore[misc]
 
-    def check(self, cell: Cell) -> Availability:
+    def check(self, cell: Cell, settings: Settings) -> Availability:
         if self.ok:
             return Availability(self.name, True, detail="fake")
         return self.unavailable(f"{self.name} missing", f"install {self.name}")
@@ -46,7 +47,7 @@ def fake_engines(monkeypatch: pytest.MonkeyPatch) -> dict[str, Engine]:
 
 
 def test_first_available_engine_in_preference_order_wins(fake_engines: dict[str, Engine]) -> None:
-    res = resolve(MATRIX.cells["ios-webkit"])
+    res = resolve(MATRIX.cells["ios-webkit"], settings=DEFAULTS)
     assert res.ok and res.chosen is not None and res.chosen.engine == "webkitgtk"
     assert res.fell_back
     assert [a.engine for a in res.tried] == ["playwright", "webkitgtk"]
@@ -54,16 +55,19 @@ def test_first_available_engine_in_preference_order_wins(fake_engines: dict[str,
 
 def test_a_cell_with_no_engine_says_why_and_how_to_install(fake_engines: dict[str, Engine]) -> None:
     fake_engines["webkitgtk"] = _Fake("webkitgtk", False)
-    res = resolve(MATRIX.cells["ios-webkit"])
+    res = resolve(MATRIX.cells["ios-webkit"], settings=DEFAULTS)
     assert not res.ok
     assert res.reason == "playwright: playwright missing; webkitgtk: webkitgtk missing"
     assert res.install == "install playwright | install webkitgtk"
 
 
 def test_a_forced_engine_is_the_only_one_tried(fake_engines: dict[str, Engine]) -> None:
-    res = resolve(MATRIX.cells["ios-webkit"], forced="playwright")
+    res = resolve(MATRIX.cells["ios-webkit"], forced="playwright", settings=DEFAULTS)
     assert not res.ok and [a.engine for a in res.tried] == ["playwright"]
-    assert "unknown engine" in resolve(MATRIX.cells["ios-webkit"], forced="nope").reason
+    assert (
+        "unknown engine"
+        in resolve(MATRIX.cells["ios-webkit"], forced="nope", settings=DEFAULTS).reason
+    )
 
 
 def test_playwright_chromium_falls_back_to_the_system_chromium(
@@ -72,17 +76,18 @@ def test_playwright_chromium_falls_back_to_the_system_chromium(
     monkeypatch.setattr(
         pw, "bundled_executables", lambda: {"chromium": None, "webkit": None, "firefox": None}
     )
-    monkeypatch.setattr(pw, "system_chromium", lambda: "/usr/bin/chromium")
+    monkeypatch.setattr(pw, "system_chromium", lambda explicit: explicit or "/usr/bin/chromium")
     cell = MATRIX.cells["chrome-desktop"]
-    avail = PlaywrightEngine().check(cell)
+    avail = PlaywrightEngine().check(cell, DEFAULTS)
     assert avail.ok and avail.options["executable_path"] == "/usr/bin/chromium"
     assert "--disable-background-networking" in avail.options["args"]
-    monkeypatch.setattr(pw, "system_chromium", lambda: None)
-    avail = PlaywrightEngine().check(cell)
+    monkeypatch.setattr(pw, "system_chromium", lambda explicit: None)
+    avail = PlaywrightEngine().check(cell, DEFAULTS)
     assert not avail.ok and "playwright install --with-deps chromium" in avail.install
-    monkeypatch.setenv("COMPAT_CHROMIUM_PATH", "/nowhere/chromium")
+    # Where a setting names the browser (here from the environment), that one or none.
+    given = read({}, {"COMPAT_CHROMIUM_PATH": "/nowhere/chromium"})
     assert (
-        PlaywrightEngine().check(cell).reason
+        PlaywrightEngine().check(cell, given).reason
         == "COMPAT_CHROMIUM_PATH=/nowhere/chromium does not exist"
     )
 
@@ -93,22 +98,23 @@ def test_playwright_never_stands_in_a_chromium_for_webkit(monkeypatch: pytest.Mo
         "bundled_executables",
         lambda: {"chromium": "/x/chrome", "webkit": None, "firefox": None},
     )
-    avail = PlaywrightEngine().check(MATRIX.cells["ios-webkit"])
+    avail = PlaywrightEngine().check(MATRIX.cells["ios-webkit"], DEFAULTS)
     assert not avail.ok and "WebKit build is not installed" in avail.reason
 
 
 def test_webkitgtk_needs_its_driver_and_says_which_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(wd.shutil, "which", lambda name: None)
-    monkeypatch.delenv("COMPAT_WEBKIT_DRIVER", raising=False)
-    avail = WebKitGTKEngine().check(MATRIX.cells["ios-webkit"])
+    engine, ios = WebKitGTKEngine(), MATRIX.cells["ios-webkit"]
+    avail = engine.check(ios, DEFAULTS)
     assert not avail.ok and avail.install == "sudo apt-get install webkit2gtk-driver xvfb"
-    assert not WebKitGTKEngine().check(MATRIX.cells["chrome-desktop"]).ok
-    monkeypatch.setenv("COMPAT_WEBKIT_DRIVER", "/nowhere/WebKitWebDriver")
-    avail = WebKitGTKEngine().check(MATRIX.cells["ios-webkit"])
+    assert not engine.check(MATRIX.cells["chrome-desktop"], DEFAULTS).ok
+    avail = engine.check(ios, read({}, {"COMPAT_WEBKIT_DRIVER": "/nowhere/WebKitWebDriver"}))
     assert not avail.ok and "COMPAT_WEBKIT_DRIVER=/nowhere/WebKitWebDriver" in avail.reason
-    monkeypatch.setenv("COMPAT_WEBKIT_DRIVER", "/bin/true")  # any executable stands in here
-    monkeypatch.setenv("COMPAT_MINIBROWSER", "/nowhere/MiniBrowser")
-    avail = WebKitGTKEngine().check(MATRIX.cells["ios-webkit"])
+    # Any executable stands in for the driver here; the browser is named and missing.
+    given = read(
+        {}, {"COMPAT_WEBKIT_DRIVER": "/bin/true", "COMPAT_MINIBROWSER": "/nowhere/MiniBrowser"}
+    )
+    avail = engine.check(ios, given)
     assert avail.reason == "COMPAT_MINIBROWSER=/nowhere/MiniBrowser does not exist"
 
 
@@ -122,7 +128,7 @@ def test_device_emulation_for_playwright_contexts() -> None:
 
 def test_on_this_machine_ios_webkit_runs_on_a_webkit_engine() -> None:
     """Whatever is installed, ios-webkit is never run on Chromium."""
-    res = resolve(MATRIX.cells["ios-webkit"])
+    res = resolve(MATRIX.cells["ios-webkit"], settings=DEFAULTS)
     if not res.ok:
         pytest.skip(f"no WebKit engine here: {res.reason}")
     assert res.chosen is not None
@@ -151,16 +157,14 @@ def test_webkitgtk_paints_without_compositing_unless_asked(monkeypatch: pytest.M
     availability = Availability("webkitgtk", True, options={"driver": "d", "browser": "b"})
     monkeypatch.setenv("DISPLAY", ":99")
     monkeypatch.delenv("WEBKIT_DISABLE_COMPOSITING_MODE", raising=False)
-    monkeypatch.delenv("COMPAT_WEBKIT_COMPOSITING", raising=False)
     runtime = wd.WebKitGTKRuntime(cell, availability, RuntimeOptions(headed=True))
     assert runtime._local_env(":99")["WEBKIT_DISABLE_COMPOSITING_MODE"] == "1"  # a quarter less CPU
     assert wd.NO_COMPOSITING_LIMIT in runtime.limits  # reported with the cell
-    monkeypatch.setenv("COMPAT_WEBKIT_COMPOSITING", "1")
     monkeypatch.setenv("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-    runtime = wd.WebKitGTKRuntime(cell, availability, RuntimeOptions(headed=True))
+    asked = RuntimeOptions(headed=True, settings=read({}, {"COMPAT_WEBKIT_COMPOSITING": "1"}))
+    runtime = wd.WebKitGTKRuntime(cell, availability, asked)
     assert "WEBKIT_DISABLE_COMPOSITING_MODE" not in runtime._local_env(":99")
     assert wd.NO_COMPOSITING_LIMIT not in runtime.limits
-    monkeypatch.delenv("COMPAT_WEBKIT_COMPOSITING")
     monkeypatch.setenv("WEBKIT_DISABLE_COMPOSITING_MODE", "0")  # WebKit's own switch, off
     runtime = wd.WebKitGTKRuntime(cell, availability, RuntimeOptions(headed=True))
     assert runtime._local_env(":99").get("WEBKIT_DISABLE_COMPOSITING_MODE", "0") == "0"

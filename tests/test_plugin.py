@@ -10,6 +10,7 @@ import pytest
 
 from compat_harness.exitcodes import ExitCode
 from compat_harness.results import RunResult, Status
+from tests.support.matrix_run import PLUGINS
 from tests.support.secrets_scan import assert_no_secret
 
 pytest_plugins = ["pytester"]
@@ -49,8 +50,7 @@ def _keep_playwright_browsers(monkeypatch: pytest.MonkeyPatch) -> None:
 def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess(
         # --opt=value: a separate value that names a real path would sway pytest's rootdir
-        "-p",
-        "compat_harness.plugin",
+        *PLUGINS,
         "-p",
         "no:cacheprovider",
         f"--matrix={MATRIX}",
@@ -179,7 +179,7 @@ def test_bad_matrix_and_flags_stop_before_anything_runs(pytester: pytest.Pyteste
         ".yaml",
         matrix="cells:\n  x:\n    device: iPhone 41\n    browser: webkit\n    tier: supported\n",
     )
-    result = pytester.runpytest_subprocess("-p", "compat_harness.plugin", "--matrix", str(bad))
+    result = pytester.runpytest_subprocess(*PLUGINS, "--matrix", str(bad))
     assert result.ret == ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         ["*matrix.yaml:3: cell 'x': unknown device 'iPhone 41'. Fix: *did you mean 'iPhone 14'*"]

@@ -8,6 +8,7 @@ import pytest
 
 from compat_harness.profiles import Pair, PairVerdict, Profile, pair_key, pairs, verdict
 from compat_harness.results import ErrorInfo, Status, TestResult
+from tests.support.matrix_run import PLUGINS
 
 pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,7 +125,7 @@ def test_login_page(session): ...
 def _collected(pytester: pytest.Pytester, *args: str) -> list[str]:
     pytester.makepyfile(test_paired=_PAIRED)
     result = pytester.runpytest_subprocess(
-        "-p", "compat_harness.plugin", "-p", "no:cacheprovider", "--collect-only", "-q",
+        *PLUGINS, "-p", "no:cacheprovider", "--collect-only", "-q",
         "--cells=chrome-desktop", f"--matrix={ROOT / 'matrix' / 'default.yaml'}", *args,
     )  # fmt: skip
     return [line.split("::", 1)[1] for line in result.outlines if "::" in line]
@@ -168,7 +169,7 @@ def test_both_profiles_pairs_a_signed_out_journey_only_with_the_signed_out_profi
 def test_a_mistaken_paired_journey_is_a_usage_error(pytester: pytest.Pytester, source: str) -> None:
     pytester.makepyfile(test_bad="import pytest\n" + source)
     result = pytester.runpytest_subprocess(
-        "-p", "compat_harness.plugin", "-p", "no:cacheprovider", "--collect-only",
+        *PLUGINS, "-p", "no:cacheprovider", "--collect-only",
         "--cells=chrome-desktop", f"--matrix={ROOT / 'matrix' / 'default.yaml'}",
     )  # fmt: skip
     assert result.ret == 4

@@ -22,7 +22,7 @@ from compat_harness.engines.selenium_grid import LocalGrid, start_local_grid
 from compat_harness.engines.servers import ServerProcess
 from compat_harness.engines.webkitgtk import find_minibrowser
 from compat_harness.results import Status
-from tests.support.matrix_run import describe, run_suites
+from tests.support.matrix_run import PLUGINS, describe, run_suites
 
 pytestmark = pytest.mark.xdist_group("remote-engines")  # one grid and one Appium per test run
 
@@ -276,8 +276,7 @@ def test_a_node_killed_mid_test_fails_that_test_only(
         "-m",
         "pytest",
         str(suite),
-        "-p",
-        "compat_harness.plugin",
+        *PLUGINS,
         "-p",
         "fixtures.accounts",
         "-p",

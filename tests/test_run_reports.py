@@ -13,6 +13,7 @@ import pytest
 from compat_harness.cli import main as compat
 from compat_harness.exitcodes import ExitCode
 from compat_harness.results import RunResult, Status
+from tests.support.matrix_run import PLUGINS
 
 pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,8 +62,7 @@ def _keep_playwright_browsers(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _run(pytester: pytest.Pytester, run_id: str, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess(
-        "-p",
-        "compat_harness.plugin",
+        *PLUGINS,
         "-p",
         "no:cacheprovider",
         f"--matrix={MATRIX}",
@@ -325,8 +325,9 @@ def test_a_failure_keeps_screenshot_dom_console_network_and_video_on_every_engin
         assert "404" in network
         har = json.loads((run_dir / r.artifacts["har"][0]).read_text())
         assert any(e["request"]["url"].endswith("/api/missing") for e in har["log"]["entries"])
-    else:  # what the engine could not record is said in the file
-        assert "WebDriver has no log API" in console and "Limits:" in network
+    else:  # how it was recorded, and what could not be, is said in the file
+        assert "Recorded by the harness" in console and "Limits:" in network
+        assert "404" in network  # the recording proxy saw the status
     assert (run_dir / r.artifacts["video"][0]).read_bytes()[:4] == b"\x1a\x45\xdf\xa3"  # WebM
     assert "<h1>Art</h1>" in (run_dir / r.artifacts["dom"][0]).read_text()
 

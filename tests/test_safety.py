@@ -11,6 +11,7 @@ import pytest
 from compat_harness.results import RunResult, Status
 from reference_app.launcher import start
 from reference_app.testhooks import build_test_router
+from tests.support.matrix_run import PLUGINS
 
 pytest_plugins = ["pytester"]
 MATRIX = Path(__file__).resolve().parents[1] / "matrix" / "default.yaml"
@@ -36,8 +37,7 @@ def production_app():  # type: ignore[no-untyped-def]
 def _run(pytester: pytest.Pytester, app, *extra: str) -> RunResult:  # type: ignore[no-untyped-def]
     pytester.makepyfile(test_journeys=JOURNEYS)
     pytester.runpytest_subprocess(
-        "-p",
-        "compat_harness.plugin",
+        *PLUGINS,
         f"--matrix={MATRIX}",
         f"--report-dir={pytester.path / 'r'}",
         "--run-id=x",

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from compat_harness.artifacts.capture import Capture
+from compat_harness.config import read
 from compat_harness.engines import Opened, RuntimeOptions, TestContext, resolve, start
 from compat_harness.matrix import load_matrix
 from compat_harness.results import Finding
@@ -177,7 +178,7 @@ def opened(
 ) -> Iterator[Opened]:
     """One session per cell for the module, its pages watched as the plugin watches them."""
     cell = MATRIX.cells[request.param]
-    resolution = resolve(cell)
+    resolution = resolve(cell, settings=read())
     assert resolution.ok, f"{cell.id} cannot run here: {resolution.reason}"
     runtime = start(resolution, RuntimeOptions(spare=False))
     watch = PageWatch((site.url,), cell.touch, SETTINGS)
@@ -186,7 +187,6 @@ def opened(
         Timeouts(navigation=10),
         tmp_path_factory.mktemp("s"),
         watch=watch,
-        origins=(site.url,),
     )
     try:
         session = runtime.for_test(test)()

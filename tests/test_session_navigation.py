@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from compat_harness.config import read
 from compat_harness.engines import RuntimeOptions, TestContext, resolve, start
 from compat_harness.expect import expect
 from compat_harness.matrix import load_matrix
@@ -23,7 +24,7 @@ MATRIX = load_matrix(Path(__file__).resolve().parents[1] / "matrix" / "default.y
 @pytest.fixture(params=["chrome-desktop", "ios-webkit"])
 def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
     """A session opened the way the plugin opens one, through the cell's engine (standalone)."""
-    resolution = resolve(MATRIX.cells[request.param])
+    resolution = resolve(MATRIX.cells[request.param], settings=read())
     assert resolution.ok, f"{request.param} cannot run here: {resolution.reason}"
     runtime = start(resolution, RuntimeOptions())
     try:

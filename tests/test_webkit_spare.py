@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from compat_harness.config import read
 from compat_harness.engines import RuntimeOptions, resolve
 from compat_harness.engines.webkitgtk import WebKitGTKRuntime
 from compat_harness.matrix import load_matrix
@@ -19,8 +20,10 @@ MATRIX = load_matrix(Path(__file__).resolve().parents[1] / "matrix" / "default.y
 @pytest.fixture
 def runtime() -> Iterator[WebKitGTKRuntime]:
     cell = MATRIX.cells["ios-webkit"]
-    chosen = resolve(cell).chosen
-    assert chosen is not None and chosen.engine == "webkitgtk", resolve(cell).reason
+    chosen = resolve(cell, settings=read()).chosen
+    assert chosen is not None and chosen.engine == "webkitgtk", resolve(
+        cell, settings=read()
+    ).reason
     runtime = WebKitGTKRuntime(cell, chosen, RuntimeOptions())
     yield runtime
     runtime.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from compat_harness.config import Settings
 from compat_harness.engines.appium import AppiumEngine
 from compat_harness.engines.base import (
     Availability,
@@ -95,7 +96,7 @@ class Resolution:
         return self.ok and self.tried[0] is not self.chosen
 
 
-def resolve(cell: Cell, forced: str | None = None) -> Resolution:
+def resolve(cell: Cell, forced: str | None = None, *, settings: Settings) -> Resolution:
     """Try the cell's engines (or only ``forced``) in order, stopping at the first available."""
     candidates = (forced,) if forced else cell.engines
     tried: list[Availability] = []
@@ -106,7 +107,7 @@ def resolve(cell: Cell, forced: str | None = None) -> Resolution:
                 Availability(name, False, reason=f"unknown engine (known: {', '.join(ENGINES)})")
             )
             continue
-        availability = engine.check(cell)
+        availability = engine.check(cell, settings)
         tried.append(availability)
         if availability.ok:
             break

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from compat_harness.config import Settings
 from compat_harness.engines.base import Availability, Runtime, RuntimeOptions
 from compat_harness.engines.remote_webdriver import (
     W3C_BROWSER,
@@ -44,7 +45,7 @@ class AppiumEngine(RemoteWebDriverEngine):
     default_for_remote_urls = False
     remote_schemes: ClassVar[tuple[str, ...]] = ("http", "https")
 
-    def check(self, cell: Cell) -> Availability:
+    def check(self, cell: Cell, settings: Settings) -> Availability:
         if cell.remote is None or not cell.remote.url.startswith(("http://", "https://")):
             return self.unavailable("no http(s) URL of an Appium server in the cell's 'remote'")
         if problem := selenium_missing():

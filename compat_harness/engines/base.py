@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from compat_harness.config import DEFAULTS, Settings
 from compat_harness.matrix import Cell
 
 if TYPE_CHECKING:
@@ -117,6 +118,8 @@ class RuntimeOptions:
     start_timeout: float = 30.0
     # Watch pages (the page sentinels): WebDriver cells then go through the recording proxy.
     watch_pages: bool = True
+    # The run's settings (where browsers are, how WebKitGTK paints).
+    settings: Settings = DEFAULTS
 
 
 @dataclass
@@ -134,8 +137,6 @@ class TestContext:
     test_name: str = ""
     # What every page of the target gets watched for (None: the page sentinels are off).
     watch: PageWatch | None = None
-    # The target's origins (the recording proxy puts the watch into their pages only).
-    origins: tuple[str, ...] = ()
 
 
 @dataclass
@@ -180,7 +181,7 @@ class Engine(ABC):
     pytest_plugins: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
-    def check(self, cell: Cell) -> Availability:
+    def check(self, cell: Cell, settings: Settings) -> Availability:
         """Can this engine run the cell on this machine? Must not start a browser."""
 
     @abstractmethod
@@ -192,7 +193,7 @@ class Engine(ABC):
         device, in plain words, for support."""
         return []
 
-    def probe(self) -> list[Probe]:
+    def probe(self, settings: Settings) -> list[Probe]:
         """What ``compat doctor`` says about this engine on this machine."""
         return []
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from compat_harness.artifacts.capture import Capture
+from compat_harness.config import Settings
 from compat_harness.engines.base import (
     Availability,
     Engine,
@@ -72,18 +73,18 @@ def bundled_executables() -> dict[str, str | None]:
     return found
 
 
-def system_headless_shell() -> str | None:
+def system_headless_shell(explicit: str | None = None) -> str | None:
     """The old-headless shell build (Debian: chromium-headless-shell), which Playwright itself uses
     for headless Chromium: the full browser in headless mode also renders its own UI (a WebUI
-    renderer), measured at about twice the CPU per navigation here."""
-    explicit = os.environ.get("COMPAT_CHROMIUM_HEADLESS_SHELL")
+    renderer), measured at about twice the CPU per navigation here. ``explicit``: the one the
+    settings name (--chromium-headless-shell)."""
     if explicit:
         return explicit if os.path.exists(explicit) else None
     return shutil.which("chromium-headless-shell")
 
 
-def system_chromium() -> str | None:
-    explicit = os.environ.get("COMPAT_CHROMIUM_PATH")
+def system_chromium(explicit: str | None = None) -> str | None:
+    """The system's Chromium; ``explicit``: the one the settings name (--chromium-path)."""
     if explicit:
         return explicit if os.path.exists(explicit) else None
     for name in _SYSTEM_CHROMIUM_NAMES:
@@ -119,15 +120,15 @@ class PlaywrightEngine(Engine):
     kind = EngineKind.PLAYWRIGHT
     pytest_plugins: ClassVar[tuple[str, ...]] = ("compat_harness.engines.playwright_fixtures",)
 
-    def check(self, cell: Cell) -> Availability:
+    def check(self, cell: Cell, settings: Settings) -> Availability:
         bundled = bundled_executables().get(cell.browser)
         if bundled:
             return Availability(self.name, True, detail=f"Playwright's {cell.browser} build")
         install = f"python -m playwright install --with-deps {cell.browser}"
         if cell.browser == "chromium":
-            system = system_chromium()
+            system = system_chromium(settings.chromium_path)
             if system:
-                shell = system_headless_shell()
+                shell = system_headless_shell(settings.chromium_headless_shell)
                 return Availability(
                     self.name,
                     True,
@@ -140,7 +141,7 @@ class PlaywrightEngine(Engine):
                         "args": list(SYSTEM_CHROMIUM_ARGS),
                     },
                 )
-            explicit = os.environ.get("COMPAT_CHROMIUM_PATH")
+            explicit = settings.chromium_path
             return self.unavailable(
                 f"COMPAT_CHROMIUM_PATH={explicit} does not exist"
                 if explicit
@@ -218,7 +219,7 @@ class PlaywrightEngine(Engine):
             return ["Playwright's Firefox build (same engine as Firefox)"]
         return []
 
-    def probe(self) -> list[Probe]:
+    def probe(self, settings: Settings) -> list[Probe]:
         import importlib.metadata
 
         try:
@@ -241,7 +242,7 @@ class PlaywrightEngine(Engine):
                         "build not installed (cannot be downloaded on every network)",
                     )
                 )
-        chromium = system_chromium()
+        chromium = system_chromium(settings.chromium_path)
         if chromium:
             rows.append(
                 Probe("ok", "system Chromium", command_version([chromium, "--version"]) or chromium)

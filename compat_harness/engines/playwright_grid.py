@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
+from compat_harness.config import Settings
 from compat_harness.engines.base import Availability, EngineInfo, EngineKind, Probe
 from compat_harness.engines.playwright import PlaywrightEngine
 from compat_harness.engines.selenium_grid import SeleniumGridEngine
@@ -28,12 +29,12 @@ class PlaywrightGridEngine(PlaywrightEngine):
     remote_schemes: ClassVar[tuple[str, ...]] = ("http", "https")
     default_for_remote_urls = False
 
-    def check(self, cell: Cell) -> Availability:
+    def check(self, cell: Cell, settings: Settings) -> Availability:
         if cell.browser != "chromium":
             return self.unavailable(
                 f"Playwright reaches only Chromium over a grid's CDP, not {cell.browser}"
             )
-        grid = SeleniumGridEngine().check(cell)
+        grid = SeleniumGridEngine().check(cell, settings)
         if not grid.ok:
             return dataclasses.replace(grid, engine=self.name)
         return Availability(
@@ -91,7 +92,7 @@ class PlaywrightGridEngine(PlaywrightEngine):
     def closeness(self, cell: Cell, info: Mapping[str, Any]) -> list[str]:
         return [f"on a Selenium Grid node: {n}" for n in super().closeness(cell, info)]
 
-    def probe(self) -> list[Probe]:
+    def probe(self, settings: Settings) -> list[Probe]:
         return []  # the grid is configured per cell
 
 

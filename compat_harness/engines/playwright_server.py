@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlparse
 
+from compat_harness.config import Settings
 from compat_harness.engines.base import Availability, EngineInfo, EngineKind, Probe
 from compat_harness.engines.playwright import PlaywrightEngine
 from compat_harness.matrix import Cell, Remote
@@ -39,7 +40,7 @@ class PlaywrightServerEngine(PlaywrightEngine):
     remote_schemes: ClassVar[tuple[str, ...]] = ("ws", "wss")
     default_for_remote_urls = True
 
-    def check(self, cell: Cell) -> Availability:
+    def check(self, cell: Cell, settings: Settings) -> Availability:
         if cell.remote is None or not cell.remote.url.startswith(("ws://", "wss://")):
             return self.unavailable("no ws:// URL of a Playwright server in the cell's 'remote'")
         problem = port_open(cell.remote.url)
@@ -80,5 +81,5 @@ class PlaywrightServerEngine(PlaywrightEngine):
             cell, remote=Remote(url=url, capabilities=capabilities), engines=(self.name,)
         )
 
-    def probe(self) -> list[Probe]:
+    def probe(self, settings: Settings) -> list[Probe]:
         return []  # nothing to install here: the server is configured per cell

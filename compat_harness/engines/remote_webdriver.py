@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from compat_harness.config import Settings
 from compat_harness.engines.base import (
     Availability,
     EngineInfo,
@@ -97,7 +98,7 @@ class RemoteWebDriverEngine(WebDriverEngine):
     remote_schemes: ClassVar[tuple[str, ...]] = ("http", "https")
     default_for_remote_urls = True
 
-    def check(self, cell: Cell) -> Availability:
+    def check(self, cell: Cell, settings: Settings) -> Availability:
         if cell.remote is None or not cell.remote.url.startswith(("http://", "https://")):
             return self.unavailable("no http(s) WebDriver URL in the cell's 'remote'")
         if problem := selenium_missing():

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from compat_harness.config import Settings
 from compat_harness.engines.base import (
     Availability,
     EngineInfo,
@@ -84,7 +85,7 @@ class SeleniumGridEngine(RemoteWebDriverEngine):
     default_for_remote_urls = False  # --remote URLs keep the plain WebDriver engine
     remote_schemes: ClassVar[tuple[str, ...]] = ("http", "https")
 
-    def check(self, cell: Cell) -> Availability:
+    def check(self, cell: Cell, settings: Settings) -> Availability:
         if cell.remote is None or not cell.remote.url.startswith(("http://", "https://")):
             return self.unavailable("no http(s) URL of a Selenium Grid in the cell's 'remote'")
         if problem := selenium_missing():

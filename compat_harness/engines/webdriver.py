@@ -140,7 +140,7 @@ class WebDriverRuntime(Runtime):
                 channel = self._channels.get(str(driver.session_id))
             if channel is not None:
                 script = page_script(test.watch, "beacon", beacon=BEACON_PATH)
-                channel.reset(script, test.origins)
+                channel.reset(script)
             else:
                 script = page_script(test.watch, "buffer")
             session = WebDriverSession(
@@ -381,8 +381,7 @@ def page_script(watch: PageWatch | None, channel: str, **extra: Any) -> str:
 @dataclass
 class WebDriverCapture(Capture):
     """A WebDriver session's recording. Through the recording proxy (``channel``), every request
-    of the browser is recorded and the page sentinel is in every page of the target from its
-    start. Without it (a remote endpoint the proxy cannot reach), the script goes into each page
+    of the browser is recorded and the page script is in every page from its start. Without it (a remote endpoint the proxy cannot reach), the script goes into each page
     after every navigation or click the test makes, and its records are read back."""
 
     channel: Channel | None = None
@@ -476,7 +475,7 @@ class WebDriverCapture(Capture):
         if self.channel is not None:
             return [
                 "# Recorded by the harness: a script its recording proxy puts at the start of",
-                "# every page of the target reports console messages and uncaught errors.",
+                "# every page reports console messages and uncaught errors.",
                 f"# Pages seen: {len(self.pages)}.",
             ]
         return [

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from compat_harness.config import Settings
 from compat_harness.engines.base import (
     Availability,
     EngineInfo,
@@ -46,8 +47,8 @@ NO_COMPOSITING_LIMIT = (
 )
 
 
-def find_minibrowser() -> str | None:
-    explicit = os.environ.get("COMPAT_MINIBROWSER")
+def find_minibrowser(explicit: str | None = None) -> str | None:
+    """WebKitGTK's MiniBrowser; ``explicit``: the one the settings name (--minibrowser)."""
     if explicit:
         return explicit if os.path.exists(explicit) else None
     for pattern in _MINIBROWSER_GLOBS:
@@ -57,18 +58,16 @@ def find_minibrowser() -> str | None:
     return None
 
 
-def find_driver() -> str | None:
-    explicit = os.environ.get("COMPAT_WEBKIT_DRIVER")
+def find_driver(explicit: str | None = None) -> str | None:
+    """WebKitWebDriver; ``explicit``: the one the settings name (--webkit-driver)."""
     if explicit:
         return explicit if os.access(explicit, os.X_OK) else None
     return shutil.which("WebKitWebDriver")
 
 
-def _compositing_wanted() -> bool:
-    """COMPAT_WEBKIT_COMPOSITING=1, or WebKit's own switch set to 0 by the user."""
-    if os.environ.get("WEBKIT_DISABLE_COMPOSITING_MODE") == "0":
-        return True
-    return os.environ.get("COMPAT_WEBKIT_COMPOSITING", "") not in ("", "0")
+def _compositing_wanted(settings: Settings) -> bool:
+    """--webkit-compositing, or WebKit's own switch (its environment variable) set to 0."""
+    return settings.webkit_compositing or os.environ.get("WEBKIT_DISABLE_COMPOSITING_MODE") == "0"
 
 
 def local_env(
@@ -103,24 +102,24 @@ class WebKitGTKEngine(WebDriverEngine):
     name = "webkitgtk"
     kind = EngineKind.WEBDRIVER
 
-    def check(self, cell: Cell) -> Availability:
+    def check(self, cell: Cell, settings: Settings) -> Availability:
         if cell.browser != "webkit":
             return self.unavailable(f"webkitgtk runs WebKit cells, not {cell.browser}")
         if problem := selenium_missing():
             return self.unavailable(problem, "pip install selenium")
-        explicit = os.environ.get("COMPAT_WEBKIT_DRIVER")
+        explicit = settings.webkit_driver
         if explicit and not os.access(explicit, os.X_OK):
             return self.unavailable(
                 f"COMPAT_WEBKIT_DRIVER={explicit} is not an executable file",
                 "point COMPAT_WEBKIT_DRIVER at WebKitWebDriver, or unset it",
             )
-        driver = find_driver()
-        browser = find_minibrowser()
+        driver = find_driver(explicit)
+        browser = find_minibrowser(settings.minibrowser)
         if not driver or not browser:
             if not driver:
                 why = "WebKitGTK's WebKitWebDriver is not installed"
-            elif os.environ.get("COMPAT_MINIBROWSER"):
-                why = f"COMPAT_MINIBROWSER={os.environ['COMPAT_MINIBROWSER']} does not exist"
+            elif settings.minibrowser:
+                why = f"COMPAT_MINIBROWSER={settings.minibrowser} does not exist"
             else:
                 why = "WebKitGTK's MiniBrowser is not installed"
             return self.unavailable(why, WEBKITGTK_INSTALL)
@@ -145,9 +144,10 @@ class WebKitGTKEngine(WebDriverEngine):
             "screen size, pixel ratio and user agent are emulated"
         ]
 
-    def probe(self) -> list[Probe]:
+    def probe(self, settings: Settings) -> list[Probe]:
         rows: list[Probe] = []
-        driver, browser = find_driver(), find_minibrowser()
+        driver = find_driver(settings.webkit_driver)
+        browser = find_minibrowser(settings.minibrowser)
         if driver and browser:
             version = debian_version("webkit2gtk-driver")
             rows.append(
@@ -216,7 +216,7 @@ class WebKitGTKRuntime(WebDriverRuntime):
 
     def __init__(self, cell: Cell, availability: Availability, options: RuntimeOptions) -> None:
         super().__init__(cell, availability, options)
-        self.composited = _compositing_wanted()  # read once: the env of every driver follows it
+        self.composited = _compositing_wanted(options.settings)  # every driver's env follows it
         self._idle: list[_Driver] = []  # driver processes with no session
         scale = cell.device.scale
         self.gdk_scale = max(1, round(scale))

@@ -1,5 +1,23 @@
 """The harness's pytest plugin, one module per concern. The project's conftest.py registers it
-(``pytest_plugins = ["compat_harness.plugin"]``); elsewhere use ``-p compat_harness.plugin``."""
+(``import pytest
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from compat_harness.plugin import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+pytest_plugins = ["compat_harness.plugin"]``); elsewhere use ``-p compat_harness.plugin``."""
+
+import pytest
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from compat_harness.plugin import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
 
 pytest_plugins = [
     "compat_harness.plugin.settings",

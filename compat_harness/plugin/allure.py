@@ -166,7 +166,7 @@ def _cell_gates_but_cannot_run(item: pytest.Item) -> bool:
     allowed = settings.allow_not_run
     tiers = {p.value: t.value for p, t in cell.tiers.items()}
     tier = tier_for(CellRecord(cell.id, tiers, {}, cell.browser), meta["portal"])
-    gating = tier in {t.value for t in settings.fail_on_tiers}
+    gating = tier in {t.value for t in settings.fail_on}
     return gating and cell.id not in allowed and "all" not in allowed
 
 

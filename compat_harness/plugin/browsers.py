@@ -29,7 +29,6 @@ from compat_harness.outcomes import not_run
 from compat_harness.plugin.sentinels import (
     page_watch,
     record_findings,
-    target_origins,
     watch_session,
 )
 from compat_harness.plugin.settings import run_of, settings_of
@@ -73,9 +72,11 @@ def _compat_runtime(
     cell: Cell, cell_resolution: Resolution, pytestconfig: pytest.Config
 ) -> Iterator[Runtime]:
     """The cell's browser processes in this worker (started once, stopped at the end)."""
+    settings = settings_of(pytestconfig)
     options = RuntimeOptions(
         headed=bool(pytestconfig.getoption("headed", default=False)),
-        watch_pages=settings_of(pytestconfig).sentinels,
+        watch_pages=settings.sentinels,
+        settings=settings,
     )
     runtime = start(cell_resolution, options)
     yield runtime
@@ -147,7 +148,6 @@ def new_session(
         fixture=request.getfixturevalue,
         test_name=request.node.nodeid,
         watch=page_watch(request, cell.touch),
-        origins=target_origins(request),
     )
     try:
         open_session = runtime.for_test(test)

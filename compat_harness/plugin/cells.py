@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from compat_harness.config import Settings
 from compat_harness.engines import ENGINES, Resolution, for_remote_url, names, resolve
 from compat_harness.matrix import Cell, Matrix, MatrixError, load_matrix, suggest
 from compat_harness.plugin.settings import run_of, settings_of
@@ -22,24 +23,15 @@ class CellPlan:
 
     matrix: Matrix
     cells: list[Cell]
-    forced: dict[str | None, str]
+    settings: Settings
     _resolutions: dict[str, Resolution] = field(default_factory=dict)
 
     def resolution(self, cell: Cell) -> Resolution:
         if cell.id not in self._resolutions:
-            forced = self.forced.get(cell.id) or self.forced.get(None)
-            self._resolutions[cell.id] = resolve(cell, forced)
+            overrides = self.settings.engine_overrides
+            forced = overrides.get(cell.id) or overrides.get(None)
+            self._resolutions[cell.id] = resolve(cell, forced, settings=self.settings)
         return self._resolutions[cell.id]
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.getgroup("compat").addoption(
-        "--shuffle",
-        type=int,
-        default=None,
-        metavar="SEED",
-        help="run the tests of each cell in a random order (seeded) to prove journeys are independent",
-    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -62,7 +54,7 @@ def pytest_configure(config: pytest.Config) -> None:
     cells = [_remote_override(cell, settings.remote) for cell in cells]
     _check_engine_overrides(settings.engine_overrides, matrix, settings.sources["engine"])
     _check_cell_names("--allow-not-run", settings.allow_not_run, matrix, allow_all=True)
-    config.stash[PLAN] = CellPlan(matrix, cells, settings.engine_overrides)
+    config.stash[PLAN] = CellPlan(matrix, cells, settings)
 
 
 def _check_engine_overrides(forced: dict[str | None, str], matrix: Matrix, source: str) -> None:
@@ -146,7 +138,7 @@ def test_key(item: pytest.Item, cell: Cell) -> str:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Label each browser test with its cell, journey, portal and row, for every report."""
-    seed = config.getoption("shuffle", default=None)
+    seed = settings_of(config).shuffle
     if seed is not None:
         _shuffle_within_cells(items, seed)
     only = settings_of(config).portal

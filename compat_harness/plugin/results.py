@@ -284,7 +284,7 @@ class ResultCollector:
             "profile": None if settings.cells else settings.profile,
             "cells": [c.id for c in plan.cells],
             "matrix": str(plan.matrix.source),
-            "fail_on": [t.value for t in settings.fail_on_tiers],
+            "fail_on": [t.value for t in settings.fail_on],
             "fail_on_flaky": bool(settings.fail_on_flaky),
             "allow_not_run": list(settings.allow_not_run),
             "retries": int(getattr(config.option, "reruns", None) or 0),
@@ -485,7 +485,7 @@ class ResultsPlugin:
         from compat_harness.report.text import terminal_summary
 
         run, paths = self.written
-        gating = tuple(t.value for t in settings_of(self.config).fail_on_tiers)
+        gating = tuple(t.value for t in settings_of(self.config).fail_on)
         terminalreporter.section("compatibility matrix", sep="=")
         for line in terminal_summary(run, paths, gating):
             terminalreporter.write_line(line)

@@ -46,8 +46,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def _load_steps(config: pytest.Config) -> Steps:
     from compat_harness.support.steps import StepsError, load_steps
 
+    path = settings_of(config).steps
+    if path is None:
+        raise pytest.UsageError("the steps journey needs --steps FILE")
     try:
-        return load_steps(settings_of(config).steps)
+        return load_steps(path)
     except StepsError as exc:
         raise pytest.UsageError(str(exc)) from None
 

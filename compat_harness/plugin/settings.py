@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from compat_harness.config import Settings, add_options, read_settings
+from compat_harness.config import OPTIONS, Option, SettingError, Settings, read
 
 SETTINGS = pytest.StashKey[Settings]()
 RUN = pytest.StashKey["RunContext"]()
@@ -35,7 +36,37 @@ def new_run_id() -> str:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    add_options(parser)
+    """Every setting of the table as an option (and an ini key); pytest-rerunfailures owns
+    --fail-on-flaky, which the harness reads."""
+    group = parser.getgroup("compat", "browser compatibility harness")
+    for opt in OPTIONS:
+        if not opt.shared_dest:
+            group.addoption(
+                opt.flag,
+                action="store_true" if opt.is_flag else "store",
+                default=None,
+                dest=f"compat_{opt.dest}",
+                help=opt.help if opt.is_flag else f"{opt.help} [env {opt.env}]",
+            )
+        parser.addini(opt.ini, help=opt.help, default=None)
+
+
+def read_settings(config: pytest.Config, env: dict[str, str] | None = None) -> Settings:
+    """The run's settings from pytest's options and ini file and the environment."""
+
+    def command_line(opt: Option) -> Any:
+        raw = config.getoption(opt.shared_dest or f"compat_{opt.dest}", default=None)
+        if raw is None and opt.dest == "client_url":  # pytest-base-url's flag means the same
+            raw = config.getoption("base_url", default=None)
+        return raw
+
+    def ini(opt: Option) -> Any:
+        return config.getini(opt.ini)
+
+    try:
+        return read(command_line, os.environ if env is None else env, ini)
+    except SettingError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -23,11 +23,10 @@ from compat_harness.target import (
     TestHooks,
     Verdict,
     check_health,
-    probe_mode,
-    reference_app,
-    validate_url,
+    check_urls,
+    destructive_refusal,
+    external,
 )
-from reference_app.defects import UnknownDefectError, parse_defects
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -35,28 +34,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "destructive: changes data on the target; refused on non-test targets"
     )
     settings = settings_of(config)
-    client, provider = settings.client_url, settings.provider_url
     try:
-        if client:
-            validate_url(client, "--client-url")
-        if provider:
-            validate_url(provider, "--provider-url")
-        if settings.control_url:
-            validate_url(settings.control_url, "--control-url")
+        check_urls(settings.client_url, settings.provider_url, settings.control_url)
     except TargetError as exc:
         raise pytest.UsageError(str(exc)) from None
-    if bool(client) != bool(provider):
-        raise pytest.UsageError(
-            "give both --client-url and --provider-url (or neither, to use the embedded reference app)"
-        )
-    if client and settings.defects:
-        raise pytest.UsageError(
-            "--defects switches faults on in the embedded reference app only; drop it or drop the URLs"
-        )
-    try:
-        parse_defects(settings.defects)
-    except UnknownDefectError as exc:
-        raise pytest.UsageError(f"--defects: {exc} (`compat defects` describes each)") from None
     if settings.secrets_file:  # read now: a bad file stops the run before any browser starts
         try:
             load_secrets_file(settings.resolve_path("secrets_file", config.invocation_params.dir))
@@ -69,9 +50,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """Fail fast, with one message, when a given target (or the network) is down."""
     config = session.config
     settings = settings_of(config)
-    if not settings.client_url or not run_of(config).is_controller:
+    client, provider = settings.client_url, settings.provider_url
+    if not client or not provider or not run_of(config).is_controller:
         return
-    health = check_health(settings.client_url, settings.provider_url, settings.control_url)
+    health = check_health(client, provider, settings.control_url)
     if health.verdict is Verdict.UP:
         return
     code = ExitCode.NETWORK_DOWN if health.verdict is Verdict.NETWORK_DOWN else ExitCode.TARGET_DOWN
@@ -103,19 +85,19 @@ def target(pytestconfig: pytest.Config) -> Iterator[Target]:
     """The portals under test: the given URLs, or the embedded reference app (test mode)."""
     settings = settings_of(pytestconfig)
     watch = _watch(pytestconfig)
-    if settings.client_url:
-        mode, version = probe_mode(settings.client_url)
-        watch.target = Target(
-            client_url=settings.client_url.rstrip("/"),
-            provider_url=settings.provider_url.rstrip("/"),
-            kind="external",
-            mode=mode,
-            version=version,
-        )
+    if settings.client_url and settings.provider_url:
+        watch.target = external(settings.client_url, settings.provider_url)
         yield watch.target
         return
+    embedded = pytestconfig.hook.pytest_compat_embedded_target(config=pytestconfig)
+    if embedded is None:
+        pytest.fail(
+            "no target: give --client-url and --provider-url (no plugin of this project starts "
+            "an embedded one)",
+            pytrace=False,
+        )
     try:
-        with reference_app(tuple(settings.defects)) as app:
+        with embedded as app:
             watch.target = app
             yield app
     except TargetError as exc:
@@ -173,11 +155,8 @@ def _compat_target_guard(request: pytest.FixtureRequest) -> None:
         not_run(f"target down: {down.removeprefix('target down: ')}")
     target: Target = request.getfixturevalue("target")
     request.node.user_properties.append(("compat_target", json.dumps(target.describe())))
-    if request.node.get_closest_marker("destructive") is None or target.is_test_target:
+    if request.node.get_closest_marker("destructive") is None:
         return
-    if settings_of(request.config).allow_destructive:
-        return
-    not_run(
-        f"destructive journey refused: {target.client_url} is not a test target (mode "
-        f"{target.mode!r}). Pass --allow-destructive to run it anyway"
-    )
+    refusal = destructive_refusal(target, settings_of(request.config).allow_destructive)
+    if refusal:
+        not_run(f"destructive journey refused: {refusal}")

@@ -1,7 +1,9 @@
 """The recording proxy of WebDriver cells: mitmproxy, in this process, between the browser and the
-target. It puts the page sentinel at the start of every HTML page of the target (WebDriver has no
-way to run a script before a page's own: WebKitWebDriver 2.50 refuses BiDi sessions), answers the
-sentinel's reports itself, and records every request with its method, status, headers and timing.
+target. It puts the page script at the start of every HTML page (WebDriver has no way to run a
+script before a page's own: WebKitWebDriver 2.50 refuses BiDi sessions), answers its reports itself,
+and records every request with its method, status, headers and timing. Like Playwright's init
+script, the script is in every page, so the console of any page is recorded; the sentinel judges
+only the target's own pages.
 
 One proxy per worker process, started on first use; every browser that uses it gets a listening
 port of its own (a ``Channel``), so what arrives there is that browser's. Listens on 127.0.0.1.
@@ -21,7 +23,6 @@ import warnings
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from compat_harness.sentinels.core import BEACON_PATH
 
@@ -45,7 +46,6 @@ class Channel:
     port: int
     proxy: RecordingProxy
     script: bytes = b""  # the page sentinel for this browser's pages (set per session)
-    origins: tuple[str, ...] = ()
     events: deque[dict[str, Any]] = field(default_factory=deque)
     network: deque[dict[str, Any]] = field(default_factory=deque)
 
@@ -53,10 +53,9 @@ class Channel:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def reset(self, script: str, origins: tuple[str, ...]) -> None:
+    def reset(self, script: str) -> None:
         """A new session on this browser: its script, nothing of the previous one's."""
         self.script = script.encode("utf-8")
-        self.origins = origins
         self.events.clear()
         self.network.clear()
 
@@ -129,13 +128,11 @@ class _Addon:
         if channel is None:
             return
         request, response = flow.request, flow.response
-        url = request.pretty_url
         self._record(channel, flow, status=response.status_code)
         if (
             "html" in response.headers.get("content-type", "").lower()
             and 200 <= response.status_code < 300
             and channel.script
-            and _origin(url) in channel.origins
             and request.method != "HEAD"
         ):
             body = response.content or b""
@@ -179,11 +176,6 @@ class _Addon:
         }
         channel.network.append(entry)
         channel.events.append(entry)
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 class RecordingProxy:
@@ -262,7 +254,7 @@ class RecordingProxy:
         return channel
 
     def release(self, channel: Channel) -> None:
-        channel.reset("", ())
+        channel.reset("")
         with self._lock:
             if channel.port in self.channels:
                 self._idle.append(channel)

@@ -12,8 +12,8 @@ import os
 import platform
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from compat_harness.config import OPTIONS, Settings
 from compat_harness.engines import ENGINES, resolve
 from compat_harness.exitcodes import ExitCode
 from compat_harness.matrix import Matrix
@@ -38,11 +38,11 @@ class Section:
         self.rows.append(("info", name, text))
 
 
-def engines_section() -> Section:
+def engines_section(settings: Settings) -> Section:
     """Each registered engine's own probe of this machine."""
     s = Section("Engines")
     for engine in ENGINES.values():
-        for probe in engine.probe():
+        for probe in engine.probe(settings):
             if probe.mark == "missing":
                 s.bad(probe.name, probe.text, probe.fix)
             else:
@@ -50,11 +50,11 @@ def engines_section() -> Section:
     return s
 
 
-def cells_section(matrix: Matrix) -> tuple[Section, int]:
+def cells_section(matrix: Matrix, settings: Settings) -> tuple[Section, int]:
     s = Section("Cells")
     missing = 0
     for cell in matrix.cells.values():
-        res = resolve(cell)
+        res = resolve(cell, settings=settings)
         if res.ok and res.chosen:
             note = f" (first choice unavailable: {res.tried[0].reason})" if res.fell_back else ""
             s.ok(cell.id, f"{cell.device.name} · {res.chosen.engine}: {res.chosen.detail}{note}")
@@ -64,7 +64,7 @@ def cells_section(matrix: Matrix) -> tuple[Section, int]:
     return s, missing
 
 
-def devices_section(matrix: Matrix) -> Section:
+def devices_section(matrix: Matrix, settings: Settings) -> Section:
     """What the cells mean for the devices people report (compat repro)."""
     s = Section("Reported devices (compat repro)")
     groups = (
@@ -77,7 +77,7 @@ def devices_section(matrix: Matrix) -> Section:
         cells = [matrix.cells[i] for i in ids if i in matrix.cells]
         if not cells:
             continue
-        running = [c.id for c in cells if resolve(c).ok]
+        running = [c.id for c in cells if resolve(c, settings=settings).ok]
         if running:
             s.ok(label, f"runs here ({', '.join(running)})")
         else:
@@ -134,10 +134,22 @@ def target_section(
     return s, code
 
 
-def config_section(sources: dict[str, tuple[str, str]]) -> Section:
-    s = Section("Configuration (command line > environment > default)")
-    for name, (value, source) in sources.items():
-        s.info(name, f"{value} ({source})")
+def config_section(settings: Settings) -> Section:
+    """Every setting given, and the ones that say where things are, with where each came from
+    (the run's own reader: command line > environment > config file > default)."""
+    s = Section("Configuration (command line > environment > config file > default)")
+    shown = ("matrix", "client_url", "provider_url", "control_url", "secrets_file", "mask_file")
+    for opt in OPTIONS:
+        if opt.dest not in shown and not settings.given(opt.dest):
+            continue
+        value = getattr(settings, opt.dest)
+        if opt.dest in ("client_url", "provider_url") and value is None:
+            value = "the embedded target"
+        shown_value = ",".join(map(str, value)) if isinstance(value, tuple) else value
+        s.info(
+            opt.flag,
+            f"{shown_value if shown_value not in (None, '') else 'none'} ({settings.sources.get(opt.dest, 'default')})",
+        )
     for var in (
         "COMPAT_CLIENT_EMAIL",
         "COMPAT_CLIENT_PASSWORD",
@@ -186,31 +198,19 @@ def render_markdown(head: list[str], sections: list[Section]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def doctor(
-    matrix: Matrix,
-    matrix_source: tuple[str, str],
-    client: tuple[str | None, str],
-    provider: tuple[str | None, str],
-    control: tuple[str | None, str],
-    *,
-    markdown: bool = False,
-) -> tuple[str, int]:
+def doctor(matrix: Matrix, settings: Settings, *, markdown: bool = False) -> tuple[str, int]:
     """The report and the exit code (0; 12 when no cell can run; 10/11 target/network down)."""
-    cells, missing = cells_section(matrix)
-    target, target_code = target_section(client[0], provider[0], control[0])
-    mask = Path("matrix/masking.yaml")
-    sources = {
-        "matrix": matrix_source,
-        "client URL": (client[0] or "embedded reference app", client[1]),
-        "provider URL": (provider[0] or "embedded reference app", provider[1]),
-        "control URL": (control[0] or "none", control[1]),
-        "secrets file": (
-            os.environ.get("COMPAT_SECRETS_FILE") or "none",
-            "env COMPAT_SECRETS_FILE" if os.environ.get("COMPAT_SECRETS_FILE") else "default",
-        ),
-        "masking file": (str(mask) if mask.exists() else "none", "default"),
-    }
-    sections = [engines_section(), cells, devices_section(matrix), target, config_section(sources)]
+    cells, missing = cells_section(matrix, settings)
+    target, target_code = target_section(
+        settings.client_url, settings.provider_url, settings.control_url
+    )
+    sections = [
+        engines_section(settings),
+        cells,
+        devices_section(matrix, settings),
+        target,
+        config_section(settings),
+    ]
     text = (render_markdown if markdown else render_text)(header(), sections)
     if target_code:
         return text, target_code

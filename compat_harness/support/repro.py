@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from compat_harness.config import DEFAULTS, SettingError, project_ini, read
 from compat_harness.engines import DEFAULT_ENGINE, ENGINES, resolve
 from compat_harness.exitcodes import ExitCode
 from compat_harness.matrix import Cell, Matrix, MatrixError, Portal, Tier, load_matrix
@@ -37,7 +38,15 @@ from compat_harness.support.verdict import (
     overall,
     sign_out_finding,
 )
-from compat_harness.target import TargetError, check_health, probe_mode, validate_url
+from compat_harness.target import (
+    EMBEDDED_ONLY,
+    NO_CLEAN_UP,
+    TargetError,
+    check_health,
+    check_urls,
+    destructive_refusal,
+    external,
+)
 from compat_harness.target import Verdict as Health
 from compat_harness.versions.allow import AllowError, load_allowlist, write_subset
 from compat_harness.versions.report import STATIC_NOTE
@@ -56,9 +65,9 @@ class ReproArgs:
     control_url: str | None = None
     defects: str | None = None
     allow_destructive: bool = False
-    out: str = "reports/support"
-    report_dir: str = "reports"
-    matrix: str = "matrix/default.yaml"
+    out: str = f"{DEFAULTS.report_dir}/support"
+    report_dir: str = DEFAULTS.report_dir
+    matrix: str = DEFAULTS.matrix
     secrets_file: str | None = None
     mask: str | None = None
     mask_file: str | None = None
@@ -219,28 +228,18 @@ def run_repro(args: ReproArgs, root: Path) -> int:
 
 
 def _target_checks(args: ReproArgs, journeys: list[Journey]) -> str:
-    """Health and safety of a given target, before any browser starts; returns its description."""
-    if not args.client_url:
+    """Health and safety of a given target, before any browser starts (the run's own target
+    policy, compat_harness.target); returns its description."""
+    if not args.client_url and not args.provider_url:
         defects = f" · defects: {args.defects}" if args.defects else ""
         return f"embedded reference app (test mode){defects}"
     if args.defects:
-        raise ReproError(
-            "--defects switches faults on in the embedded reference app only; drop it or the URLs"
-        )
-    if not args.provider_url:
-        raise ReproError(
-            "give both --client-url and --provider-url (or neither, for the reference app)"
-        )
+        raise ReproError(EMBEDDED_ONLY)
     try:
-        for value, what in (
-            (args.client_url, "--client-url"),
-            (args.provider_url, "--provider-url"),
-        ):
-            validate_url(value, what)
-        if args.control_url:
-            validate_url(args.control_url, "--control-url")
+        check_urls(args.client_url, args.provider_url, args.control_url)
     except TargetError as exc:
         raise ReproError(str(exc)) from None
+    assert args.client_url and args.provider_url  # check_urls: both or neither
     health = check_health(args.client_url, args.provider_url, args.control_url)
     if health.verdict is not Health.UP:
         verdict = (
@@ -253,21 +252,15 @@ def _target_checks(args: ReproArgs, journeys: list[Journey]) -> str:
                 "  (pass --control-url https://a-site-that-should-answer to tell target down from network down)"
             )
         raise ReproError("\n".join(lines), verdict.exit_code)
-    mode, version = probe_mode(args.client_url)
+    target = external(args.client_url, args.provider_url)
     destructive = [j.name for j in journeys if j.destructive]
-    if destructive and mode != "test" and not args.allow_destructive:
-        raise ReproError(
-            f"{', '.join(destructive)} would create or change data (bookings) on {args.client_url}, "
-            f"which is not a test target (mode {mode!r}). Choose a read-only journey (sign-in, "
-            "login-page, sign-out, deep-link, layout...) or pass --allow-destructive if this "
-            "environment may be changed"
-        )
-    if destructive and mode != "test":
-        _say(
-            "warning: this target has no test hooks, so what the journey creates cannot be cleaned "
-            "up automatically; remove it by hand"
-        )
-    return f"{args.client_url} and {args.provider_url} (mode {mode}, version {version or '?'})"
+    if destructive:
+        refusal = destructive_refusal(target, args.allow_destructive, ", ".join(destructive))
+        if refusal:
+            raise ReproError(refusal)
+        if not target.is_test_target:
+            _say(f"warning: {NO_CLEAN_UP}")
+    return f"{target.client_url} and {target.provider_url} (mode {target.mode}, version {target.version or '?'})"
 
 
 def _steps_journey(args: ReproArgs) -> tuple[ReproArgs, list[Journey]]:
@@ -309,14 +302,20 @@ def _run(args: ReproArgs, root: Path) -> int:
     except DeviceError as exc:
         raise ReproError(str(exc)) from None
     baseline = baseline_cell(matrix, args.portal)
-    if not resolve(baseline).ok:
+    # Where the browsers are, as the run will read it (environment, project config).
+    try:
+        settings = read({}, os.environ, project_ini(root))
+    except SettingError as exc:
+        raise ReproError(str(exc)) from None
+    base = resolve(baseline, settings=settings)
+    if not base.ok:
         raise ReproError(
-            f"the baseline cell {baseline.id} cannot run here: {resolve(baseline).reason} "
-            f"(install: {resolve(baseline).install}); `compat doctor` says more",
+            f"the baseline cell {baseline.id} cannot run here: {base.reason} "
+            f"(install: {base.install}); `compat doctor` says more",
             int(ExitCode.NO_ENGINE),
         )
     substitute_for: Cell | None = None
-    resolution = resolve(device_cell)
+    resolution = resolve(device_cell, settings=settings)
     if not resolution.ok:
         substitute_for, device_cell = device_cell, _substitute(device_cell)
         _say(

@@ -13,6 +13,9 @@ from compat_harness.triage import delivers_touch, is_phone
 from compat_harness.versions.report import version_key
 
 ROOT = Path(__file__).resolve().parents[2]
+# A child pytest outside the project's conftest: the harness and the plugin that starts the
+# embedded reference app when no target URLs are given.
+PLUGINS = ("-p", "compat_harness.plugin", "-p", "reference_app.pytest_plugin")
 
 
 @dataclass
