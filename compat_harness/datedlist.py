@@ -56,15 +56,21 @@ def load_entries(
     known_cells: Iterable[str] | None = None,
     required: bool = False,
     what: str = "entry",
+    kind: str = "",
+    flag: str = "",
 ) -> tuple[RawEntry, ...] | None:
     """The file's entries; None when the file does not exist and is not ``required``.
 
     ``keys`` are the entry keys besides ``until``, ``reason`` and ``cells``; ``known_cells``
-    (when given) are the matrix's cells an entry may name."""
+    (when given) are the matrix's cells an entry may name; ``kind`` and ``flag`` name the file
+    and the option that gives it in errors (e.g. "quarantine", "--quarantine")."""
     allowed = (*keys, "cells", "until", "reason")
     if not path.exists():
         if required:
-            raise DatedListError(f"{path}: no such file. Fix: check the path given")
+            raise DatedListError(
+                f"{path}: no such {kind + ' ' if kind else ''}file. "
+                f"Fix: check {flag or 'the path given'}"
+            )
         return None
     text = path.read_text(encoding="utf-8")
     try:

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import yaml
-
+from compat_harness.datedlist import DatedListError, load_entries
 from compat_harness.results import TestResult
-
-_KEYS = {"journey", "test", "cells", "until", "reason"}
 
 
 class QuarantineError(ValueError):
@@ -70,69 +67,31 @@ class Quarantine:
             }
 
 
-def until_date(value: Any) -> dt.date | None:
-    """An entry's ``until`` (a YAML date or YYYY-MM-DD text), None when it is not a date."""
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return None
-    return value if isinstance(value, dt.date) else None
-
-
-def _line(node: Any) -> int:
-    return int(getattr(getattr(node, "start_mark", None), "line", -1)) + 1
-
-
-def load_quarantine(path: Path, *, required: bool = False) -> Quarantine:
-    """Read and validate a quarantine file; a missing default file is an empty quarantine."""
-    if not path.exists():
-        if required:
-            raise QuarantineError(f"{path}: no such quarantine file")
-        return Quarantine()
-    text = path.read_text(encoding="utf-8")
+def load_quarantine(
+    path: Path, known_cells: Iterable[str] | None = None, *, required: bool = False
+) -> Quarantine:
+    """Read and validate a quarantine file; a missing default file is an empty quarantine.
+    ``known_cells`` (when given): the cells an entry may name."""
     try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        raise QuarantineError(f"{path}: not valid YAML: {exc}") from None
-    if root is None:
-        return Quarantine(source=str(path))
-    data = yaml.safe_load(text)
-    if not isinstance(data, dict) or not isinstance(data.get("quarantine", []), list):
-        raise QuarantineError(
-            f"{path}:{_line(root)}: expected a mapping with a 'quarantine:' list of entries"
+        raws = load_entries(
+            path,
+            list_key="quarantine",
+            keys=("journey", "test"),
+            known_cells=known_cells,
+            required=required,
+            kind="quarantine",
+            flag="--quarantine",
         )
-    nodes = dict((k.value, v) for k, v in root.value)
-    items = nodes["quarantine"].value if "quarantine" in nodes else []
+    except DatedListError as exc:
+        raise QuarantineError(str(exc)) from None
+    if raws is None:
+        return Quarantine()
     entries = []
-    for node, raw in zip(items, data.get("quarantine") or [], strict=True):
-        where = f"{path}:{_line(node)}"
-        if not isinstance(raw, dict):
-            raise QuarantineError(f"{where}: each entry is a mapping (journey/test, until, reason)")
-        unknown = set(raw) - _KEYS
-        if unknown:
+    for raw in raws:
+        journey, test = raw.text("journey"), raw.text("test")
+        if bool(journey) == bool(test):
             raise QuarantineError(
-                f"{where}: unknown key(s) {', '.join(sorted(unknown))}. Fix: use {', '.join(sorted(_KEYS))}"
+                f"{raw.where}: give exactly one of 'journey' or 'test' (a pattern)"
             )
-        if bool(raw.get("journey")) == bool(raw.get("test")):
-            raise QuarantineError(f"{where}: give exactly one of 'journey' or 'test' (a pattern)")
-        until = until_date(raw.get("until"))
-        if until is None:
-            raise QuarantineError(
-                f"{where}: 'until' must be a date (YYYY-MM-DD): a quarantine always ends"
-            )
-        if not str(raw.get("reason") or "").strip():
-            raise QuarantineError(f"{where}: say why in 'reason' (a ticket, the symptom)")
-        cells = raw.get("cells") or ()
-        if isinstance(cells, str):
-            cells = (cells,)
-        entries.append(
-            Entry(
-                reason=str(raw["reason"]).strip(),
-                until=until,
-                journey=raw.get("journey"),
-                test=raw.get("test"),
-                cells=tuple(str(c) for c in cells),
-            )
-        )
+        entries.append(Entry(raw.reason, raw.until, journey, test, raw.cells))
     return Quarantine(tuple(entries), str(path))

@@ -1,8 +1,8 @@
 """The catalog of defects the reference app can switch on at start-up.
 
 The clean behaviour is the contract (CONTRACT.md). Each defect changes exactly one place in the
-app, which asks `AppConfig.defect(name)`. The harness's self-tests check that each defect shows
-in the matrix cells listed in `expected` (filled in by the harness side).
+app, which asks `AppConfig.defect(name)`. Where the harness must see each one is the harness's
+business: its self-tests keep that (tests/support/expectations.py).
 """
 
 from __future__ import annotations
@@ -17,128 +17,6 @@ Category = Literal["compat", "layout", "rule", "stored-data", "script", "server"
 
 
 @dataclass(frozen=True)
-class Expectation:
-    """Tests that fail on the cells with a trait, and why.
-
-    ``tests`` are patterns over the harness's cell-free test ids without the ``suites/`` prefix
-    (``*`` is the only wildcard), e.g. ``test_login_url.py::test_sign_in_and_out[*]``.
-    ``cells`` is a trait every matching cell has:
-
-    - ``all``: every cell
-    - ``webkit`` / ``chromium``: the cell's browser engine
-    - ``phone``: a mobile device narrower than 600 CSS px
-    - ``touch-events``: the engine really delivers touch events (taps); WebKitGTK under Xvfb does
-      not, so a real iPhone would show what this cell cannot
-    - ``touch-phone``: both of the above
-    - ``android-ua``: the cell sends an Android user agent
-    - ``versions``: the real browser versions the cell stands for (its ``stands_for`` query)
-      include one older than ``first`` (the feature's first versions, as MDN and caniuse give
-      them); for the version row, ``versions::works-on-declared-versions``
-    """
-
-    tests: tuple[str, ...]
-    cells: str
-    why: str
-    verdict: str | None = None
-    """For paired journeys: the pair verdict on those cells ('stored-data' or 'product-bug')."""
-    first: tuple[tuple[str, str], ...] = ()
-    """For ``versions``: (browserslist family, first version with the feature), e.g. ("ios_saf", "17.4")."""
-    feature: str = ""
-    """For ``versions``: the feature as the version row names it, e.g. 'Object.groupBy()'."""
-    sentinel: str | None = None
-    """The kind of page finding that fails these tests (page-error, failed-request,
-    stuck-loading, layout), when a page sentinel, not the journey, sees it first."""
-
-
-def fails(tests: Iterable[str], on: str, why: str, verdict: str | None = None) -> Expectation:
-    return Expectation(tuple(tests), on, why, verdict)
-
-
-def seen(
-    tests: Iterable[str], on: str, kind: str, why: str, verdict: str | None = None
-) -> Expectation:
-    """Tests a page sentinel fails (``kind`` of finding) on the cells with a trait."""
-    return Expectation(tuple(tests), on, why, verdict, sentinel=kind)
-
-
-VERSIONS_ROW = "versions::works-on-declared-versions"
-
-
-def lacks(feature: str, first: dict[str, str]) -> Expectation:
-    """The version row fails on the cells whose declared versions are older than ``first``."""
-    since = ", ".join(f"{family} {version}" for family, version in first.items())
-    return Expectation(
-        (VERSIONS_ROW,),
-        "versions",
-        f"{feature} is missing before {since}; the engines here are newer, so only the version "
-        "check shows it",
-        first=tuple(first.items()),
-        feature=feature,
-    )
-
-
-# Booking journeys that book through the details and review pages.
-_BOOKS = (
-    "test_booking.py::test_book_then_the_provider_confirms",
-    "test_booking.py::test_buy_a_credit_when_none_is_left",
-)
-_LATE = (
-    "test_reschedule_cancel.py::test_late_cancel_warns_then_forfeits_the_credit",
-    "test_reschedule_cancel.py::test_late_reschedule_warns_and_costs_a_credit",
-)
-
-# Every paired/cache journey that signs in, and the one whose stored run signs in to build history.
-_SIGN_IN_PAIRS = (
-    "test_incognito.py::test_sign_in_reaches_the_dashboard[*]",
-    "test_incognito.py::test_the_dashboard_shows_changes_made_elsewhere[*]",
-)
-
-
-def _no_session_cookie(on: str) -> tuple[Expectation, ...]:
-    return (
-        fails(
-            _SIGN_IN_PAIRS,
-            on,
-            "signing in never sticks, with or without stored data",
-            "product-bug",
-        ),
-        fails(["test_cache.py::*"], on, "every cache journey starts by signing in"),
-        fails(
-            [
-                "test_incognito.py::test_pages_run_the_current_release[stored]",
-                "test_incognito.py::test_pages_run_the_current_release[tab_closed]",
-            ],
-            on,
-            "its earlier visits cannot sign in (the pairs say the history failed, not stored data)",
-        ),
-    )
-
-
-# Tests that submit the login form (both portals).
-_SIGN_IN = (
-    "test_login_url.py::test_wrong_portal_account_is_told_where_to_go[*]",
-    "test_login_url.py::test_deep_link_returns_after_sign_in[*]",
-    "test_login_url.py::test_wrong_password_gives_a_clear_message[*]",
-    "test_login_url.py::test_sign_in_and_out[*]",
-)
-
-
-# Journeys that open the provider's dashboard, in the files that are cheap to run for it.
-_PROVIDER_DASHBOARD = (
-    "test_incognito.py::test_sign_in_reaches_the_dashboard[*-provider]",
-    "test_incognito.py::test_the_dashboard_shows_changes_made_elsewhere[*]",
-    "test_login_url.py::test_sign_in_and_out[provider]",
-)
-# Journeys that open the client's dashboard, in the same files.
-_CLIENT_DASHBOARD = (
-    "test_incognito.py::test_sign_in_reaches_the_dashboard[*-client]",
-    "test_incognito.py::test_pages_run_the_current_release[stored]",
-    "test_incognito.py::test_pages_run_the_current_release[tab_closed]",
-    "test_login_url.py::test_sign_in_and_out[client]",
-)
-
-
-@dataclass(frozen=True)
 class Defect:
     """One switchable defect: where it is, what a user sees and why."""
 
@@ -148,8 +26,6 @@ class Defect:
     category: Category
     symptom: str
     cause: str
-    expected: tuple[Expectation, ...] = ()
-    """Where the harness must see it: the self-tests assert exactly these (test, cell) fail."""
 
     def applies_to(self, portal: PortalName) -> bool:
         """Whether the defect lives in that portal."""
@@ -169,7 +45,6 @@ CATALOG: tuple[Defect, ...] = (
             "reads navigator.userAgentData.mobile to fill a hidden `device` field. WebKit has "
             "no navigator.userAgentData, so a TypeError stops the handler before form.submit()."
         ),
-        expected=(fails(_SIGN_IN, "webkit", "the submit handler throws before submitting"),),
     ),
     Defect(
         name="login-narrow-overflow",
@@ -181,31 +56,6 @@ CATALOG: tuple[Defect, ...] = (
             "the right edge."
         ),
         cause="The login card is styled with `min-width: 560px` instead of a fluid width.",
-        expected=(
-            fails(
-                ["test_login_url.py::test_login_fits_the_screen[*]"],
-                "phone",
-                "the journey's own check: sideways scroll",
-            ),
-            seen(
-                [
-                    f"test_login_url.py::{test}[*]"
-                    for test in (
-                        "test_login_page_loads",
-                        "test_login_names_the_other_portal",
-                        "test_portal_links_stay_on_the_portal",
-                        "test_wrong_portal_account_is_told_where_to_go",
-                        "test_deep_link_returns_after_sign_in",
-                        "test_wrong_password_gives_a_clear_message",
-                        "test_sign_in_and_out",
-                    )
-                ],
-                "phone",
-                "layout",
-                "every journey through the login page sees it scroll sideways on a phone, though "
-                "only one journey checks the page's width",
-            ),
-        ),
     ),
     Defect(
         name="provider-links-client-login",
@@ -217,13 +67,6 @@ CATALOG: tuple[Defect, ...] = (
             "the header's product link goes to the client login."
         ),
         cause=("The provider login template builds those links from the client portal's base URL."),
-        expected=(
-            fails(
-                ["test_login_url.py::test_portal_links_stay_on_the_portal[provider]"],
-                "all",
-                "the links lead to the client portal",
-            ),
-        ),
     ),
     Defect(
         name="android-ua-block",
@@ -238,19 +81,6 @@ CATALOG: tuple[Defect, ...] = (
             'Server-side User-Agent sniffing answers any User-Agent containing "Android" '
             "with an unsupported-browser page."
         ),
-        expected=(
-            fails(
-                ["test_login_url.py::*[client]"], "android-ua", "no login form on the client portal"
-            ),
-            fails(
-                [
-                    "test_login_url.py::test_login_names_the_other_portal[provider]",
-                    "test_login_url.py::test_wrong_portal_account_is_told_where_to_go[provider]",
-                ],
-                "android-ua",
-                "these end on the client login, which is blocked",
-            ),
-        ),
     ),
     Defect(
         name="touch-submit",
@@ -264,7 +94,6 @@ CATALOG: tuple[Defect, ...] = (
             "A `touchend` listener on the Sign in button calls preventDefault() (meant to stop "
             "double submits), which cancels the click that a tap would synthesise."
         ),
-        expected=(fails(_SIGN_IN, "touch-events", "a tap never submits the form"),),
     ),
     # --- booking --------------------------------------------------------------------------------
     Defect(
@@ -280,17 +109,6 @@ CATALOG: tuple[Defect, ...] = (
             "The page script builds the date with new Date(mm + '-' + dd + '-' + yyyy); "
             "Chromium's lenient parser accepts it, WebKit returns an Invalid Date."
         ),
-        expected=(
-            fails(
-                [
-                    *_BOOKS,
-                    "test_reschedule_cancel.py::test_reschedule_ahead_of_time_is_free",
-                    "test_reschedule_cancel.py::test_late_reschedule_warns_and_costs_a_credit",
-                ],
-                "webkit",
-                "every journey that picks a date (booking, rescheduling) is blocked",
-            ),
-        ),
     ),
     Defect(
         name="book-button-under-footer",
@@ -305,7 +123,6 @@ CATALOG: tuple[Defect, ...] = (
             "The review page drops the body's bottom padding and renders the button as the very "
             "last element, behind the 64 px fixed nav."
         ),
-        expected=(fails(_BOOKS, "phone", "the bottom navigation covers Book session"),),
     ),
     Defect(
         name="late-window-tz-hour",
@@ -320,9 +137,6 @@ CATALOG: tuple[Defect, ...] = (
             "The 24-hour check converts the client's local start time to UTC through the "
             "provider's UTC offset instead of using the stored UTC instant."
         ),
-        expected=(
-            fails(_LATE, "all", "23.5 hours ahead is treated as outside the 24-hour window"),
-        ),
     ),
     Defect(
         name="email-utc-time",
@@ -334,13 +148,6 @@ CATALOG: tuple[Defect, ...] = (
             "(e.g. 3:00 PM EST for a 10:00 AM EST session)."
         ),
         cause=("The email formats the UTC clock time but appends the client's zone abbreviation."),
-        expected=(
-            fails(
-                ["test_booking.py::test_book_then_the_provider_confirms"],
-                "all",
-                "the email's time is the UTC clock time",
-            ),
-        ),
     ),
     # --- stored data ----------------------------------------------------------------------------
     Defect(
@@ -356,18 +163,6 @@ CATALOG: tuple[Defect, ...] = (
             "The script is served at /static/app.js with `Cache-Control: public, "
             "max-age=31536000, immutable`, so a new release under the same URL is never fetched."
         ),
-        expected=(
-            fails(
-                [
-                    "test_incognito.py::test_pages_run_the_current_release[stored]",
-                    "test_incognito.py::test_pages_run_the_current_release[tab_closed]",
-                ],
-                "all",
-                "the warm cache keeps the old script after a release, whether the earlier visit "
-                "signed out or closed the tab",
-                "stored-data",
-            ),
-        ),
     ),
     Defect(
         name="dashboard-cache-kept-on-signout",
@@ -381,19 +176,6 @@ CATALOG: tuple[Defect, ...] = (
         cause=(
             "Sign-out does not clear the `haven.` localStorage keys and the cache key has no "
             "user id or release-version check."
-        ),
-        expected=(
-            fails(
-                ["test_incognito.py::test_the_dashboard_shows_changes_made_elsewhere[stored]"],
-                "all",
-                "the earlier visit's dashboard cache survives sign-out",
-                "stored-data",
-            ),
-            fails(
-                ["test_cache.py::test_a_warm_cache_shows_a_stale_dashboard_until_sign_out"],
-                "all",
-                "signing out and back in does not refresh the dashboard",
-            ),
         ),
     ),
     Defect(
@@ -409,7 +191,6 @@ CATALOG: tuple[Defect, ...] = (
             "The session cookie is set with SameSite=None but without Secure; Chromium rejects "
             "such cookies, WebKit stores them."
         ),
-        expected=_no_session_cookie("chromium"),
     ),
     Defect(
         name="session-cookie-secure",
@@ -423,7 +204,6 @@ CATALOG: tuple[Defect, ...] = (
             "The session cookie is marked Secure; WebKit drops Secure cookies set over plain "
             "http, Chromium treats loopback hosts as secure and keeps them."
         ),
-        expected=_no_session_cookie("webkit"),
     ),
     # --- real browser versions (what no engine here is old enough to show) ------------------------
     Defect(
@@ -441,31 +221,6 @@ CATALOG: tuple[Defect, ...] = (
             "Chrome 117, Firefox 119, Samsung Internet 24) and an inline <style> with a nested "
             "rule (CSS nesting: Safari 17.2 in full, Chrome 120, Firefox 117)."
         ),
-        expected=(
-            lacks(
-                "Object.groupBy()",
-                {
-                    "ios_saf": "17.4",
-                    "safari": "17.4",
-                    "chrome": "117",
-                    "and_chr": "117",
-                    "firefox": "119",
-                    "samsung": "24",
-                },
-            ),
-            # caniuse: partial support from Safari 16.5 (the check counts partial as support).
-            lacks(
-                "CSS Nesting",
-                {
-                    "ios_saf": "16.5",
-                    "safari": "16.5",
-                    "chrome": "112",
-                    "and_chr": "112",
-                    "firefox": "117",
-                    "samsung": "23",
-                },
-            ),
-        ),
     ),
     # --- what only a look at the whole page shows (page sentinels) and more engine differences ----
     Defect(
@@ -482,23 +237,6 @@ CATALOG: tuple[Defect, ...] = (
             "root)) where the browser has it: the callback gets an IdleDeadline, not the data. "
             "WebKit has no requestIdleCallback (measured: WebKitGTK 2.50), so it draws at once."
         ),
-        expected=(
-            fails(
-                [
-                    "test_booking.py::test_book_then_the_provider_confirms",
-                    "test_incognito.py::test_sign_in_reaches_the_dashboard[incognito-client]",
-                    "test_reschedule_cancel.py::test_reschedule_ahead_of_time_is_free",
-                ],
-                "chromium",
-                "the upcoming sessions are missing from a freshly loaded dashboard",
-            ),
-            fails(
-                ["test_incognito.py::test_sign_in_reaches_the_dashboard[stored-client]"],
-                "chromium",
-                "signed out, the dashboard loads its data afresh: the same fault",
-                "product-bug",
-            ),
-        ),
     ),
     Defect(
         name="room-time-parse",
@@ -514,15 +252,6 @@ CATALOG: tuple[Defect, ...] = (
             "with new Date('Wednesday, February 3, 2027 at 11:00 AM EST').toISOString(): "
             "WebKit's parser reads the word 'at', Chromium's returns an Invalid Date (measured)."
         ),
-        expected=(
-            seen(
-                ["test_booking.py::test_book_then_the_provider_confirms"],
-                "chromium",
-                "page-error",
-                "the room's script throws once the confirmation is in the conversation; no "
-                "assertion of the journey looks there",
-            ),
-        ),
     ),
     Defect(
         name="message-box-field-sizing",
@@ -536,18 +265,6 @@ CATALOG: tuple[Defect, ...] = (
         cause=(
             "The room's textarea gets 'field-sizing: content; min-height: 1lh', which only "
             "Chromium implements (measured: Chromium 150 yes, WebKitGTK 2.50 no)."
-        ),
-        expected=(
-            seen(
-                [
-                    "test_booking.py::test_book_then_the_provider_confirms",
-                    "test_booking.py::test_cant_find_a_time_shares_availability",
-                ],
-                "touch-phone",
-                "layout",
-                "the journeys that open a room see its message box under the smallest tap size "
-                "(the check is for cells that deliver touch; WebKitGTK keeps the box's height)",
-            ),
         ),
     ),
     Defect(
@@ -563,14 +280,6 @@ CATALOG: tuple[Defect, ...] = (
             "The announcements query names a table a migration renamed; the dashboard script "
             "swallows the error."
         ),
-        expected=(
-            seen(
-                _CLIENT_DASHBOARD,
-                "all",
-                "failed-request",
-                "every client dashboard load asks for the announcements and gets a 500",
-            ),
-        ),
     ),
     Defect(
         name="help-widget-error",
@@ -585,14 +294,6 @@ CATALOG: tuple[Defect, ...] = (
             "The help widget wires its toggle on the load event, but the header no longer has a "
             "[data-help-toggle] element."
         ),
-        expected=(
-            seen(
-                _PROVIDER_DASHBOARD,
-                "all",
-                "page-error",
-                "the widget's script throws after every provider dashboard load",
-            ),
-        ),
     ),
     Defect(
         name="provider-dashboard-idle-wait",
@@ -604,14 +305,6 @@ CATALOG: tuple[Defect, ...] = (
             "The dashboard loads its data from requestIdleCallback, falling back to a queue of an "
             "analytics shim that is no longer loaded: WebKit has no requestIdleCallback (measured: "
             "WebKitGTK 2.50), so nothing ever runs the queue."
-        ),
-        expected=(
-            fails(
-                _PROVIDER_DASHBOARD,
-                "webkit",
-                "the provider dashboard never leaves Loading… (the journey, or the sentinel's "
-                "stuck-loading, whichever waits less)",
-            ),
         ),
     ),
     Defect(
@@ -629,25 +322,6 @@ CATALOG: tuple[Defect, ...] = (
             "localStorage stores as the text 'undefined'; the login page later runs JSON.parse on "
             "it and throws."
         ),
-        expected=(
-            seen(
-                ["test_login_url.py::test_sign_in_and_out[*]"],
-                "all",
-                "page-error",
-                "the login page after signing out throws",
-            ),
-            seen(
-                [
-                    "test_incognito.py::test_sign_in_reaches_the_dashboard[stored-*]",
-                    "test_incognito.py::test_the_dashboard_shows_changes_made_elsewhere[stored]",
-                    "test_incognito.py::test_pages_run_the_current_release[stored]",
-                ],
-                "all",
-                "page-error",
-                "only the profile of someone who signed out earlier holds the bad value",
-                "stored-data",
-            ),
-        ),
     ),
     Defect(
         name="sw-shell-cache-first",
@@ -663,22 +337,6 @@ CATALOG: tuple[Defect, ...] = (
             "The service worker answers navigations to /login and /dashboard cache-first from "
             "CacheStorage and never refreshes them; the HTTP cache and a release do not touch it."
         ),
-        expected=(
-            fails(
-                ["test_login_url.py::test_sign_in_and_out[*]"],
-                "all",
-                "after signing out, the cached dashboard still shows (its data requests get 401)",
-            ),
-            fails(
-                [
-                    "test_incognito.py::test_pages_run_the_current_release[stored]",
-                    "test_incognito.py::test_pages_run_the_current_release[tab_closed]",
-                ],
-                "all",
-                "a returning visitor's pages stay on the release they first saw",
-                "stored-data",
-            ),
-        ),
     ),
     Defect(
         name="script-array-fromasync",
@@ -693,19 +351,6 @@ CATALOG: tuple[Defect, ...] = (
         cause=(
             "The shared script's first statement calls Array.fromAsync (Chrome 121, Safari 16.4, "
             "Firefox 115, Samsung Internet 25) without checking that it exists."
-        ),
-        expected=(
-            lacks(
-                "Array.fromAsync()",
-                {
-                    "ios_saf": "16.4",
-                    "safari": "16.4",
-                    "chrome": "121",
-                    "and_chr": "121",
-                    "firefox": "115",
-                    "samsung": "25",
-                },
-            ),
         ),
     ),
 )

@@ -102,7 +102,7 @@ CASES = [
     Case(
         "versions-allow-missing",
         ("--versions-allow=gone.yaml",),
-        ("gone.yaml: no such file", "Fix: check --versions-allow"),
+        ("gone.yaml: no such version allowlist file", "Fix: check --versions-allow"),
     ),
     Case(
         "versions-allow-yaml",
@@ -127,7 +127,7 @@ CASES = [
     Case(
         "quarantine-reason",
         ("--quarantine=q.yaml",),
-        ("q.yaml:2", "say why in 'reason'"),
+        ("q.yaml:2", "no 'reason'. Fix: say why"),
         files={"q.yaml": "quarantine:\n  - journey: login_url\n    until: 2030-01-01\n"},
     ),
     Case(

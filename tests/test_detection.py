@@ -15,7 +15,8 @@ import pytest
 
 from compat_harness.profiles import PairVerdict, pair_key, pairs, profile_of
 from compat_harness.results import CellRecord, RunResult, Status, TestResult
-from reference_app.defects import CATALOG, VERSIONS_ROW, Defect, Expectation
+from reference_app.defects import CATALOG, Defect
+from tests.support.expectations import EXPECTED, VERSIONS_ROW, Expectation
 from tests.support.matrix_run import (
     ROOT,
     describe,
@@ -25,7 +26,7 @@ from tests.support.matrix_run import (
     run_suites,
 )
 
-DETECTABLE = [d for d in CATALOG if d.expected]
+DETECTABLE = [d for d in CATALOG if EXPECTED.get(d.name)]
 DEFAULT_CELLS = ("chrome-desktop", "ios-webkit", "android-chrome")
 _VERDICTS = {"stored-data": PairVerdict.STORED_DATA, "product-bug": PairVerdict.PRODUCT_BUG}
 
@@ -39,7 +40,7 @@ def _suite_files(defect: Defect) -> list[str]:
     files = sorted(
         {
             "suites/" + pattern.split("::")[0]
-            for e in defect.expected
+            for e in EXPECTED[defect.name]
             for pattern in e.tests
             if pattern != VERSIONS_ROW
         }
@@ -48,7 +49,7 @@ def _suite_files(defect: Defect) -> list[str]:
 
 
 def _version_expectations(defect: Defect) -> list[Expectation]:
-    return [e for e in defect.expected if e.cells == "versions"]
+    return [e for e in EXPECTED[defect.name] if e.cells == "versions"]
 
 
 def test_clean_app_passes_every_journey_on_every_default_cell(tmp_path: Path) -> None:
@@ -83,7 +84,7 @@ def test_each_defect_fails_exactly_its_documented_cells(defect: Defect, tmp_path
     assert run.run.run["target"]["defects"] == [defect.name]
     ran = {c.id for c in run.run.cells if c.status == "ran"}
     assert set(DEFAULT_CELLS) <= ran, f"cells that did not run: {set(DEFAULT_CELLS) - ran}"
-    expected = expected_failures(run.run, defect.expected)
+    expected = expected_failures(run.run, EXPECTED[defect.name])
     failed = run.with_status(Status.FAILED)
     assert expected, f"{defect.name}: the expectations match no result — a pattern is stale"
     assert failed == expected, (
@@ -105,7 +106,7 @@ def _check_sentinel_kinds(
     kind of finding, which is among the result's findings; elsewhere by the journey's own
     assertion (``error.sentinel`` empty)."""
     by_key = {(r.test, r.cell): r for r in results}
-    for expectation in defect.expected:
+    for expectation in EXPECTED[defect.name]:
         if expectation.cells == "versions":
             continue
         for key in expected_failures_of(results, expectation, expected):
@@ -166,7 +167,7 @@ def _check_pair_verdicts(
     closing the tab)."""
     wanted = {
         (pair_key(test), cell, profile_of(test)): _VERDICTS[e.verdict]
-        for e in defect.expected
+        for e in EXPECTED[defect.name]
         if e.verdict
         for test, cell in expected_failures_of(results, e, expected)
     }
@@ -181,12 +182,18 @@ def _check_pair_verdicts(
         )
 
 
+def test_every_catalogued_defect_has_its_expectations_and_no_other() -> None:
+    names = {d.name for d in CATALOG}
+    assert set(EXPECTED) - names == set(), "expectations of defects the app does not have"
+    assert names - set(EXPECTED) == set(), "defects without expectations (say where they show)"
+
+
 def test_every_expectation_names_a_known_trait_and_an_existing_suite() -> None:
     probe = CellRecord(
         "x", {}, {"viewport": "390x844", "mobile": True}, "webkit", {"touch_events": False}
     )
     for defect in CATALOG:
-        for expectation in defect.expected:
+        for expectation in EXPECTED.get(defect.name, ()):
             has_trait(probe, expectation.cells)  # raises on an unknown trait
             assert expectation.why, f"{defect.name}: say why these cells fail"
             assert expectation.verdict in (None, *_VERDICTS), (

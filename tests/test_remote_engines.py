@@ -167,6 +167,7 @@ def test_taps_on_remote_touch_cells_are_real_touch_events(
         ],
         tmp_path / "r",
         defects=("touch-submit",),
+        versions=False,
     )
     by_cell: dict[str, set[Status]] = {}
     for r in run.run.results:
@@ -200,6 +201,7 @@ def test_a_cell_no_grid_node_serves_is_not_run_with_what_the_grid_offers(
             "test_login_page_loads",
         ],
         tmp_path / "r",
+        versions=False,
     )
     firefox = run.cell("grid-firefox")
     assert firefox.status == "not_run", firefox

@@ -189,7 +189,10 @@ def test_quarantine_files_are_checked_and_entries_expire(tmp_path: Path) -> None
     assert marked[("b[provider]", "desk")]["expired"] is True
     assert load_quarantine(tmp_path / "missing.yaml").entries == ()
     for text, message in (
-        ("quarantine:\n  - journey: x\n    until: 2026-01-01\n", "q.yaml:2: say why in 'reason'"),
+        (
+            "quarantine:\n  - journey: x\n    until: 2026-01-01\n",
+            "q.yaml:2: no 'reason'. Fix: say why",
+        ),
         (
             "quarantine:\n  - journey: x\n    test: y\n    until: 2026-01-01\n    reason: r\n",
             "exactly one of",

@@ -206,8 +206,13 @@ class RemoteWebDriverRuntime(WebDriverRuntime):
         """The viewport and user agent the remote browser really has (a real device keeps its
         own), as recorded with the cell."""
         try:
+            # The visual viewport at its scale: the start page has no viewport meta, so a phone
+            # lays it out 980 px wide and innerWidth says 981, not the device's width.
             width, height, agent = driver.execute_script(
-                "return [innerWidth, innerHeight, navigator.userAgent]"
+                "const v = window.visualViewport;"
+                "const [w, h] = v ? [v.width * v.scale, v.height * v.scale]"
+                " : [innerWidth, innerHeight];"
+                "return [Math.round(w), Math.round(h), navigator.userAgent]"
             )
         except Exception:  # an endpoint without scripts on a blank page: nothing to record
             return {}

@@ -13,18 +13,16 @@ import json
 import mimetypes
 import os
 from collections.abc import Generator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from compat_harness.plugin.cells import plan_of
+from compat_harness.plugin.results import quarantine_of
 from compat_harness.plugin.settings import run_of, settings_of
-from compat_harness.quarantine import Quarantine, load_quarantine
 from compat_harness.report.allure import CATEGORY_LABEL, NOT_RUN_GATING, TEST_LABEL
 from compat_harness.results import CellRecord, Status, TestResult, tier_for
 
-_QUARANTINE = pytest.StashKey[Quarantine]()
 _ATTACHMENT_NAMES = {
     "screenshot": "screenshot",
     "trace": "Playwright trace (open with `playwright show-trace`)",
@@ -44,16 +42,6 @@ def allure_active(config: pytest.Config) -> bool:
 
 def _meta(item: pytest.Item) -> dict[str, Any] | None:
     return next((json.loads(str(v)) for k, v in item.user_properties if k == "compat"), None)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    if getattr(config.option, "allure_report_dir", None):
-        settings = settings_of(config)
-        path = settings.resolve_path("quarantine", Path(config.rootpath))
-        try:
-            config.stash[_QUARANTINE] = load_quarantine(path)
-        except ValueError:  # reported as a usage error by plugin.results in the controller
-            config.stash[_QUARANTINE] = Quarantine()
 
 
 @pytest.hookimpl(trylast=True)
@@ -195,8 +183,8 @@ def _mark(item: pytest.Item, test: Any) -> None:
         details.flaky = True
         test.statusDetails = details
     meta = _meta(item)
-    quarantine = item.config.stash.get(_QUARANTINE, None)
-    if meta and quarantine and quarantine.entries:
+    quarantine = quarantine_of(item.config)
+    if meta and quarantine.entries:
         probe = TestResult(meta["test"], meta["journey"], meta["cell"], Status.PASSED)
         quarantine.apply([probe], dt.date.fromtimestamp(run_of(item.config).started))
         if probe.quarantined and probe.quarantine:

@@ -493,21 +493,23 @@ class ResultsPlugin:
             terminalreporter.write_line(self.unwritten, red=True, bold=True)
 
 
-def _load_quarantine(config: pytest.Config) -> Quarantine:
-    settings = settings_of(config)
-    path = settings.resolve_path("quarantine", Path(config.rootpath))
-    try:
-        quarantine = load_quarantine(path, required=settings.sources["quarantine"] != "default")
-    except QuarantineError as exc:
-        raise pytest.UsageError(f"quarantine: {exc}") from None
-    known = list_cells(config, "quarantine")
-    for entry in quarantine.entries:
-        unknown = [c for c in entry.cells if known is not None and c not in known]
-        if unknown:
-            raise pytest.UsageError(
-                f"quarantine: {path}: {entry.describe()}: no cell named {', '.join(unknown)}"
+_QUARANTINE = pytest.StashKey[Quarantine]()
+
+
+def quarantine_of(config: pytest.Config) -> Quarantine:
+    """The run's quarantine, read once per process; a mistake in it is a usage error."""
+    if _QUARANTINE not in config.stash:
+        settings = settings_of(config)
+        path = settings.resolve_path("quarantine", Path(config.rootpath))
+        try:
+            config.stash[_QUARANTINE] = load_quarantine(
+                path,
+                list_cells(config, "quarantine"),
+                required=settings.given("quarantine"),
             )
-    return quarantine
+        except QuarantineError as exc:
+            raise pytest.UsageError(f"quarantine: {exc}") from None
+    return config.stash[_QUARANTINE]
 
 
 def _check_report_dir(config: pytest.Config) -> None:
@@ -531,7 +533,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if run_of(config).is_controller:
         _check_report_dir(config)
         config.pluginmanager.register(
-            ResultsPlugin(config, _load_quarantine(config)), "compat-results"
+            ResultsPlugin(config, quarantine_of(config)), "compat-results"
         )
 
 

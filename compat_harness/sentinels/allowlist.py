@@ -82,7 +82,13 @@ def load_sentinel_allowlist(
     path: Path, known_cells: Iterable[str] | None, *, required: bool = False
 ) -> SentinelAllowlist:
     entries = load_entries(
-        path, list_key="allow", keys=_KEYS, known_cells=known_cells, required=required
+        path,
+        list_key="allow",
+        keys=_KEYS,
+        known_cells=known_cells,
+        required=required,
+        kind="sentinel allowlist",
+        flag="--sentinels-allow",
     )
     if entries is None:
         return SentinelAllowlist()

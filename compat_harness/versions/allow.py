@@ -15,9 +15,7 @@ from typing import Any
 
 import yaml
 
-from compat_harness.quarantine import until_date
-
-_KEYS = ("feature", "file", "cells", "until", "reason")
+from compat_harness.datedlist import DatedListError, load_entries
 
 
 class AllowError(ValueError):
@@ -83,69 +81,33 @@ def write_subset(allowlist: Allowlist, cells: Iterable[str], path: Path) -> None
     )
 
 
-def _line(node: Any) -> int:
-    return int(getattr(getattr(node, "start_mark", None), "line", -1)) + 1
-
-
 def load_allowlist(
     path: Path, known_cells: Iterable[str] | None, *, required: bool = False
 ) -> Allowlist:
     """Read and validate the allowlist; a missing default file is an empty one."""
-    if not path.exists():
-        if required:
-            raise AllowError(f"{path}: no such file. Fix: check --versions-allow")
-        return Allowlist()
-    text = path.read_text(encoding="utf-8")
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise AllowError(f"{where}: not valid YAML. Fix: the syntax ({exc})") from None
-    if root is None:
-        return Allowlist(source=str(path))
-    if not isinstance(data, dict) or not isinstance(data.get("allow", []), list):
-        raise AllowError(
-            f"{path}:{_line(root)}: expected a mapping with an 'allow:' list. Fix: see the "
-            "comments at the top of matrix/versions-allow.yaml"
+        raws = load_entries(
+            path,
+            list_key="allow",
+            keys=("feature", "file"),
+            known_cells=known_cells,
+            required=required,
+            kind="version allowlist",
+            flag="--versions-allow",
         )
-    nodes = {k.value: v for k, v in root.value}
-    items = nodes["allow"].value if "allow" in nodes else []
-    known = set(known_cells) if known_cells is not None else None
+    except DatedListError as exc:
+        raise AllowError(str(exc)) from None
+    if raws is None:
+        return Allowlist()
     entries = []
-    for node, raw in zip(items, data.get("allow") or [], strict=True):
-        line = _line(node)
-        where = f"{path}:{line}"
-        if not isinstance(raw, dict):
-            raise AllowError(f"{where}: each entry is a mapping. Fix: give feature, until, reason")
-        unknown = sorted(set(raw) - set(_KEYS))
-        if unknown:
-            raise AllowError(
-                f"{where}: unknown key(s) {', '.join(unknown)}. Fix: use {', '.join(_KEYS)}"
-            )
-        feature = str(raw.get("feature") or "").strip()
+    for raw in raws:
+        feature = raw.text("feature")
         if not feature:
             raise AllowError(
-                f"{where}: no 'feature'. Fix: name it as the finding does (e.g. "
+                f"{raw.where}: no 'feature'. Fix: name it as the finding does (e.g. "
                 "'Object.groupBy()') or by its source id (e.g. css-nesting)"
             )
-        until = until_date(raw.get("until"))
-        if until is None:
-            raise AllowError(
-                f"{where}: 'until' must be a date. Fix: until: YYYY-MM-DD (an acceptance ends)"
-            )
-        reason = str(raw.get("reason") or "").strip()
-        if not reason:
-            raise AllowError(f"{where}: no 'reason'. Fix: say why the finding is acceptable")
-        cells = raw.get("cells") or ()
-        cells = (cells,) if isinstance(cells, str) else tuple(str(c) for c in cells)
-        strangers = [c for c in cells if known is not None and c not in known]
-        if strangers:
-            raise AllowError(
-                f"{where}: no cell named {', '.join(strangers)}. Fix: use cells of the matrix "
-                f"({', '.join(sorted(known or ()))})"
-            )
-        file = raw.get("file")
-        entries.append(Allowed(feature, reason, until, str(file) if file else None, cells, line))
+        entries.append(
+            Allowed(feature, raw.reason, raw.until, raw.text("file"), raw.cells, raw.line)
+        )
     return Allowlist(tuple(entries), str(path))

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from typing import get_args
 
 import pytest
 from refapp_support import CLIENT_URL, MONDAY_9AM_NEW_YORK, RefApp, text_of
@@ -14,6 +15,7 @@ from reference_app.config import AppConfig
 from reference_app.defects import (
     BY_NAME,
     CATALOG,
+    Category,
     UnknownDefectError,
     describe_catalog,
     known_names,
@@ -53,11 +55,10 @@ def _login_cookie(app: RefApp) -> str:
 
 
 def test_catalog_entries_are_complete() -> None:
-    assert len(CATALOG) == 15
-    assert len(BY_NAME) == 15
+    assert len(BY_NAME) == len(CATALOG) >= 23, "names are unique"
     for defect in CATALOG:
         assert defect.portal in ("client", "provider", "both")
-        assert defect.category in ("compat", "layout", "rule", "stored-data")
+        assert defect.category in get_args(Category)
         assert defect.title
         assert defect.symptom
         assert defect.cause
@@ -299,3 +300,50 @@ def test_all_defects_together_still_serve_every_page(make_app: MakeApp) -> None:
     browser.cookies.set("haven_client_session", token)
     for path in ("/dashboard", "/schedule", "/schedule/new", "/room"):
         assert browser.get(path).status_code == 200, path
+
+
+# --- defects in the shared script, the page head, an API and the service worker ----------------
+
+
+@pytest.mark.parametrize(
+    ("defect", "portal", "flag"),
+    [
+        ("dashboard-idle-draw", "client", "dashboardIdleDraw"),
+        ("provider-dashboard-idle-wait", "provider", "dashboardIdleWait"),
+        ("room-time-parse", "client", "roomTimeParse"),
+        ("help-widget-error", "provider", "helpWidget"),
+        ("signout-resume-undefined", "client", "resumeUndefined"),
+    ],
+)
+def test_script_defects_switch_on_their_code_on_their_portal(
+    make_app: MakeApp, defect: str, portal: str, flag: str
+) -> None:
+    clean, broken = make_app(), make_app(defects=(defect,))
+    assert _flags(broken, portal)[flag]
+    assert not _flags(clean, portal)[flag]
+    if BY_NAME[defect].portal != "both":
+        other = "provider" if portal == "client" else "client"
+        assert not _flags(broken, other)[flag]
+    assert f"FLAGS.{flag}" in broken.client.get("/static/app.1.js").text
+
+
+def test_message_box_field_sizing(make_app: MakeApp) -> None:
+    clean, broken = make_app(), make_app(defects=("message-box-field-sizing",))
+    assert "field-sizing: content" in broken.client.get("/login").text
+    assert "field-sizing" not in clean.client.get("/login").text
+
+
+def test_announcements_500(make_app: MakeApp) -> None:
+    clean, broken = make_app(), make_app(defects=("announcements-500",))
+    assert clean.sign_in(clean.provision()["client"]).get("/api/announcements").status_code == 200
+    browser = broken.sign_in(broken.provision()["client"])
+    with pytest.raises(RuntimeError, match="notices table"):
+        browser.get("/api/announcements")
+
+
+def test_sw_shell_cache_first(make_app: MakeApp) -> None:
+    clean, broken = make_app(), make_app(defects=("sw-shell-cache-first",))
+    usual = clean.client.get("/sw.js").text
+    served = broken.client.get("/sw.js").text
+    assert served.endswith(usual) and len(served) > len(usual)
+    assert "cache.match(request" in served[: len(served) - len(usual)]

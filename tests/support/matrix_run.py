@@ -81,7 +81,7 @@ def run_suites(
 
 
 def has_trait(cell: CellRecord, trait: str) -> bool:
-    """The cell traits the defect catalog's expectations use (see reference_app/defects.py)."""
+    """The cell traits the defect catalog's expectations use (see tests/support/expectations.py)."""
     phone, touch = is_phone(cell), delivers_touch(cell)
     traits = {
         "all": True,
