@@ -3,8 +3,8 @@ cell passes every journey; with each catalogued defect on, exactly the documente
 pairs fail — no more (false alarms), no fewer (missed faults) — and paired journeys get the
 documented verdict (stored data vs product bug).
 
-Each defect runs the journey files its expectations name (the journeys that use what it breaks);
-the clean run covers every suite."""
+Each defect runs the journeys its expectations name (the journeys that use what it breaks) on every
+default cell; the clean run covers every suite."""
 
 from __future__ import annotations
 
@@ -37,15 +37,26 @@ _LOAD_PAGES = ["suites/test_login_url.py", "-k", "test_login_page_loads"]
 
 
 def _suite_files(defect: Defect) -> list[str]:
-    files = sorted(
-        {
-            "suites/" + pattern.split("::")[0]
-            for e in EXPECTED[defect.name]
-            for pattern in e.tests
-            if pattern != VERSIONS_ROW
-        }
-    )
-    return files or _LOAD_PAGES
+    """The journeys the expectations name, each with all its parametrizations on every default
+    cell (so where the defect must not show is checked too); a whole file where a pattern names
+    one. The clean run covers every journey without the defect."""
+    files: dict[str, set[str] | None] = {}
+    for expectation in EXPECTED[defect.name]:
+        for pattern in expectation.tests:
+            if pattern == VERSIONS_ROW:
+                continue
+            file, _, test = pattern.partition("::")
+            name = test.split("[")[0]
+            if not name or "*" in name:
+                files[file] = None
+            elif (names := files.setdefault(file, set())) is not None:
+                names.add(name)
+    ids = [
+        f"suites/{file}::{name}" if name else f"suites/{file}"
+        for file, names in sorted(files.items())
+        for name in (sorted(names) if names is not None else [""])
+    ]
+    return ids or _LOAD_PAGES
 
 
 def _version_expectations(defect: Defect) -> list[Expectation]:

@@ -350,8 +350,11 @@ def planned_items(items: list[pytest.Item]) -> dict[str, dict[str, Any]]:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     run = run_of(session.config)
-    if run.worker is not None:  # xdist: the controller reads it (plan_from_worker)
-        _write_plan(run, planned_items(session.items))
+    planned = planned_items(session.items)
+    # xdist: the controller reads it (plan_from_worker); a worker with no journeys (a self-test
+    # run of the harness's own tests) leaves no run folder behind.
+    if run.worker is not None and planned:
+        _write_plan(run, planned)
 
 
 def _plan_path(run: RunContext, worker: str) -> Path:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from compat_harness.results import CellRecord, RunResult, Status, TestResult
 from compat_harness.triage import delivers_touch, is_phone
 from compat_harness.versions.report import version_key
+from tests.support.expectations import Expectation
 
 ROOT = Path(__file__).resolve().parents[2]
 # A child pytest outside the project's conftest: the harness and the plugin that starts the
@@ -116,27 +118,27 @@ def _lacks(result: TestResult, first: tuple[tuple[str, str], ...]) -> bool:
     return False
 
 
-def expected_failures(run: RunResult, expectations: tuple[object, ...]) -> set[tuple[str, str]]:
+def expected_failures(run: RunResult, expectations: Iterable[Expectation]) -> set[tuple[str, str]]:
     cells = {c.id: c for c in run.cells}
     out: set[tuple[str, str]] = set()
     for result in run.results:
         cell = cells[result.cell]
         for exp in expectations:
-            if not any(_matches(p, result.test) for p in exp.tests):  # type: ignore[attr-defined]
+            if not any(_matches(p, result.test) for p in exp.tests):
                 continue
-            if exp.cells == "versions":  # type: ignore[attr-defined]
-                if _lacks(result, exp.first):  # type: ignore[attr-defined]
+            if exp.cells == "versions":
+                if _lacks(result, exp.first):
                     out.add((result.test, result.cell))
-            elif has_trait(cell, exp.cells):  # type: ignore[attr-defined]
+            elif has_trait(cell, exp.cells):
                 out.add((result.test, result.cell))
     return out
 
 
 def expected_failures_of(
-    results: list[TestResult], expectation: object, expected: set[tuple[str, str]]
+    results: list[TestResult], expectation: Expectation, expected: set[tuple[str, str]]
 ) -> set[tuple[str, str]]:
     """The documented failures that come from one expectation."""
-    tests = expectation.tests  # type: ignore[attr-defined]
+    tests = expectation.tests
     return {
         (r.test, r.cell)
         for r in results
