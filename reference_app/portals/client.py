@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -241,15 +241,22 @@ def session_view(
     }
 
 
+class CalendarLinks(TypedDict):
+    """The Add-to-calendar links a page shows."""
+
+    google_url: str
+    outlook_url: str
+
+
 def _calendar_links(
     ctx: AppContext, session: Session, user: User, provider: User
-) -> dict[str, str]:
+) -> CalendarLinks:
     """The Google Calendar and Outlook links of a session (the .ics has its own route)."""
     event = notifications.calendar_event(ctx.config, session, user, provider)
-    return {
-        "google_url": domain.google_calendar_url(event),
-        "outlook_url": domain.outlook_calendar_url(event),
-    }
+    return CalendarLinks(
+        google_url=domain.google_calendar_url(event),
+        outlook_url=domain.outlook_calendar_url(event),
+    )
 
 
 def _review_values(form: Any) -> tuple[str, str, int | None, datetime | None]:
