@@ -248,9 +248,7 @@ class CalendarLinks(TypedDict):
     outlook_url: str
 
 
-def _calendar_links(
-    ctx: AppContext, session: Session, user: User, provider: User
-) -> CalendarLinks:
+def _calendar_links(ctx: AppContext, session: Session, user: User, provider: User) -> CalendarLinks:
     """The Google Calendar and Outlook links of a session (the .ics has its own route)."""
     event = notifications.calendar_event(ctx.config, session, user, provider)
     return CalendarLinks(
