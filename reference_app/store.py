@@ -493,9 +493,7 @@ class Store:
                             window.end.isoformat("minutes"),
                         ),
                     )
-        user = self.user(user_id)
-        assert user is not None
-        return user
+        return self.must_user(user_id)
 
     def set_password(self, user_id: int, password: str) -> None:
         """Replace an account's password."""
@@ -509,6 +507,12 @@ class Store:
         """An account by id."""
         row = self._one("SELECT * FROM users WHERE id = ?", (user_id,))
         return _user(row) if row else None
+
+    def must_user(self, user_id: int) -> User:
+        """An account that must exist (one a row of this store points to)."""
+        user = self.user(user_id)
+        assert user is not None, f"no user {user_id}"
+        return user
 
     def user_by_email(self, email: str) -> User | None:
         """An account by email (case-insensitive)."""
@@ -592,9 +596,7 @@ class Store:
                 tx.execute(
                     "INSERT INTO room_members (room_id, client_id) VALUES (?, ?)", (room_id, member)
                 )
-        room = self.room(room_id)
-        assert room is not None
-        return room
+        return self.must_room(room_id)
 
     def room(self, room_id: int) -> Room | None:
         """A room by id."""
@@ -612,6 +614,12 @@ class Store:
             scenario_id=row["scenario_id"],
             member_ids=tuple(member["client_id"] for member in members),
         )
+
+    def must_room(self, room_id: int) -> Room:
+        """A room that must exist (one a row of this store points to)."""
+        room = self.room(room_id)
+        assert room is not None, f"no room {room_id}"
+        return room
 
     def rooms_for_client(self, user_id: int) -> list[Room]:
         """The rooms a client belongs to, oldest first."""
