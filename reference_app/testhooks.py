@@ -59,9 +59,9 @@ def _scenario(request: Request, scenario_id: str) -> str:
     return scenario_id
 
 
-def build_test_router() -> APIRouter:
-    """The `/__test__/` hooks."""
-    router = APIRouter(prefix="/__test__")
+def _scenario_hooks() -> APIRouter:
+    """`POST /provision` (a fresh scenario), `DELETE /scenarios/{id}`."""
+    router = APIRouter()
 
     @router.post("/provision")
     async def provision(request: Request, body: ProvisionRequest | None = None) -> Response:
@@ -88,6 +88,13 @@ def build_test_router() -> APIRouter:
         _scenario(request, scenario_id)
         deleted = store.delete_scenario(scenario_id)
         return json_response({"scenario": scenario_id, "deleted": deleted})
+
+    return router
+
+
+def _clock_hooks() -> APIRouter:
+    """`POST /clock`: freeze, move or release a scenario's clock."""
+    router = APIRouter()
 
     @router.post("/clock")
     async def clock(request: Request, body: ClockRequest) -> Response:
@@ -117,6 +124,13 @@ def build_test_router() -> APIRouter:
                 "frozen": store.scenario_clock(scenario_id) is not None,
             }
         )
+
+    return router
+
+
+def _session_hooks() -> APIRouter:
+    """`POST /sessions`: a session straight into any state."""
+    router = APIRouter()
 
     @router.post("/sessions")
     async def create_session(request: Request, body: SessionRequest) -> Response:
@@ -159,6 +173,13 @@ def build_test_router() -> APIRouter:
             status_code=201,
         )
 
+    return router
+
+
+def _outbox_hooks() -> APIRouter:
+    """`GET /outbox`: the emails the app sent."""
+    router = APIRouter()
+
     @router.get("/outbox")
     async def outbox(request: Request) -> Response:
         store = ctx_of(request).store
@@ -183,6 +204,13 @@ def build_test_router() -> APIRouter:
         ]
         return json_response({"to": to, "emails": emails})
 
+    return router
+
+
+def _release_hooks() -> APIRouter:
+    """`POST /release`: a new release (and optionally a canceled subscription)."""
+    router = APIRouter()
+
     @router.post("/release")
     async def release(request: Request, body: ReleaseRequest | None = None) -> Response:
         store = ctx_of(request).store
@@ -201,6 +229,13 @@ def build_test_router() -> APIRouter:
             {"version": version, "scenario": body.scenario, "canceled_client": canceled}
         )
 
+    return router
+
+
+def _browser_hooks() -> APIRouter:
+    """`GET /clear-site-data`: clear a browser's data for this origin."""
+    router = APIRouter()
+
     @router.get("/clear-site-data")
     async def clear_site_data(types: str = "cache") -> Response:
         """Answer with `Clear-Site-Data` for this origin: how a test clears exactly the cache, the
@@ -218,4 +253,19 @@ def build_test_router() -> APIRouter:
             headers={"Clear-Site-Data": header, "Cache-Control": "no-store"},
         )
 
+    return router
+
+
+def build_test_router() -> APIRouter:
+    """The `/__test__/` hooks, by group: scenarios, clock, sessions, outbox, release, browser."""
+    router = APIRouter(prefix="/__test__")
+    for group in (
+        _scenario_hooks,
+        _clock_hooks,
+        _session_hooks,
+        _outbox_hooks,
+        _release_hooks,
+        _browser_hooks,
+    ):
+        router.include_router(group())
     return router
