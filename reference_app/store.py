@@ -14,12 +14,18 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from . import domain
 from .clock import real_now
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_Row = TypeVar("_Row", bound="DataclassInstance")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -535,8 +541,7 @@ class Store:
     def add_credits(self, user_id: int, amount: int, reason: str) -> None:
         """Give a client session credits."""
         with self.transaction() as tx:
-            tx.execute("UPDATE users SET credits = credits + ? WHERE id = ?", (amount, user_id))
-            tx.ledger(user_id, amount, reason, None)
+            tx.move_credits(user_id, amount, reason, None)
 
     def ledger(self, user_id: int) -> list[tuple[int, str, int | None]]:
         """A client's credit movements: (delta, reason, session id), oldest first."""
@@ -606,14 +611,7 @@ class Store:
         members = self._all_rows(
             "SELECT client_id FROM room_members WHERE room_id = ? ORDER BY client_id", (room_id,)
         )
-        return Room(
-            id=row["id"],
-            type=row["type"],
-            provider_id=row["provider_id"],
-            creator_id=row["creator_id"],
-            scenario_id=row["scenario_id"],
-            member_ids=tuple(member["client_id"] for member in members),
-        )
+        return _from_row(Room, row, member_ids=tuple(member["client_id"] for member in members))
 
     def must_room(self, room_id: int) -> Room:
         """A room that must exist (one a row of this store points to)."""
@@ -701,14 +699,11 @@ class Store:
         """Request a session: holds one credit; fails without credits or on an overlap."""
         end = domain.session_end(start, length)
         with self.transaction() as tx:
-            credits = tx.one("SELECT credits FROM users WHERE id = ?", (client_id,))
-            if credits is None or credits["credits"] < 1:
-                raise NoCreditsError("no session credits left")
+            tx.ensure_credit(client_id, "no session credits left")
             if _busy(tx.conn, room.provider_id, start, end, None):
                 raise SlotTakenError("that time was just taken")
             session_id = tx.insert_session(room, client_id, session_type, length, start, "pending")
-            tx.execute("UPDATE users SET credits = credits - 1 WHERE id = ?", (client_id,))
-            tx.ledger(client_id, -1, "held for session", session_id)
+            tx.move_credits(client_id, -1, "held for session", session_id)
         return self._must_session(session_id)
 
     def insert_session(
@@ -739,14 +734,11 @@ class Store:
             if _busy(tx.conn, current.provider_id, new_start, end, session_id):
                 raise SlotTakenError("that time was just taken")
             if late:
-                credits = tx.one("SELECT credits FROM users WHERE id = ?", (current.client_id,))
-                if credits is None or credits["credits"] < 1:
-                    raise NoCreditsError("a late reschedule needs another session credit")
-                tx.execute(
-                    "UPDATE users SET credits = credits - 1 WHERE id = ?", (current.client_id,)
+                tx.ensure_credit(
+                    current.client_id, "a late reschedule needs another session credit"
                 )
                 tx.ledger(current.client_id, 0, "forfeited: late reschedule", session_id)
-                tx.ledger(current.client_id, -1, "held for rescheduled session", session_id)
+                tx.move_credits(current.client_id, -1, "held for rescheduled session", session_id)
             tx.execute(
                 "UPDATE sessions SET start_utc = ?, status = 'pending',"
                 " late_reschedules = late_reschedules + ?, updated_at = ? WHERE id = ?",
@@ -768,10 +760,7 @@ class Store:
                 (reason, canceled_by, int(late), int(late), _ts(real_now()), session_id),
             )
             if domain.cancellation_credit(late) == "returned":
-                tx.execute(
-                    "UPDATE users SET credits = credits + 1 WHERE id = ?", (current.client_id,)
-                )
-                tx.ledger(current.client_id, 1, "returned: session canceled", session_id)
+                tx.move_credits(current.client_id, 1, "returned: session canceled", session_id)
             else:
                 tx.ledger(current.client_id, 0, "forfeited: late cancellation", session_id)
         return self._must_session(session_id)
@@ -796,10 +785,7 @@ class Store:
                 (target, _ts(real_now()), session_id),
             )
             if return_credit:
-                tx.execute(
-                    "UPDATE users SET credits = credits + 1 WHERE id = ?", (current.client_id,)
-                )
-                tx.ledger(current.client_id, 1, f"returned: session {target}", session_id)
+                tx.move_credits(current.client_id, 1, f"returned: session {target}", session_id)
         return self._must_session(session_id)
 
     def _must_session(self, session_id: int) -> Session:
@@ -840,13 +826,8 @@ class Store:
             (room_id,),
         )
         return [
-            Message(
-                id=row["id"],
-                room_id=row["room_id"],
-                sender_id=row["sender_id"],
-                sender_first_name=row["first_name"],
-                body=row["body"],
-                created_at=_dt(row["created_at"]),
+            _from_row(
+                Message, row, sender_first_name=row["first_name"], created_at=_dt(row["created_at"])
             )
             for row in rows
         ]
@@ -893,11 +874,10 @@ class Store:
         else:
             rows = self._all_rows("SELECT * FROM outbox WHERE to_addr = ? ORDER BY id", (to,))
         return [
-            Email(
-                id=row["id"],
+            _from_row(
+                Email,
+                row,
                 to=row["to_addr"],
-                subject=row["subject"],
-                body=row["body"],
                 attachments=tuple(Attachment(**item) for item in json.loads(row["attachments"])),
                 created_at=_dt(row["created_at"]),
             )
@@ -932,6 +912,17 @@ class _Tx:
             " VALUES (?, ?, ?, ?, ?)",
             (client_id, delta, reason, session_id, _ts(real_now())),
         )
+
+    def ensure_credit(self, client_id: int, message: str) -> None:
+        """`NoCreditsError(message)` unless the client has a session credit to hold."""
+        credits = self.one("SELECT credits FROM users WHERE id = ?", (client_id,))
+        if credits is None or credits["credits"] < 1:
+            raise NoCreditsError(message)
+
+    def move_credits(self, client_id: int, delta: int, reason: str, session_id: int | None) -> None:
+        """Add `delta` (negative: hold) to the client's credits and write it in the ledger."""
+        self.execute("UPDATE users SET credits = credits + ? WHERE id = ?", (delta, client_id))
+        self.ledger(client_id, delta, reason, session_id)
 
     def session(self, session_id: int) -> Session | None:
         row = self.one("SELECT * FROM sessions WHERE id = ?", (session_id,))
@@ -989,34 +980,22 @@ def _busy(
     return intervals
 
 
+def _from_row(cls: type[_Row], row: sqlite3.Row, **computed: object) -> _Row:
+    """A row dataclass from the columns named like its fields; `computed` gives the others."""
+    named = {f.name: row[f.name] for f in fields(cls) if f.name not in computed}
+    return cls(**named, **computed)
+
+
 def _user(row: sqlite3.Row) -> User:
-    return User(
-        id=row["id"],
-        role=row["role"],
-        email=row["email"],
-        first_name=row["first_name"],
-        last_name=row["last_name"],
-        timezone=row["timezone"],
-        scenario_id=row["scenario_id"],
-        plan=row["plan"],
-        credits=row["credits"],
-        subscription_status=row["subscription_status"],
-    )
+    return _from_row(User, row)
 
 
 def _session(row: sqlite3.Row) -> Session:
-    return Session(
-        id=row["id"],
-        room_id=row["room_id"],
-        client_id=row["client_id"],
-        provider_id=row["provider_id"],
-        type=row["type"],
+    return _from_row(
+        Session,
+        row,
         length=row["length_minutes"],
         start=_dt(row["start_utc"]),
-        status=row["status"],
         late_cancel=bool(row["late_cancel"]),
         credit_forfeited=bool(row["credit_forfeited"]),
-        late_reschedules=row["late_reschedules"],
-        cancel_reason=row["cancel_reason"],
-        canceled_by=row["canceled_by"],
     )

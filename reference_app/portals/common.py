@@ -227,6 +227,14 @@ def require_user(request: Request) -> User:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Why a form is shown again: the message in its alert and the HTTP status."""
+
+    message: str
+    status_code: int = 422
+
+
+@dataclass(frozen=True)
 class Visit:
     """A signed-in request as every portal route opens it: the app context and the account."""
 
@@ -248,9 +256,20 @@ class Visit:
         return self.ctx.store.must_user(user_id)
 
     def page(
-        self, template: str, *, title: str, nav: str, status_code: int = 200, **context: Any
+        self,
+        template: str,
+        *,
+        title: str,
+        nav: str,
+        status_code: int = 200,
+        refusal: Refusal | None = None,
+        **context: Any,
     ) -> HTMLResponse:
-        """The page rendered in the shared layout with this portal's `nav` entry current."""
+        """The page in the shared layout with this portal's `nav` entry current; with a
+        `refusal`, its message as the page's `error` and its status."""
+        if refusal is not None:
+            context["error"] = refusal.message
+            status_code = refusal.status_code
         return render(
             self.request, template, title=title, nav=nav, status_code=status_code, **context
         )

@@ -21,5 +21,5 @@ def build_client_router() -> APIRouter:
     """Pages and APIs of the client portal."""
     router = APIRouter()
     for group in (dashboard, booking, sessions, rooms, calendar_files, api):
-        router.include_router(group.routes())
+        router.include_router(group.router)
     return router

@@ -13,196 +13,198 @@ from starlette.exceptions import HTTPException
 
 from ... import domain
 from ...store import NoCreditsError, Room, SlotTakenError
-from ..common import Visit, redirect, safe_next, signed_in
+from ..common import Refusal, Visit, redirect, safe_next, signed_in
 from .lookups import as_int, member_room, member_session, parse_start
 from .slots import is_open_slot, picker
-from .views import calendar_links, session_text
+from .views import calendar_links, session_page
+
+router = APIRouter()
 
 _NAV = "Schedule"
 _SLOT_GONE = "That time is no longer available. Please choose another time."
 
 
-def routes() -> APIRouter:
-    """`/schedule/new...`, `/credits/buy`, `/schedule/sessions/{id}/booked`."""
-    router = APIRouter()
+# choose a room
 
-    # choose a room
 
-    @router.get("/schedule/new")
-    async def choose_room(request: Request) -> Response:
-        return _choose_room_page(signed_in(request))
+@router.get("/schedule/new")
+async def choose_room(request: Request) -> Response:
+    return _choose_room_page(signed_in(request))
 
-    @router.post("/schedule/new")
-    async def chose_room(request: Request) -> Response:
-        visit = signed_in(request)
-        form = await request.form()
-        if not form.get("room"):
-            return _choose_room_page(
-                visit, error="Please choose a provider or room.", status_code=422
-            )
-        room = member_room(visit, form.get("room"))
-        guard = _booking_guard(visit, room)
-        return guard or redirect(f"/schedule/new/details?room={room.id}")
 
-    # out of credits
+@router.post("/schedule/new")
+async def chose_room(request: Request) -> Response:
+    visit = signed_in(request)
+    form = await request.form()
+    if not form.get("room"):
+        return _choose_room_page(visit, refusal=Refusal("Please choose a provider or room."))
+    room = member_room(visit, form.get("room"))
+    guard = _booking_guard(visit, room)
+    return guard or redirect(f"/schedule/new/details?room={room.id}")
 
-    @router.get("/schedule/new/credits")
-    async def out_of_credits(request: Request) -> Response:
-        visit = signed_in(request)
-        room = member_room(visit, request.query_params.get("room"))
-        if visit.user.credits > 0:
-            return redirect(f"/schedule/new/details?room={room.id}")
-        return visit.page(
-            "client/credits.html",
-            title="You're out of session credits",
-            nav=_NAV,
-            can_buy=domain.can_buy_single_credit(visit.user.plan),
-            next_path=f"/schedule/new/details?room={room.id}",
+
+# out of credits
+
+
+@router.get("/schedule/new/credits")
+async def out_of_credits(request: Request) -> Response:
+    visit = signed_in(request)
+    room = member_room(visit, request.query_params.get("room"))
+    if visit.user.credits > 0:
+        return redirect(f"/schedule/new/details?room={room.id}")
+    return visit.page(
+        "client/credits.html",
+        title="You're out of session credits",
+        nav=_NAV,
+        can_buy=domain.can_buy_single_credit(visit.user.plan),
+        next_path=f"/schedule/new/details?room={room.id}",
+    )
+
+
+@router.post("/credits/buy")
+async def buy_credit(request: Request) -> Response:
+    visit = signed_in(request)
+    form = await request.form()
+    if not domain.can_buy_single_credit(visit.user.plan):
+        raise HTTPException(403, "Your plan doesn't include single-session purchases.")
+    visit.store.add_credits(visit.user.id, 1, "purchase: single session credit")
+    return redirect(safe_next(str(form.get("next", "")) or "/schedule"))
+
+
+# details
+
+
+@router.get("/schedule/new/details")
+async def details(request: Request) -> Response:
+    visit = signed_in(request)
+    query = request.query_params
+    room = member_room(visit, query.get("room"))
+    guard = _booking_guard(visit, room)
+    if guard is not None:
+        return guard
+    return _details_page(
+        visit,
+        room,
+        session_type=query.get("type", ""),
+        length=as_int(query.get("length")),
+        day_text=query.get("date"),
+        start=parse_start(query.get("start")),
+    )
+
+
+@router.post("/schedule/new/details")
+async def details_submit(request: Request) -> Response:
+    visit = signed_in(request)
+    form = await request.form()
+    # The details page shows back what was typed when the date cannot be read.
+    checked = _checked_booking(visit, form, day_text=str(form.get("date", "")) or None)
+    if isinstance(checked, Response):
+        return checked
+    room, session_type, length, start = checked
+    query = urlencode(
+        {
+            "room": room.id,
+            "type": session_type,
+            "length": length,
+            "start": domain.utc_iso(start),
+        }
+    )
+    return redirect(f"/schedule/new/review?{query}")
+
+
+# share availability (instead of picking a time)
+
+
+@router.get("/schedule/new/availability")
+async def availability_form(request: Request) -> Response:
+    visit = signed_in(request)
+    return _share_page(visit, member_room(visit, request.query_params.get("room")))
+
+
+@router.post("/schedule/new/availability")
+async def share_availability(request: Request) -> Response:
+    visit = signed_in(request)
+    form = await request.form()
+    room = member_room(visit, form.get("room"))
+    text = str(form.get("availability", "")).strip()
+    if not text:
+        return _share_page(
+            visit,
+            room,
+            refusal=Refusal("Please tell your provider when you're available."),
         )
+    provider = visit.account(room.provider_id)
+    visit.store.add_availability_note(room.id, visit.user.id, text)
+    visit.store.add_message(room.id, visit.user.id, f"My availability for a live session: {text}")
+    return _share_page(visit, room, shared_with=provider.first_name)
 
-    @router.post("/credits/buy")
-    async def buy_credit(request: Request) -> Response:
-        visit = signed_in(request)
-        form = await request.form()
-        if not domain.can_buy_single_credit(visit.user.plan):
-            raise HTTPException(403, "Your plan doesn't include single-session purchases.")
-        visit.store.add_credits(visit.user.id, 1, "purchase: single session credit")
-        return redirect(safe_next(str(form.get("next", "")) or "/schedule"))
 
-    # details
+# review and book
 
-    @router.get("/schedule/new/details")
-    async def details(request: Request) -> Response:
-        visit = signed_in(request)
-        query = request.query_params
-        room = member_room(visit, query.get("room"))
-        guard = _booking_guard(visit, room)
-        if guard is not None:
-            return guard
+
+@router.get("/schedule/new/review")
+async def review(request: Request) -> Response:
+    visit = signed_in(request)
+    checked = _checked_booking(visit, request.query_params)
+    if isinstance(checked, Response):
+        return checked
+    return _review_page(visit, *checked)
+
+
+@router.post("/schedule/new/book")
+async def book(request: Request) -> Response:
+    visit = signed_in(request)
+    form = await request.form()
+    checked = _checked_booking(visit, form)
+    if isinstance(checked, Response):
+        return checked
+    room, session_type, length, start = checked
+    if form.get("policy") != "yes":
+        return _review_page(
+            visit,
+            room,
+            session_type,
+            length,
+            start,
+            refusal=Refusal("Please confirm that you have reviewed the cancellation policy."),
+        )
+    try:
+        session = visit.store.book_session(
+            room=room,
+            client_id=visit.user.id,
+            session_type=session_type,
+            length=length,
+            start=start,
+        )
+    except NoCreditsError:
+        return redirect(f"/schedule/new/credits?room={room.id}")
+    except SlotTakenError:
         return _details_page(
             visit,
             room,
-            session_type=query.get("type", ""),
-            length=as_int(query.get("length")),
-            day_text=query.get("date"),
-            start=parse_start(query.get("start")),
+            session_type=session_type,
+            length=length,
+            day_text=None,
+            start=None,
+            refusal=Refusal(_SLOT_GONE, 409),
         )
+    return redirect(f"/schedule/sessions/{session.id}/booked")
 
-    @router.post("/schedule/new/details")
-    async def details_submit(request: Request) -> Response:
-        visit = signed_in(request)
-        form = await request.form()
-        # The details page shows back what was typed when the date cannot be read.
-        checked = _checked_booking(visit, form, day_text=str(form.get("date", "")) or None)
-        if isinstance(checked, Response):
-            return checked
-        room, session_type, length, start = checked
-        query = urlencode(
-            {
-                "room": room.id,
-                "type": session_type,
-                "length": length,
-                "start": domain.utc_iso(start),
-            }
-        )
-        return redirect(f"/schedule/new/review?{query}")
 
-    # share availability (instead of picking a time)
+# booked
 
-    @router.get("/schedule/new/availability")
-    async def availability_form(request: Request) -> Response:
-        visit = signed_in(request)
-        return _share_page(visit, member_room(visit, request.query_params.get("room")))
 
-    @router.post("/schedule/new/availability")
-    async def share_availability(request: Request) -> Response:
-        visit = signed_in(request)
-        form = await request.form()
-        room = member_room(visit, form.get("room"))
-        text = str(form.get("availability", "")).strip()
-        if not text:
-            return _share_page(
-                visit,
-                room,
-                error="Please tell your provider when you're available.",
-                status_code=422,
-            )
-        provider = visit.account(room.provider_id)
-        visit.store.add_availability_note(room.id, visit.user.id, text)
-        visit.store.add_message(
-            room.id, visit.user.id, f"My availability for a live session: {text}"
-        )
-        return _share_page(visit, room, shared_with=provider.first_name)
-
-    # review and book
-
-    @router.get("/schedule/new/review")
-    async def review(request: Request) -> Response:
-        visit = signed_in(request)
-        checked = _checked_booking(visit, request.query_params)
-        if isinstance(checked, Response):
-            return checked
-        return _review_page(visit, *checked)
-
-    @router.post("/schedule/new/book")
-    async def book(request: Request) -> Response:
-        visit = signed_in(request)
-        form = await request.form()
-        checked = _checked_booking(visit, form)
-        if isinstance(checked, Response):
-            return checked
-        room, session_type, length, start = checked
-        if form.get("policy") != "yes":
-            return _review_page(
-                visit,
-                room,
-                session_type,
-                length,
-                start,
-                error="Please confirm that you have reviewed the cancellation policy.",
-                status_code=422,
-            )
-        try:
-            session = visit.store.book_session(
-                room=room,
-                client_id=visit.user.id,
-                session_type=session_type,
-                length=length,
-                start=start,
-            )
-        except NoCreditsError:
-            return redirect(f"/schedule/new/credits?room={room.id}")
-        except SlotTakenError:
-            return _details_page(
-                visit,
-                room,
-                session_type=session_type,
-                length=length,
-                day_text=None,
-                start=None,
-                error=_SLOT_GONE,
-                status_code=409,
-            )
-        return redirect(f"/schedule/sessions/{session.id}/booked")
-
-    # booked
-
-    @router.get("/schedule/sessions/{session_id}/booked")
-    async def booked(request: Request, session_id: int) -> Response:
-        visit = signed_in(request)
-        session, _room = member_session(visit, session_id)
-        provider = visit.account(session.provider_id)
-        return visit.page(
-            "client/booked.html",
-            title="Session requested",
-            nav=_NAV,
-            session=session,
-            provider=provider,
-            **session_text(session, visit.user),
-            **calendar_links(visit, session, provider),
-        )
-
-    return router
+@router.get("/schedule/sessions/{session_id}/booked")
+async def booked(request: Request, session_id: int) -> Response:
+    visit = signed_in(request)
+    seen = member_session(visit, session_id)
+    return session_page(
+        visit,
+        "client/booked.html",
+        seen,
+        title="Session requested",
+        **calendar_links(visit, seen.session, seen.provider),
+    )
 
 
 # --- the steps' checks and pages ------------------------------------------------------------------
@@ -215,8 +217,10 @@ def _booking_guard(visit: Visit, room: Room) -> Response | None:
         return _choose_room_page(
             visit,
             selected=room.id,
-            error=f"Only {creator.first_name}, who created this room, can schedule live sessions.",
-            status_code=403,
+            refusal=Refusal(
+                f"Only {creator.first_name}, who created this room, can schedule live sessions.",
+                403,
+            ),
         )
     if visit.user.credits < 1:
         return redirect(f"/schedule/new/credits?room={room.id}")
@@ -244,8 +248,7 @@ def _checked_booking(
             length=length,
             day_text=day_text,
             start=start,
-            error=error,
-            status_code=422,
+            refusal=Refusal(error),
         )
     assert start is not None and length is not None
     return room, session_type, length, start
@@ -272,8 +275,7 @@ def _choose_room_page(
     visit: Visit,
     *,
     selected: int | None = None,
-    error: str | None = None,
-    status_code: int = 200,
+    refusal: Refusal | None = None,
 ) -> Response:
     rooms = visit.store.rooms_for_client(visit.user.id)
     choices = [
@@ -289,8 +291,7 @@ def _choose_room_page(
         title="Book a live session",
         nav=_NAV,
         choices=choices,
-        error=error,
-        status_code=status_code,
+        refusal=refusal,
     )
 
 
@@ -299,8 +300,7 @@ def _share_page(
     room: Room,
     *,
     shared_with: str | None = None,
-    error: str | None = None,
-    status_code: int = 200,
+    refusal: Refusal | None = None,
 ) -> Response:
     return visit.page(
         "client/share_availability.html",
@@ -308,8 +308,7 @@ def _share_page(
         nav=_NAV,
         room=room,
         shared_with=shared_with,
-        error=error,
-        status_code=status_code,
+        refusal=refusal,
     )
 
 
@@ -321,8 +320,7 @@ def _details_page(
     length: int | None,
     day_text: str | None,
     start: datetime | None,
-    error: str | None = None,
-    status_code: int = 200,
+    refusal: Refusal | None = None,
 ) -> Response:
     provider = visit.account(room.provider_id)
     types = domain.allowed_session_types(room.type)
@@ -333,7 +331,7 @@ def _details_page(
         "client/details.html",
         title="Book a live session",
         nav=_NAV,
-        status_code=status_code,
+        refusal=refusal,
         room=room,
         provider=provider,
         types=[(value, domain.SESSION_TYPE_LABELS[value]) for value in types],
@@ -349,7 +347,6 @@ def _details_page(
             day_text=day_text,
             start=start,
         ),
-        error=error,
     )
 
 
@@ -360,14 +357,13 @@ def _review_page(
     length: int,
     start: datetime,
     *,
-    error: str | None = None,
-    status_code: int = 200,
+    refusal: Refusal | None = None,
 ) -> Response:
     return visit.page(
         "client/review.html",
         title="Review and book",
         nav=_NAV,
-        status_code=status_code,
+        refusal=refusal,
         room=room,
         provider=visit.account(room.provider_id),
         session_type=session_type,
@@ -375,5 +371,4 @@ def _review_page(
         length=length,
         start_value=domain.utc_iso(start),
         when=domain.format_when(start, visit.user.timezone),
-        error=error,
     )

@@ -10,24 +10,20 @@ from ...clock import real_now
 from ..common import signed_in
 from .lookups import member_session
 
+router = APIRouter()
 
-def routes() -> APIRouter:
-    """`/schedule/sessions/{id}/calendar.ics`."""
-    router = APIRouter()
 
-    @router.get("/schedule/sessions/{session_id}/calendar.ics")
-    async def calendar_file(request: Request, session_id: int) -> Response:
-        visit = signed_in(request)
-        session, _room = member_session(visit, session_id)
-        provider = visit.account(session.provider_id)
-        event = notifications.calendar_event(visit.ctx.config, session, visit.user, provider)
-        return Response(
-            domain.build_ics(event, stamp=real_now()),
-            media_type="text/calendar; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="haven-session-{session.id}.ics"',
-                "Cache-Control": "no-cache",
-            },
-        )
-
-    return router
+@router.get("/schedule/sessions/{session_id}/calendar.ics")
+async def calendar_file(request: Request, session_id: int) -> Response:
+    visit = signed_in(request)
+    seen = member_session(visit, session_id)
+    session = seen.session
+    event = notifications.calendar_event(visit.ctx.config, session, visit.user, seen.provider)
+    return Response(
+        domain.build_ics(event, stamp=real_now()),
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="haven-session-{session.id}.ics"',
+            "Cache-Control": "no-cache",
+        },
+    )

@@ -7,16 +7,12 @@ from fastapi.responses import Response
 
 from ..common import signed_in
 
+router = APIRouter()
 
-def routes() -> APIRouter:
-    """`/dashboard`."""
-    router = APIRouter()
 
-    @router.get("/dashboard")
-    async def dashboard(request: Request) -> Response:
-        visit = signed_in(request)
-        return visit.page(
-            "client/dashboard.html", title=f"Welcome, {visit.user.first_name}", nav="Dashboard"
-        )
-
-    return router
+@router.get("/dashboard")
+async def dashboard(request: Request) -> Response:
+    visit = signed_in(request)
+    return visit.page(
+        "client/dashboard.html", title=f"Welcome, {visit.user.first_name}", nav="Dashboard"
+    )

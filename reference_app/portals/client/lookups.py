@@ -3,6 +3,7 @@ client may see or change, the 24-hour rule, and the values typed into forms."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from starlette.exceptions import HTTPException
@@ -49,22 +50,33 @@ def member_room(visit: Visit, room_id: object) -> Room:
     return room
 
 
-def member_session(visit: Visit, session_id: int) -> tuple[Session, Room]:
-    """A session in one of the client's rooms, and its room (404 otherwise)."""
+@dataclass(frozen=True)
+class SessionInRoom:
+    """A session the client may see, with its room and provider."""
+
+    session: Session
+    room: Room
+    provider: User
+
+
+def member_session(visit: Visit, session_id: int) -> SessionInRoom:
+    """A session in one of the client's rooms (404 otherwise)."""
     session = visit.store.session(session_id)
     room = visit.store.room(session.room_id) if session else None
     if session is None or room is None or visit.user.id not in room.member_ids:
         raise HTTPException(404)
-    return session, room
+    return SessionInRoom(session, room, visit.account(session.provider_id))
 
 
-def owned_session(visit: Visit, session_id: int) -> tuple[Session, Room]:
+def owned_session(visit: Visit, session_id: int) -> SessionInRoom:
     """A session the client may change: booked by them in a room where they may schedule."""
-    session, room = member_session(visit, session_id)
-    user = visit.user
-    if session.client_id != user.id or not domain.can_schedule(room.type, room.creator_id, user.id):
+    seen = member_session(visit, session_id)
+    room, user = seen.room, visit.user
+    if seen.session.client_id != user.id or not domain.can_schedule(
+        room.type, room.creator_id, user.id
+    ):
         raise HTTPException(403, "Only the person who booked this session can change it.")
-    return session, room
+    return seen
 
 
 def ensure_changeable(session: Session, now: datetime) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypedDict
 
+from fastapi.responses import Response
+
 from ... import domain, notifications
 from ...store import Session, User
-from ..common import Visit
+from ..common import Refusal, Visit
+from .lookups import SessionInRoom
 
 
 class SessionText(TypedDict):
@@ -59,6 +62,31 @@ def session_view(visit: Visit, session: Session, now: datetime) -> dict[str, Any
         "joinable": confirmed_open and domain.can_join(session.start, session.length, now),
         "join_later": confirmed_open and now < domain.join_opens_at(session.start),
     }
+
+
+def session_page(
+    visit: Visit,
+    template: str,
+    seen: SessionInRoom,
+    *,
+    title: str,
+    status_code: int = 200,
+    refusal: Refusal | None = None,
+    **context: Any,
+) -> Response:
+    """A page about one session: the session, its room and provider, and how it is worded."""
+    return visit.page(
+        template,
+        title=title,
+        nav="Schedule",
+        status_code=status_code,
+        refusal=refusal,
+        session=seen.session,
+        room=seen.room,
+        provider=seen.provider,
+        **session_text(seen.session, visit.user),
+        **context,
+    )
 
 
 def calendar_links(visit: Visit, session: Session, provider: User) -> CalendarLinks:

@@ -19,5 +19,5 @@ def build_provider_router() -> APIRouter:
     """Pages and APIs of the provider portal."""
     router = APIRouter()
     for group in (dashboard, session_requests, schedule, caseload):
-        router.include_router(group.routes())
+        router.include_router(group.router)
     return router

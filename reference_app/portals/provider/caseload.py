@@ -8,6 +8,8 @@ from fastapi.responses import Response
 from ..common import Visit, post_room_message, signed_in
 from .lookups import own_room
 
+router = APIRouter()
+
 _NAV = "Caseload"
 
 
@@ -23,40 +25,36 @@ def _room_of(visit: Visit, client_id: int) -> int | None:
     )
 
 
-def routes() -> APIRouter:
-    """`/caseload`, `/room`, `/room/messages`."""
-    router = APIRouter()
+@router.get("/caseload")
+async def caseload(request: Request) -> Response:
+    visit = signed_in(request)
+    return visit.page(
+        "provider/caseload.html",
+        title="Caseload",
+        nav=_NAV,
+        clients=[(c, _room_of(visit, c.id)) for c in visit.store.caseload(visit.user.id)],
+    )
 
-    @router.get("/caseload")
-    async def caseload(request: Request) -> Response:
-        visit = signed_in(request)
-        return visit.page(
-            "provider/caseload.html",
-            title="Caseload",
-            nav=_NAV,
-            clients=[(c, _room_of(visit, c.id)) for c in visit.store.caseload(visit.user.id)],
-        )
 
-    @router.get("/room")
-    async def room_page(request: Request) -> Response:
-        visit = signed_in(request)
-        room = own_room(visit, request.query_params.get("id"))
-        members = [visit.account(member) for member in room.member_ids]
-        heading = "Room with " + " and ".join(m.full_name for m in members)
-        return visit.page(
-            "provider/room.html",
-            title=heading,
-            heading=heading,
-            nav=_NAV,
-            room=room,
-            messages=visit.store.messages(room.id),
-        )
+@router.get("/room")
+async def room_page(request: Request) -> Response:
+    visit = signed_in(request)
+    room = own_room(visit, request.query_params.get("id"))
+    members = [visit.account(member) for member in room.member_ids]
+    heading = "Room with " + " and ".join(m.full_name for m in members)
+    return visit.page(
+        "provider/room.html",
+        title=heading,
+        heading=heading,
+        nav=_NAV,
+        room=room,
+        messages=visit.store.messages(room.id),
+    )
 
-    @router.post("/room/messages")
-    async def send_message(request: Request) -> Response:
-        visit = signed_in(request)
-        form = await request.form()
-        room = own_room(visit, form.get("room"))
-        return post_room_message(visit.ctx, room.id, visit.user.id, form.get("body"))
 
-    return router
+@router.post("/room/messages")
+async def send_message(request: Request) -> Response:
+    visit = signed_in(request)
+    form = await request.form()
+    room = own_room(visit, form.get("room"))
+    return post_room_message(visit.ctx, room.id, visit.user.id, form.get("body"))

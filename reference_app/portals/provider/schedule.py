@@ -8,8 +8,10 @@ from starlette.exceptions import HTTPException
 
 from ... import domain, notifications
 from ...store import Session
-from ..common import Visit, redirect, signed_in
+from ..common import Refusal, Visit, redirect, signed_in
 from .lookups import own_session, session_item, upcoming
+
+router = APIRouter()
 
 _NAV = "Schedule"
 
@@ -19,66 +21,57 @@ def _ensure_cancelable(visit: Visit, session: Session) -> None:
         raise HTTPException(409, "This session can no longer be canceled.")
 
 
-def routes() -> APIRouter:
-    """`/schedule`, `/schedule/sessions/{id}/cancel`."""
-    router = APIRouter()
-
-    @router.get("/schedule")
-    async def schedule(request: Request) -> Response:
-        visit = signed_in(request)
-        now = visit.now()
-        notice = None
-        canceled_id = request.query_params.get("canceled", "")
-        if canceled_id.isdigit():
-            canceled = visit.store.session(int(canceled_id))
-            if canceled and canceled.provider_id == visit.user.id and canceled.status == "canceled":
-                client = visit.account(canceled.client_id)
-                notice = (
-                    f"Session canceled. {client.first_name}'s session credit has been returned."
-                )
-        return visit.page(
-            "provider/schedule.html",
-            title="Schedule",
-            nav=_NAV,
-            sessions=[session_item(visit, s) for s in upcoming(visit, now)],
-            notice=notice,
-        )
-
-    @router.get("/schedule/sessions/{session_id}/cancel")
-    async def cancel_form(request: Request, session_id: int) -> Response:
-        visit = signed_in(request)
-        return _cancel_page(visit, own_session(visit, session_id))
-
-    @router.post("/schedule/sessions/{session_id}/cancel")
-    async def cancel(request: Request, session_id: int) -> Response:
-        visit = signed_in(request)
-        session = own_session(visit, session_id)
-        form = await request.form()
-        reason = str(form.get("reason", ""))
-        if reason not in domain.CANCEL_REASONS:
-            return _cancel_page(visit, session, error="Please choose a reason.", status_code=422)
-        _ensure_cancelable(visit, session)
-        session = visit.store.cancel_session(
-            session.id, reason=reason, canceled_by="provider", late=False
-        )
-        notifications.send_provider_cancellation(
-            visit.store, visit.ctx.config, session, visit.account(session.client_id), visit.user
-        )
-        return redirect(f"/schedule?canceled={session.id}")
-
-    return router
+@router.get("/schedule")
+async def schedule(request: Request) -> Response:
+    visit = signed_in(request)
+    now = visit.now()
+    notice = None
+    canceled_id = request.query_params.get("canceled", "")
+    if canceled_id.isdigit():
+        canceled = visit.store.session(int(canceled_id))
+        if canceled and canceled.provider_id == visit.user.id and canceled.status == "canceled":
+            client = visit.account(canceled.client_id)
+            notice = f"Session canceled. {client.first_name}'s session credit has been returned."
+    return visit.page(
+        "provider/schedule.html",
+        title="Schedule",
+        nav=_NAV,
+        sessions=[session_item(visit, s) for s in upcoming(visit, now)],
+        notice=notice,
+    )
 
 
-def _cancel_page(
-    visit: Visit, session: Session, *, error: str | None = None, status_code: int = 200
-) -> Response:
+@router.get("/schedule/sessions/{session_id}/cancel")
+async def cancel_form(request: Request, session_id: int) -> Response:
+    visit = signed_in(request)
+    return _cancel_page(visit, own_session(visit, session_id))
+
+
+@router.post("/schedule/sessions/{session_id}/cancel")
+async def cancel(request: Request, session_id: int) -> Response:
+    visit = signed_in(request)
+    session = own_session(visit, session_id)
+    form = await request.form()
+    reason = str(form.get("reason", ""))
+    if reason not in domain.CANCEL_REASONS:
+        return _cancel_page(visit, session, refusal=Refusal("Please choose a reason."))
+    _ensure_cancelable(visit, session)
+    session = visit.store.cancel_session(
+        session.id, reason=reason, canceled_by="provider", late=False
+    )
+    notifications.send_provider_cancellation(
+        visit.store, visit.ctx.config, session, visit.account(session.client_id), visit.user
+    )
+    return redirect(f"/schedule?canceled={session.id}")
+
+
+def _cancel_page(visit: Visit, session: Session, *, refusal: Refusal | None = None) -> Response:
     _ensure_cancelable(visit, session)
     return visit.page(
         "provider/cancel.html",
         title="Cancel session",
         nav=_NAV,
-        status_code=status_code,
+        refusal=refusal,
         item=session_item(visit, session),
         reasons=domain.CANCEL_REASONS,
-        error=error,
     )

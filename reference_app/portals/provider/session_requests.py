@@ -14,6 +14,8 @@ from ...store import InvalidTransitionError, Session
 from ..common import Visit, redirect, signed_in
 from .lookups import own_session
 
+router = APIRouter()
+
 
 def _answer(visit: Visit, session_id: int, answer: Callable[[int], Session]) -> Session:
     """Confirm or decline a pending request (409 when it was already answered)."""
@@ -24,29 +26,24 @@ def _answer(visit: Visit, session_id: int, answer: Callable[[int], Session]) -> 
         raise HTTPException(409, "This request was already answered.") from exc
 
 
-def routes() -> APIRouter:
-    """`/sessions/{id}/confirm`, `/sessions/{id}/decline`."""
-    router = APIRouter()
+@router.post("/sessions/{session_id}/confirm")
+async def confirm(request: Request, session_id: int) -> Response:
+    visit = signed_in(request)
+    session = _answer(visit, session_id, visit.store.confirm_session)
+    client = visit.account(session.client_id)
+    visit.store.add_message(
+        session.room_id,
+        visit.user.id,
+        notifications.confirmation_room_message(session, client),
+    )
+    notifications.send_confirmation(
+        visit.store, visit.ctx.config, session, client, visit.user, stamp=real_now()
+    )
+    return redirect("/dashboard")
 
-    @router.post("/sessions/{session_id}/confirm")
-    async def confirm(request: Request, session_id: int) -> Response:
-        visit = signed_in(request)
-        session = _answer(visit, session_id, visit.store.confirm_session)
-        client = visit.account(session.client_id)
-        visit.store.add_message(
-            session.room_id,
-            visit.user.id,
-            notifications.confirmation_room_message(session, client),
-        )
-        notifications.send_confirmation(
-            visit.store, visit.ctx.config, session, client, visit.user, stamp=real_now()
-        )
-        return redirect("/dashboard")
 
-    @router.post("/sessions/{session_id}/decline")
-    async def decline(request: Request, session_id: int) -> Response:
-        visit = signed_in(request)
-        _answer(visit, session_id, visit.store.decline_session)
-        return redirect("/dashboard")
-
-    return router
+@router.post("/sessions/{session_id}/decline")
+async def decline(request: Request, session_id: int) -> Response:
+    visit = signed_in(request)
+    _answer(visit, session_id, visit.store.decline_session)
+    return redirect("/dashboard")

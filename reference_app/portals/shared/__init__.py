@@ -11,6 +11,6 @@ from . import assets, signin
 def build_common_router() -> APIRouter:
     """Every route both portals serve."""
     router = APIRouter()
-    router.include_router(signin.routes())
-    router.include_router(assets.routes())
+    for group in (signin, assets):
+        router.include_router(group.router)
     return router

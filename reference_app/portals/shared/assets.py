@@ -11,6 +11,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..common import IMMUTABLE_CACHE, ctx_of, json_response, portal_of, render, render_script
 
+router = APIRouter()
+
 _ASSET = re.compile(r"^(app|style)(?:\.(\d+))?\.(js|css)$")
 
 # The defect sw-shell-cache-first: the login page and the dashboard (the "app shell") are served
@@ -35,64 +37,61 @@ self.addEventListener('fetch', function (event) {
 """
 
 
-def routes() -> APIRouter:
-    """`/healthz`, `/offline`, `/sw.js`, `/static/...`."""
-    router = APIRouter()
+@router.get("/healthz")
+async def healthz(request: Request) -> Response:
+    ctx = ctx_of(request)
+    return json_response(
+        {
+            "status": "ok",
+            "portal": portal_of(request).name,
+            "version": ctx.store.version(),
+            "mode": ctx.config.mode,
+        }
+    )
 
-    @router.get("/healthz")
-    async def healthz(request: Request) -> Response:
-        ctx = ctx_of(request)
-        return json_response(
-            {
-                "status": "ok",
-                "portal": portal_of(request).name,
-                "version": ctx.store.version(),
-                "mode": ctx.config.mode,
-            }
-        )
 
-    @router.get("/offline")
-    async def offline(request: Request) -> Response:
-        request.state.user = None  # cached by the service worker: nobody's data in it
-        return render(request, "offline.html", title="You're offline")
+@router.get("/offline")
+async def offline(request: Request) -> Response:
+    request.state.user = None  # cached by the service worker: nobody's data in it
+    return render(request, "offline.html", title="You're offline")
 
-    @router.get("/sw.js")
-    async def service_worker(request: Request) -> Response:
-        ctx = ctx_of(request)
-        source = ctx.sw_source
-        if ctx.config.defect("sw-shell-cache-first"):
-            source = _SW_SHELL_CACHE_FIRST + source  # first: it answers before the usual handler
-        return Response(
-            source,
-            media_type="text/javascript",
-            headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
-        )
 
-    @router.get("/static/{filename}")
-    async def static_asset(request: Request, filename: str) -> Response:
-        ctx = ctx_of(request)
-        match = _ASSET.match(filename)
-        current = ctx.store.version()
-        if match is None:
+@router.get("/sw.js")
+async def service_worker(request: Request) -> Response:
+    ctx = ctx_of(request)
+    source = ctx.sw_source
+    if ctx.config.defect("sw-shell-cache-first"):
+        source = _SW_SHELL_CACHE_FIRST + source  # first: it answers before the usual handler
+    return Response(
+        source,
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+    )
+
+
+@router.get("/static/{filename}")
+async def static_asset(request: Request, filename: str) -> Response:
+    ctx = ctx_of(request)
+    match = _ASSET.match(filename)
+    current = ctx.store.version()
+    if match is None:
+        raise StarletteHTTPException(404)
+    name, version_text, ext = match.groups()
+    if (name, ext) not in (("app", "js"), ("style", "css")):
+        raise StarletteHTTPException(404)
+    if version_text is None:
+        # Only the defective build references the shared script without a version.
+        if name != "app" or not ctx.config.defect("script-immutable-unversioned"):
             raise StarletteHTTPException(404)
-        name, version_text, ext = match.groups()
-        if (name, ext) not in (("app", "js"), ("style", "css")):
+        version = current
+    else:
+        version = int(version_text)
+        if not 1 <= version <= current:
             raise StarletteHTTPException(404)
-        if version_text is None:
-            # Only the defective build references the shared script without a version.
-            if name != "app" or not ctx.config.defect("script-immutable-unversioned"):
-                raise StarletteHTTPException(404)
-            version = current
-        else:
-            version = int(version_text)
-            if not 1 <= version <= current:
-                raise StarletteHTTPException(404)
-        if name == "app":
-            body = render_script(ctx, portal_of(request).name, version)
-            media_type = "text/javascript"
-        else:
-            body = ctx.style_source
-            media_type = "text/css"
-        return Response(body, media_type=media_type, headers={"Cache-Control": IMMUTABLE_CACHE})
-
-    return router
+    if name == "app":
+        body = render_script(ctx, portal_of(request).name, version)
+        media_type = "text/javascript"
+    else:
+        body = ctx.style_source
+        media_type = "text/css"
+    return Response(body, media_type=media_type, headers={"Cache-Control": IMMUTABLE_CACHE})

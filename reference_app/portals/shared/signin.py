@@ -17,6 +17,8 @@ from ..common import (
     set_session_cookie,
 )
 
+router = APIRouter()
+
 
 def _login_page(
     request: Request,
@@ -50,72 +52,71 @@ def _forgot_page(request: Request, *, sent: bool) -> HTMLResponse:
     return render(request, "forgot_password.html", title="Reset your password", sent=sent)
 
 
-def routes() -> APIRouter:
-    """Home redirect, sign in, sign out, password reset request."""
-    router = APIRouter()
+@router.get("/")
+async def home(request: Request) -> Response:
+    return redirect("/dashboard" if current_user(request) else "/login")
 
-    @router.get("/")
-    async def home(request: Request) -> Response:
-        return redirect("/dashboard" if current_user(request) else "/login")
 
-    @router.get("/login")
-    async def login_form(request: Request) -> Response:
-        if current_user(request):
-            return redirect("/dashboard")
-        return _login_page(request, next_path=request.query_params.get("next", ""))
+@router.get("/login")
+async def login_form(request: Request) -> Response:
+    if current_user(request):
+        return redirect("/dashboard")
+    return _login_page(request, next_path=request.query_params.get("next", ""))
 
-    @router.post("/login")
-    async def login(request: Request) -> Response:
-        ctx = ctx_of(request)
-        portal = portal_of(request)
-        form = await request.form()
-        email = str(form.get("email", "")).strip()
-        password = str(form.get("password", ""))
-        next_path = str(form.get("next", ""))
-        user = ctx.store.authenticate(email, password) if email and password else None
-        if user is None:
-            return _login_page(
-                request, next_path=next_path, email=email, error="credentials", status_code=401
-            )
-        if user.role != portal.role:
-            return _login_page(
-                request, next_path=next_path, email=email, error="wrong-portal", status_code=403
-            )
-        token = ctx.store.create_auth_session(user.id, portal.name)
-        response = redirect(safe_next(next_path))
-        set_session_cookie(response, request, token)
-        return response
 
-    @router.post("/logout")
-    async def logout(request: Request) -> Response:
-        token = request.cookies.get(portal_of(request).cookie)
-        if token:
-            ctx_of(request).store.delete_auth_session(token)
-        response = redirect("/login?signed_out=1")
-        clear_session_cookie(response, request)
-        return response
+@router.post("/login")
+async def login(request: Request) -> Response:
+    ctx = ctx_of(request)
+    portal = portal_of(request)
+    form = await request.form()
+    email = str(form.get("email", "")).strip()
+    password = str(form.get("password", ""))
+    next_path = str(form.get("next", ""))
+    user = ctx.store.authenticate(email, password) if email and password else None
+    if user is None:
+        return _login_page(
+            request, next_path=next_path, email=email, error="credentials", status_code=401
+        )
+    if user.role != portal.role:
+        return _login_page(
+            request, next_path=next_path, email=email, error="wrong-portal", status_code=403
+        )
+    token = ctx.store.create_auth_session(user.id, portal.name)
+    response = redirect(safe_next(next_path))
+    set_session_cookie(response, request, token)
+    return response
 
-    @router.get("/forgot-password")
-    async def forgot_form(request: Request) -> Response:
-        return _forgot_page(request, sent=False)
 
-    @router.post("/forgot-password")
-    async def forgot(request: Request) -> Response:
-        ctx = ctx_of(request)
-        portal = portal_of(request)
-        form = await request.form()
-        email = str(form.get("email", "")).strip()
-        user = ctx.store.user_by_email(email) if email else None
-        if user is not None and user.role == portal.role:
-            ctx.store.send_email(
-                to=user.email,
-                subject=f"Reset your {portal.product} password",
-                body=(
-                    f"Hi {user.first_name},\n\nSomeone asked to reset the password of your "
-                    f"{portal.product} account. This reference app does not change passwords; "
-                    "this email only shows that a reset link would be sent.\n"
-                ),
-            )
-        return _forgot_page(request, sent=True)
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    token = request.cookies.get(portal_of(request).cookie)
+    if token:
+        ctx_of(request).store.delete_auth_session(token)
+    response = redirect("/login?signed_out=1")
+    clear_session_cookie(response, request)
+    return response
 
-    return router
+
+@router.get("/forgot-password")
+async def forgot_form(request: Request) -> Response:
+    return _forgot_page(request, sent=False)
+
+
+@router.post("/forgot-password")
+async def forgot(request: Request) -> Response:
+    ctx = ctx_of(request)
+    portal = portal_of(request)
+    form = await request.form()
+    email = str(form.get("email", "")).strip()
+    user = ctx.store.user_by_email(email) if email else None
+    if user is not None and user.role == portal.role:
+        ctx.store.send_email(
+            to=user.email,
+            subject=f"Reset your {portal.product} password",
+            body=(
+                f"Hi {user.first_name},\n\nSomeone asked to reset the password of your "
+                f"{portal.product} account. This reference app does not change passwords; "
+                "this email only shows that a reset link would be sent.\n"
+            ),
+        )
+    return _forgot_page(request, sent=True)
