@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,12 +15,14 @@ from urllib.parse import quote, urlencode
 import jinja2
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .. import domain
 from ..clock import now_for
 from ..config import AppConfig
 from ..defects import PortalName
-from ..store import Store, User
+from ..store import Room, Store, User
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -324,13 +327,27 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def post_room_message(ctx: AppContext, room_id: int, sender_id: int, body: object) -> Response:
-    """Post a message (trimmed, at most 4000 characters; an empty one is dropped) and show the
-    room again, as both portals' message boxes do."""
-    text = str(body or "").strip()
+async def post_room_message(
+    request: Request, room_for: Callable[[Visit, object], Room]
+) -> Response:
+    """Post the form's message in the room `room_for` allows (trimmed, at most 4000 characters;
+    an empty one is dropped) and show the room again, as both portals' message boxes do."""
+    visit = signed_in(request)
+    form = await request.form()
+    room = room_for(visit, form.get("room"))
+    text = str(form.get("body") or "").strip()
     if text:
-        ctx.store.add_message(room_id, sender_id, text[:4000])
-    return redirect(f"/room?id={room_id}&sent=1")
+        visit.store.add_message(room.id, visit.user.id, text[:4000])
+    return redirect(f"/room?id={room.id}&sent=1")
+
+
+CHOOSE_REASON = Refusal("Please choose a reason.")
+
+
+def chosen_cancel_reason(form: FormData) -> str | None:
+    """The cancel form's reason when it is one of the offered ones."""
+    reason = str(form.get("reason", ""))
+    return reason if reason in domain.CANCEL_REASONS else None
 
 
 def is_android_blocked(request: Request) -> bool:

@@ -16,7 +16,7 @@ from ...store import NoCreditsError, Room, SlotTakenError
 from ..common import Refusal, Visit, redirect, safe_next, signed_in
 from .lookups import as_int, member_room, member_session, parse_start
 from .slots import is_open_slot, picker
-from .views import calendar_links, session_page
+from .views import session_page
 
 router = APIRouter()
 
@@ -203,7 +203,7 @@ async def booked(request: Request, session_id: int) -> Response:
         "client/booked.html",
         seen,
         title="Session requested",
-        **calendar_links(visit, seen.session, seen.provider),
+        with_calendar=True,
     )
 
 

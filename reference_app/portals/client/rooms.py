@@ -40,7 +40,4 @@ async def room_page(request: Request) -> Response:
 
 @router.post("/room/messages")
 async def send_message(request: Request) -> Response:
-    visit = signed_in(request)
-    form = await request.form()
-    room = member_room(visit, form.get("room"))
-    return post_room_message(visit.ctx, room.id, visit.user.id, form.get("body"))
+    return await post_room_message(request, member_room)

@@ -3,7 +3,6 @@ cancel, and joining the live session."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import APIRouter, Request
@@ -11,7 +10,7 @@ from fastapi.responses import Response
 
 from ... import domain
 from ...store import NoCreditsError, SlotTakenError
-from ..common import Refusal, Visit, redirect, signed_in
+from ..common import CHOOSE_REASON, Refusal, Visit, chosen_cancel_reason, redirect, signed_in
 from .lookups import (
     LATE_WARNING,
     SessionInRoom,
@@ -23,7 +22,7 @@ from .lookups import (
     parse_start,
 )
 from .slots import is_open_slot, picker
-from .views import calendar_links, session_page, session_view
+from .views import session_page, session_view
 
 router = APIRouter()
 
@@ -31,35 +30,24 @@ _CONFIRM_FORFEIT = Refusal("Please confirm that you understand you will lose thi
 _SLOT_GONE = Refusal("That time is no longer available. Please choose another time.", 409)
 
 
-@dataclass(frozen=True)
-class _Change:
-    """A session the client is about to reschedule or cancel, checked as still changeable."""
-
-    seen: SessionInRoom
-    now: datetime
-    late: bool
-
-
-def _change(visit: Visit, seen: SessionInRoom) -> _Change:
+def _changeable(visit: Visit, seen: SessionInRoom) -> tuple[datetime, bool]:
+    """ "Now" and whether a change now is late, for a session still open to change (else 409)."""
     now = visit.now()
     ensure_changeable(seen.session, now)
-    late = late_change(visit.ctx, seen.session, visit.user, seen.provider, now)
-    return _Change(seen, now, late)
+    return now, late_change(visit.ctx, seen.session, visit.user, seen.provider, now)
 
 
 @router.get("/schedule")
 async def schedule(request: Request) -> Response:
     visit = signed_in(request)
-    user = visit.user
     now = visit.now()
-    views = [
-        session_view(visit, session, now) for session in visit.store.sessions_for_client(user.id)
-    ]
+    sessions = visit.store.sessions_for_client(visit.user.id)
+    views = [session_view(visit, session, now) for session in sessions]
     notice: list[str] = []
     canceled_id = as_int(request.query_params.get("canceled"))
     if canceled_id:
         canceled = visit.store.session(canceled_id)
-        if canceled and canceled.client_id == user.id and canceled.status == "canceled":
+        if canceled and canceled.client_id == visit.user.id and canceled.status == "canceled":
             notice = [
                 "Session canceled.",
                 "Your session credit was forfeited because you canceled less than 24 hours "
@@ -84,7 +72,7 @@ async def session_details(request: Request, session_id: int) -> Response:
         seen,
         title="Session details",
         view=session_view(visit, seen.session, visit.now()),
-        **calendar_links(visit, seen.session, seen.provider),
+        with_calendar=True,
     )
 
 
@@ -101,26 +89,26 @@ async def reschedule_form(request: Request, session_id: int) -> Response:
 @router.post("/schedule/sessions/{session_id}/reschedule")
 async def reschedule(request: Request, session_id: int) -> Response:
     visit = signed_in(request)
-    change = _change(visit, owned_session(visit, session_id))
-    session = change.seen.session
+    seen = owned_session(visit, session_id)
+    now, late = _changeable(visit, seen)
+    session = seen.session
     form = await request.form()
     start = parse_start(str(form.get("start", "")) or None)
 
     def again(refusal: Refusal) -> Response:
         day_text = str(form.get("date", "")) or None
-        return _reschedule_page(visit, change.seen, day_text=day_text, start=start, refusal=refusal)
+        return _reschedule_page(visit, seen, day_text=day_text, start=start, refusal=refusal)
 
     if start is None:
         return again(Refusal("Please choose a time."))
-    provider = change.seen.provider
     if not is_open_slot(
-        visit.ctx, provider, visit.user, start, session.length, change.now, session.id
+        visit.ctx, seen.provider, visit.user, start, session.length, now, session.id
     ):
         return again(_SLOT_GONE)
-    if change.late and form.get("forfeit") != "yes":
+    if late and form.get("forfeit") != "yes":
         return again(_CONFIRM_FORFEIT)
     try:
-        visit.store.reschedule_session(session.id, start, late=change.late)
+        visit.store.reschedule_session(session.id, start, late=late)
     except SlotTakenError:
         return again(_SLOT_GONE)
     except NoCreditsError:
@@ -143,15 +131,15 @@ async def cancel_form(request: Request, session_id: int) -> Response:
 async def cancel(request: Request, session_id: int) -> Response:
     visit = signed_in(request)
     seen = owned_session(visit, session_id)
-    change = _change(visit, seen)
+    _now, late = _changeable(visit, seen)
     form = await request.form()
-    reason = str(form.get("reason", ""))
-    if reason not in domain.CANCEL_REASONS:
-        return _cancel_page(visit, seen, refusal=Refusal("Please choose a reason."))
-    if change.late and form.get("forfeit") != "yes":
+    reason = chosen_cancel_reason(form)
+    if reason is None:
+        return _cancel_page(visit, seen, refusal=CHOOSE_REASON)
+    if late and form.get("forfeit") != "yes":
         return _cancel_page(visit, seen, refusal=_CONFIRM_FORFEIT)
     session_id = seen.session.id
-    visit.store.cancel_session(session_id, reason=reason, canceled_by="client", late=change.late)
+    visit.store.cancel_session(session_id, reason=reason, canceled_by="client", late=late)
     return redirect(f"/schedule?canceled={session_id}")
 
 
@@ -184,7 +172,7 @@ def _reschedule_page(
     start: datetime | None,
     refusal: Refusal | None = None,
 ) -> Response:
-    change = _change(visit, seen)
+    now, late = _changeable(visit, seen)
     user = visit.user
     return session_page(
         visit,
@@ -197,14 +185,14 @@ def _reschedule_page(
             seen.provider,
             user,
             length=seen.session.length,
-            now=change.now,
+            now=now,
             day_text=day_text,
             start=start,
             exclude_session=seen.session.id,
         ),
-        late=change.late,
+        late=late,
         late_warning=LATE_WARNING,
-        needs_credit=change.late and user.credits < 1,
+        needs_credit=late and user.credits < 1,
         can_buy=domain.can_buy_single_credit(user.plan),
     )
 
@@ -217,6 +205,6 @@ def _cancel_page(visit: Visit, seen: SessionInRoom, *, refusal: Refusal | None =
         title="Cancel session",
         refusal=refusal,
         reasons=domain.CANCEL_REASONS,
-        late=_change(visit, seen).late,
+        late=_changeable(visit, seen)[1],
         late_warning=LATE_WARNING,
     )

@@ -72,9 +72,13 @@ def session_page(
     title: str,
     status_code: int = 200,
     refusal: Refusal | None = None,
+    with_calendar: bool = False,
     **context: Any,
 ) -> Response:
-    """A page about one session: the session, its room and provider, and how it is worded."""
+    """A page about one session: the session, its room and provider, how it is worded, and
+    (`with_calendar`) its Add-to-calendar links."""
+    if with_calendar:
+        context.update(calendar_links(visit, seen.session, seen.provider))
     return visit.page(
         template,
         title=title,

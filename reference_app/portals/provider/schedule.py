@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 
 from ... import domain, notifications
 from ...store import Session
-from ..common import Refusal, Visit, redirect, signed_in
+from ..common import CHOOSE_REASON, Refusal, Visit, chosen_cancel_reason, redirect, signed_in
 from .lookups import own_session, session_item, upcoming
 
 router = APIRouter()
@@ -51,10 +51,9 @@ async def cancel_form(request: Request, session_id: int) -> Response:
 async def cancel(request: Request, session_id: int) -> Response:
     visit = signed_in(request)
     session = own_session(visit, session_id)
-    form = await request.form()
-    reason = str(form.get("reason", ""))
-    if reason not in domain.CANCEL_REASONS:
-        return _cancel_page(visit, session, refusal=Refusal("Please choose a reason."))
+    reason = chosen_cancel_reason(await request.form())
+    if reason is None:
+        return _cancel_page(visit, session, refusal=CHOOSE_REASON)
     _ensure_cancelable(visit, session)
     session = visit.store.cancel_session(
         session.id, reason=reason, canceled_by="provider", late=False

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
 
 from ..common import (
+    AppContext,
+    PortalInfo,
     clear_session_cookie,
     ctx_of,
     current_user,
@@ -48,6 +51,12 @@ def _login_page(
     )
 
 
+async def _posted(request: Request) -> tuple[AppContext, PortalInfo, FormData, str]:
+    """What the sign-in and reset forms start from: the portal, the form and its email."""
+    form = await request.form()
+    return ctx_of(request), portal_of(request), form, str(form.get("email", "")).strip()
+
+
 def _forgot_page(request: Request, *, sent: bool) -> HTMLResponse:
     return render(request, "forgot_password.html", title="Reset your password", sent=sent)
 
@@ -66,10 +75,7 @@ async def login_form(request: Request) -> Response:
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    ctx = ctx_of(request)
-    portal = portal_of(request)
-    form = await request.form()
-    email = str(form.get("email", "")).strip()
+    ctx, portal, form, email = await _posted(request)
     password = str(form.get("password", ""))
     next_path = str(form.get("next", ""))
     user = ctx.store.authenticate(email, password) if email and password else None
@@ -104,10 +110,7 @@ async def forgot_form(request: Request) -> Response:
 
 @router.post("/forgot-password")
 async def forgot(request: Request) -> Response:
-    ctx = ctx_of(request)
-    portal = portal_of(request)
-    form = await request.form()
-    email = str(form.get("email", "")).strip()
+    ctx, portal, _form, email = await _posted(request)
     user = ctx.store.user_by_email(email) if email else None
     if user is not None and user.role == portal.role:
         ctx.store.send_email(
