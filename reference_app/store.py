@@ -401,13 +401,6 @@ class Store:
                 (_ts(now) if now else None, scenario_id),
             )
 
-    def scenario_users(self, scenario_id: str) -> list[User]:
-        """Everyone in a scenario."""
-        rows = self._all_rows(
-            "SELECT * FROM users WHERE scenario_id = ? ORDER BY id", (scenario_id,)
-        )
-        return [_user(row) for row in rows]
-
     def delete_scenario(self, scenario_id: str) -> dict[str, int]:
         """Delete a scenario and everything it created (users, rooms, sessions, messages, notes,
         credits, sign-ins, emails to its users); returns how many rows of each went."""
