@@ -222,6 +222,17 @@ class Session:
 
 
 @dataclass(frozen=True)
+class NewSession:
+    """What a booking asks for: who, where, which kind, how long, when."""
+
+    room: Room
+    client_id: int
+    type: str
+    length: int
+    start: datetime
+
+
+@dataclass(frozen=True)
 class Message:
     """A message in a room."""
 
@@ -376,10 +387,7 @@ class Store:
         """A new scenario with real time; returns its id."""
         scenario_id = f"s-{secrets.token_hex(6)}"
         with self.transaction() as tx:
-            tx.execute(
-                "INSERT INTO scenarios (id, label, created_at) VALUES (?, ?, ?)",
-                (scenario_id, label, _ts(real_now())),
-            )
+            tx.insert("scenarios", id=scenario_id, label=label)
         return scenario_id
 
     def scenario_exists(self, scenario_id: str) -> bool:
@@ -460,37 +468,29 @@ class Store:
         """Insert an account (the password is stored hashed)."""
         password_hash = hash_password(password)
         with self.transaction() as tx:
-            cursor = tx.execute(
-                "INSERT INTO users (role, email, password_hash, first_name, last_name, timezone,"
-                " scenario_id, plan, credits, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    role,
-                    email,
-                    password_hash,
-                    first_name,
-                    last_name,
-                    timezone,
-                    scenario_id,
-                    plan,
-                    credits,
-                    _ts(real_now()),
-                ),
+            user_id = tx.insert(
+                "users",
+                role=role,
+                email=email,
+                password_hash=password_hash,
+                first_name=first_name,
+                last_name=last_name,
+                timezone=timezone,
+                scenario_id=scenario_id,
+                plan=plan,
+                credits=credits,
             )
-            user_id = int(cursor.lastrowid or 0)
             if credits:
                 tx.ledger(user_id, credits, "initial credits", None)
             if role == "provider":
                 for window in domain.DEFAULT_AVAILABILITY:
-                    tx.execute(
-                        "INSERT INTO availability (provider_id, weekday, start_time, end_time)"
-                        " VALUES (?, ?, ?, ?)",
-                        (
-                            user_id,
-                            window.weekday,
-                            window.start.isoformat("minutes"),
-                            window.end.isoformat("minutes"),
-                        ),
+                    tx.insert(
+                        "availability",
+                        stamped=False,
+                        provider_id=user_id,
+                        weekday=window.weekday,
+                        start_time=window.start.isoformat("minutes"),
+                        end_time=window.end.isoformat("minutes"),
                     )
         return self.must_user(user_id)
 
@@ -550,10 +550,8 @@ class Store:
         """A new sign-in; returns the random token (only its hash is stored)."""
         token = secrets.token_urlsafe(32)
         with self.transaction() as tx:
-            tx.execute(
-                "INSERT INTO auth_sessions (token_hash, user_id, portal, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (_token_hash(token), user_id, portal, _ts(real_now())),
+            tx.insert(
+                "auth_sessions", token_hash=_token_hash(token), user_id=user_id, portal=portal
             )
         return token
 
@@ -584,16 +582,15 @@ class Store:
     ) -> Room:
         """A room with its members (the creator is always a member)."""
         with self.transaction() as tx:
-            cursor = tx.execute(
-                "INSERT INTO rooms (type, provider_id, creator_id, scenario_id, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (room_type, provider_id, creator_id, scenario_id, _ts(real_now())),
+            room_id = tx.insert(
+                "rooms",
+                type=room_type,
+                provider_id=provider_id,
+                creator_id=creator_id,
+                scenario_id=scenario_id,
             )
-            room_id = int(cursor.lastrowid or 0)
             for member in dict.fromkeys([creator_id, *member_ids]):
-                tx.execute(
-                    "INSERT INTO room_members (room_id, client_id) VALUES (?, ?)", (room_id, member)
-                )
+                tx.insert("room_members", stamped=False, room_id=room_id, client_id=member)
         return self.must_room(room_id)
 
     def room(self, room_id: int) -> Room | None:
@@ -657,8 +654,7 @@ class Store:
 
     def session(self, session_id: int) -> Session | None:
         """A session by id."""
-        row = self._one("SELECT * FROM sessions WHERE id = ?", (session_id,))
-        return _session(row) if row else None
+        return _session_by_id(self._conn(), session_id)
 
     def sessions_for_client(self, user_id: int) -> list[Session]:
         """Sessions in every room the client belongs to, by start time."""
@@ -680,38 +676,21 @@ class Store:
         )
         return [_session(row) for row in rows]
 
-    def book_session(
-        self,
-        *,
-        room: Room,
-        client_id: int,
-        session_type: str,
-        length: int,
-        start: datetime,
-    ) -> Session:
+    def book_session(self, new: NewSession) -> Session:
         """Request a session: holds one credit; fails without credits or on an overlap."""
-        end = domain.session_end(start, length)
+        end = domain.session_end(new.start, new.length)
         with self.transaction() as tx:
-            tx.ensure_credit(client_id, "no session credits left")
-            if _busy(tx.conn, room.provider_id, start, end, None):
+            tx.ensure_credit(new.client_id, "no session credits left")
+            if _busy(tx.conn, new.room.provider_id, new.start, end, None):
                 raise SlotTakenError("that time was just taken")
-            session_id = tx.insert_session(room, client_id, session_type, length, start, "pending")
-            tx.move_credits(client_id, -1, "held for session", session_id)
+            session_id = tx.insert_session(new, "pending")
+            tx.move_credits(new.client_id, -1, "held for session", session_id)
         return self._must_session(session_id)
 
-    def insert_session(
-        self,
-        *,
-        room: Room,
-        client_id: int,
-        session_type: str,
-        length: int,
-        start: datetime,
-        status: str,
-    ) -> Session:
+    def insert_session(self, new: NewSession, status: str) -> Session:
         """A session straight into a state, without touching credits (test hooks)."""
         with self.transaction() as tx:
-            session_id = tx.insert_session(room, client_id, session_type, length, start, status)
+            session_id = tx.insert_session(new, status)
         return self._must_session(session_id)
 
     def reschedule_session(self, session_id: int, new_start: datetime, *, late: bool) -> Session:
@@ -805,10 +784,7 @@ class Store:
     def add_message(self, room_id: int, sender_id: int, body: str) -> None:
         """Post a message in a room."""
         with self.transaction() as tx:
-            tx.execute(
-                "INSERT INTO messages (room_id, sender_id, body, created_at) VALUES (?, ?, ?, ?)",
-                (room_id, sender_id, body, _ts(real_now())),
-            )
+            tx.insert("messages", room_id=room_id, sender_id=sender_id, body=body)
 
     def messages(self, room_id: int) -> list[Message]:
         """A room's messages, oldest first."""
@@ -828,11 +804,7 @@ class Store:
     def add_availability_note(self, room_id: int, client_id: int, body: str) -> None:
         """Record a client's shared availability."""
         with self.transaction() as tx:
-            tx.execute(
-                "INSERT INTO availability_notes (room_id, client_id, body, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (room_id, client_id, body, _ts(real_now())),
-            )
+            tx.insert("availability_notes", room_id=room_id, client_id=client_id, body=body)
 
     def availability_notes(self, room_id: int) -> list[str]:
         """Shared availability texts of a room, oldest first."""
@@ -854,11 +826,7 @@ class Store:
             ]
         )
         with self.transaction() as tx:
-            tx.execute(
-                "INSERT INTO outbox (to_addr, subject, body, attachments, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (to, subject, body, payload, _ts(real_now())),
-            )
+            tx.insert("outbox", to_addr=to, subject=subject, body=body, attachments=payload)
 
     def outbox(self, to: str | None = None) -> list[Email]:
         """Emails sent (to one address, case-insensitive), oldest first."""
@@ -899,11 +867,21 @@ class _Tx:
         row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
         return row
 
+    def insert(self, table: str, *, stamped: bool = True, **values: object) -> int:
+        """Insert one row (`created_at` = now unless not `stamped`); returns its rowid. Table and
+        column names come from this module only, never from a request."""
+        if stamped:
+            values["created_at"] = _ts(real_now())
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        cursor = self.conn.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(values.values())
+        )
+        return int(cursor.lastrowid or 0)
+
     def ledger(self, client_id: int, delta: int, reason: str, session_id: int | None) -> None:
-        self.conn.execute(
-            "INSERT INTO credit_ledger (client_id, delta, reason, session_id, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (client_id, delta, reason, session_id, _ts(real_now())),
+        self.insert(
+            "credit_ledger", client_id=client_id, delta=delta, reason=reason, session_id=session_id
         )
 
     def ensure_credit(self, client_id: int, message: str) -> None:
@@ -918,35 +896,23 @@ class _Tx:
         self.ledger(client_id, delta, reason, session_id)
 
     def session(self, session_id: int) -> Session | None:
-        row = self.one("SELECT * FROM sessions WHERE id = ?", (session_id,))
-        return _session(row) if row else None
+        return _session_by_id(self.conn, session_id)
 
-    def insert_session(
-        self,
-        room: Room,
-        client_id: int,
-        session_type: str,
-        length: int,
-        start: datetime,
-        status: str,
-    ) -> int:
+    def insert_session(self, new: NewSession, status: str) -> int:
         now = _ts(real_now())
-        cursor = self.conn.execute(
-            "INSERT INTO sessions (room_id, client_id, provider_id, type, length_minutes,"
-            " start_utc, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                room.id,
-                client_id,
-                room.provider_id,
-                session_type,
-                length,
-                _ts(start),
-                status,
-                now,
-                now,
-            ),
+        return self.insert(
+            "sessions",
+            stamped=False,
+            room_id=new.room.id,
+            client_id=new.client_id,
+            provider_id=new.room.provider_id,
+            type=new.type,
+            length_minutes=new.length,
+            start_utc=_ts(new.start),
+            status=status,
+            created_at=now,
+            updated_at=now,
         )
-        return int(cursor.lastrowid or 0)
 
 
 def _busy(
@@ -977,6 +943,11 @@ def _from_row(cls: type[_Row], row: sqlite3.Row, **computed: object) -> _Row:
     """A row dataclass from the columns named like its fields; `computed` gives the others."""
     named = {f.name: row[f.name] for f in fields(cls) if f.name not in computed}
     return cls(**named, **computed)
+
+
+def _session_by_id(conn: sqlite3.Connection, session_id: int) -> Session | None:
+    row = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    return _session(row) if row else None
 
 
 def _user(row: sqlite3.Row) -> User:

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from . import domain, scenarios
 from .clock import now_for, set_clock
 from .portals.common import ctx_of, json_response
+from .store import NewSession
 
 
 class ProvisionRequest(BaseModel):
@@ -145,14 +146,8 @@ async def create_session(request: Request, body: SessionRequest) -> Response:
         start = domain.parse_instant(body.start)
     except ValueError as exc:
         raise HTTPException(422, f"start: {exc}") from exc
-    session = store.insert_session(
-        room=room,
-        client_id=room.creator_id,
-        session_type=body.type,
-        length=body.length,
-        start=start,
-        status=body.status,
-    )
+    new = NewSession(room, room.creator_id, body.type, body.length, start)
+    session = store.insert_session(new, body.status)
     return json_response(
         {
             "id": session.id,

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from ... import domain
-from ...store import NoCreditsError, Room, SlotTakenError
+from ...store import NewSession, NoCreditsError, Room, SlotTakenError
 from ..common import Refusal, Visit, redirect, safe_next, signed_in
 from .lookups import as_int, member_room, member_session, parse_start
 from .slots import is_open_slot, picker
@@ -170,11 +170,7 @@ async def book(request: Request) -> Response:
         )
     try:
         session = visit.store.book_session(
-            room=room,
-            client_id=visit.user.id,
-            session_type=session_type,
-            length=length,
-            start=start,
+            NewSession(room, visit.user.id, session_type, length, start)
         )
     except NoCreditsError:
         return redirect(f"/schedule/new/credits?room={room.id}")
