@@ -7,14 +7,9 @@ from fastapi import FastAPI
 from .config import AppConfig
 from .defects import PortalName
 from .portals.client import build_client_router
-from .portals.common import (
-    PORTALS,
-    AppContext,
-    build_common_router,
-    install_error_handlers,
-    make_context,
-)
+from .portals.common import PORTALS, AppContext, install_error_handlers, make_context
 from .portals.provider import build_provider_router
+from .portals.shared import build_common_router
 from .store import Store
 from .testhooks import build_test_router
 

@@ -26,7 +26,6 @@ SESSION_TYPES: tuple[SessionType, ...] = ("video", "audio", "chat")
 SESSION_TYPE_LABELS: dict[str, str] = {"video": "Video", "audio": "Audio", "chat": "Chat"}
 SESSION_LENGTHS: tuple[int, ...] = (30, 45, 60)
 PLANS: tuple[Plan, ...] = ("standard", "no_purchase")
-SESSION_STATUSES = ("pending", "confirmed", "declined", "canceled", "completed")
 STATUS_TEXT: dict[str, str] = {
     "pending": "Waiting for provider confirmation",
     "confirmed": "Confirmed",

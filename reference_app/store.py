@@ -14,12 +14,18 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from . import domain
 from .clock import real_now
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_Row = TypeVar("_Row", bound="DataclassInstance")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -216,6 +222,17 @@ class Session:
 
 
 @dataclass(frozen=True)
+class NewSession:
+    """What a booking asks for: who, where, which kind, how long, when."""
+
+    room: Room
+    client_id: int
+    type: str
+    length: int
+    start: datetime
+
+
+@dataclass(frozen=True)
 class Message:
     """A message in a room."""
 
@@ -370,10 +387,7 @@ class Store:
         """A new scenario with real time; returns its id."""
         scenario_id = f"s-{secrets.token_hex(6)}"
         with self.transaction() as tx:
-            tx.execute(
-                "INSERT INTO scenarios (id, label, created_at) VALUES (?, ?, ?)",
-                (scenario_id, label, _ts(real_now())),
-            )
+            tx.insert("scenarios", id=scenario_id, label=label)
         return scenario_id
 
     def scenario_exists(self, scenario_id: str) -> bool:
@@ -394,13 +408,6 @@ class Store:
                 "UPDATE scenarios SET clock_utc = ? WHERE id = ?",
                 (_ts(now) if now else None, scenario_id),
             )
-
-    def scenario_users(self, scenario_id: str) -> list[User]:
-        """Everyone in a scenario."""
-        rows = self._all_rows(
-            "SELECT * FROM users WHERE scenario_id = ? ORDER BY id", (scenario_id,)
-        )
-        return [_user(row) for row in rows]
 
     def delete_scenario(self, scenario_id: str) -> dict[str, int]:
         """Delete a scenario and everything it created (users, rooms, sessions, messages, notes,
@@ -461,41 +468,31 @@ class Store:
         """Insert an account (the password is stored hashed)."""
         password_hash = hash_password(password)
         with self.transaction() as tx:
-            cursor = tx.execute(
-                "INSERT INTO users (role, email, password_hash, first_name, last_name, timezone,"
-                " scenario_id, plan, credits, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    role,
-                    email,
-                    password_hash,
-                    first_name,
-                    last_name,
-                    timezone,
-                    scenario_id,
-                    plan,
-                    credits,
-                    _ts(real_now()),
-                ),
+            user_id = tx.insert(
+                "users",
+                role=role,
+                email=email,
+                password_hash=password_hash,
+                first_name=first_name,
+                last_name=last_name,
+                timezone=timezone,
+                scenario_id=scenario_id,
+                plan=plan,
+                credits=credits,
             )
-            user_id = int(cursor.lastrowid or 0)
             if credits:
                 tx.ledger(user_id, credits, "initial credits", None)
             if role == "provider":
                 for window in domain.DEFAULT_AVAILABILITY:
-                    tx.execute(
-                        "INSERT INTO availability (provider_id, weekday, start_time, end_time)"
-                        " VALUES (?, ?, ?, ?)",
-                        (
-                            user_id,
-                            window.weekday,
-                            window.start.isoformat("minutes"),
-                            window.end.isoformat("minutes"),
-                        ),
+                    tx.insert(
+                        "availability",
+                        stamped=False,
+                        provider_id=user_id,
+                        weekday=window.weekday,
+                        start_time=window.start.isoformat("minutes"),
+                        end_time=window.end.isoformat("minutes"),
                     )
-        user = self.user(user_id)
-        assert user is not None
-        return user
+        return self.must_user(user_id)
 
     def set_password(self, user_id: int, password: str) -> None:
         """Replace an account's password."""
@@ -509,6 +506,12 @@ class Store:
         """An account by id."""
         row = self._one("SELECT * FROM users WHERE id = ?", (user_id,))
         return _user(row) if row else None
+
+    def must_user(self, user_id: int) -> User:
+        """An account that must exist (one a row of this store points to)."""
+        user = self.user(user_id)
+        assert user is not None, f"no user {user_id}"
+        return user
 
     def user_by_email(self, email: str) -> User | None:
         """An account by email (case-insensitive)."""
@@ -531,8 +534,7 @@ class Store:
     def add_credits(self, user_id: int, amount: int, reason: str) -> None:
         """Give a client session credits."""
         with self.transaction() as tx:
-            tx.execute("UPDATE users SET credits = credits + ? WHERE id = ?", (amount, user_id))
-            tx.ledger(user_id, amount, reason, None)
+            tx.move_credits(user_id, amount, reason, None)
 
     def ledger(self, user_id: int) -> list[tuple[int, str, int | None]]:
         """A client's credit movements: (delta, reason, session id), oldest first."""
@@ -548,10 +550,8 @@ class Store:
         """A new sign-in; returns the random token (only its hash is stored)."""
         token = secrets.token_urlsafe(32)
         with self.transaction() as tx:
-            tx.execute(
-                "INSERT INTO auth_sessions (token_hash, user_id, portal, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (_token_hash(token), user_id, portal, _ts(real_now())),
+            tx.insert(
+                "auth_sessions", token_hash=_token_hash(token), user_id=user_id, portal=portal
             )
         return token
 
@@ -582,19 +582,16 @@ class Store:
     ) -> Room:
         """A room with its members (the creator is always a member)."""
         with self.transaction() as tx:
-            cursor = tx.execute(
-                "INSERT INTO rooms (type, provider_id, creator_id, scenario_id, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (room_type, provider_id, creator_id, scenario_id, _ts(real_now())),
+            room_id = tx.insert(
+                "rooms",
+                type=room_type,
+                provider_id=provider_id,
+                creator_id=creator_id,
+                scenario_id=scenario_id,
             )
-            room_id = int(cursor.lastrowid or 0)
             for member in dict.fromkeys([creator_id, *member_ids]):
-                tx.execute(
-                    "INSERT INTO room_members (room_id, client_id) VALUES (?, ?)", (room_id, member)
-                )
-        room = self.room(room_id)
-        assert room is not None
-        return room
+                tx.insert("room_members", stamped=False, room_id=room_id, client_id=member)
+        return self.must_room(room_id)
 
     def room(self, room_id: int) -> Room | None:
         """A room by id."""
@@ -604,14 +601,13 @@ class Store:
         members = self._all_rows(
             "SELECT client_id FROM room_members WHERE room_id = ? ORDER BY client_id", (room_id,)
         )
-        return Room(
-            id=row["id"],
-            type=row["type"],
-            provider_id=row["provider_id"],
-            creator_id=row["creator_id"],
-            scenario_id=row["scenario_id"],
-            member_ids=tuple(member["client_id"] for member in members),
-        )
+        return _from_row(Room, row, member_ids=tuple(member["client_id"] for member in members))
+
+    def must_room(self, room_id: int) -> Room:
+        """A room that must exist (one a row of this store points to)."""
+        room = self.room(room_id)
+        assert room is not None, f"no room {room_id}"
+        return room
 
     def rooms_for_client(self, user_id: int) -> list[Room]:
         """The rooms a client belongs to, oldest first."""
@@ -658,8 +654,7 @@ class Store:
 
     def session(self, session_id: int) -> Session | None:
         """A session by id."""
-        row = self._one("SELECT * FROM sessions WHERE id = ?", (session_id,))
-        return _session(row) if row else None
+        return _session_by_id(self._conn(), session_id)
 
     def sessions_for_client(self, user_id: int) -> list[Session]:
         """Sessions in every room the client belongs to, by start time."""
@@ -681,41 +676,21 @@ class Store:
         )
         return [_session(row) for row in rows]
 
-    def book_session(
-        self,
-        *,
-        room: Room,
-        client_id: int,
-        session_type: str,
-        length: int,
-        start: datetime,
-    ) -> Session:
+    def book_session(self, new: NewSession) -> Session:
         """Request a session: holds one credit; fails without credits or on an overlap."""
-        end = domain.session_end(start, length)
+        end = domain.session_end(new.start, new.length)
         with self.transaction() as tx:
-            credits = tx.one("SELECT credits FROM users WHERE id = ?", (client_id,))
-            if credits is None or credits["credits"] < 1:
-                raise NoCreditsError("no session credits left")
-            if _busy(tx.conn, room.provider_id, start, end, None):
+            tx.ensure_credit(new.client_id, "no session credits left")
+            if _busy(tx.conn, new.room.provider_id, new.start, end, None):
                 raise SlotTakenError("that time was just taken")
-            session_id = tx.insert_session(room, client_id, session_type, length, start, "pending")
-            tx.execute("UPDATE users SET credits = credits - 1 WHERE id = ?", (client_id,))
-            tx.ledger(client_id, -1, "held for session", session_id)
+            session_id = tx.insert_session(new, "pending")
+            tx.move_credits(new.client_id, -1, "held for session", session_id)
         return self._must_session(session_id)
 
-    def insert_session(
-        self,
-        *,
-        room: Room,
-        client_id: int,
-        session_type: str,
-        length: int,
-        start: datetime,
-        status: str,
-    ) -> Session:
+    def insert_session(self, new: NewSession, status: str) -> Session:
         """A session straight into a state, without touching credits (test hooks)."""
         with self.transaction() as tx:
-            session_id = tx.insert_session(room, client_id, session_type, length, start, status)
+            session_id = tx.insert_session(new, status)
         return self._must_session(session_id)
 
     def reschedule_session(self, session_id: int, new_start: datetime, *, late: bool) -> Session:
@@ -731,14 +706,11 @@ class Store:
             if _busy(tx.conn, current.provider_id, new_start, end, session_id):
                 raise SlotTakenError("that time was just taken")
             if late:
-                credits = tx.one("SELECT credits FROM users WHERE id = ?", (current.client_id,))
-                if credits is None or credits["credits"] < 1:
-                    raise NoCreditsError("a late reschedule needs another session credit")
-                tx.execute(
-                    "UPDATE users SET credits = credits - 1 WHERE id = ?", (current.client_id,)
+                tx.ensure_credit(
+                    current.client_id, "a late reschedule needs another session credit"
                 )
                 tx.ledger(current.client_id, 0, "forfeited: late reschedule", session_id)
-                tx.ledger(current.client_id, -1, "held for rescheduled session", session_id)
+                tx.move_credits(current.client_id, -1, "held for rescheduled session", session_id)
             tx.execute(
                 "UPDATE sessions SET start_utc = ?, status = 'pending',"
                 " late_reschedules = late_reschedules + ?, updated_at = ? WHERE id = ?",
@@ -760,10 +732,7 @@ class Store:
                 (reason, canceled_by, int(late), int(late), _ts(real_now()), session_id),
             )
             if domain.cancellation_credit(late) == "returned":
-                tx.execute(
-                    "UPDATE users SET credits = credits + 1 WHERE id = ?", (current.client_id,)
-                )
-                tx.ledger(current.client_id, 1, "returned: session canceled", session_id)
+                tx.move_credits(current.client_id, 1, "returned: session canceled", session_id)
             else:
                 tx.ledger(current.client_id, 0, "forfeited: late cancellation", session_id)
         return self._must_session(session_id)
@@ -788,10 +757,7 @@ class Store:
                 (target, _ts(real_now()), session_id),
             )
             if return_credit:
-                tx.execute(
-                    "UPDATE users SET credits = credits + 1 WHERE id = ?", (current.client_id,)
-                )
-                tx.ledger(current.client_id, 1, f"returned: session {target}", session_id)
+                tx.move_credits(current.client_id, 1, f"returned: session {target}", session_id)
         return self._must_session(session_id)
 
     def _must_session(self, session_id: int) -> Session:
@@ -818,10 +784,7 @@ class Store:
     def add_message(self, room_id: int, sender_id: int, body: str) -> None:
         """Post a message in a room."""
         with self.transaction() as tx:
-            tx.execute(
-                "INSERT INTO messages (room_id, sender_id, body, created_at) VALUES (?, ?, ?, ?)",
-                (room_id, sender_id, body, _ts(real_now())),
-            )
+            tx.insert("messages", room_id=room_id, sender_id=sender_id, body=body)
 
     def messages(self, room_id: int) -> list[Message]:
         """A room's messages, oldest first."""
@@ -832,13 +795,8 @@ class Store:
             (room_id,),
         )
         return [
-            Message(
-                id=row["id"],
-                room_id=row["room_id"],
-                sender_id=row["sender_id"],
-                sender_first_name=row["first_name"],
-                body=row["body"],
-                created_at=_dt(row["created_at"]),
+            _from_row(
+                Message, row, sender_first_name=row["first_name"], created_at=_dt(row["created_at"])
             )
             for row in rows
         ]
@@ -846,11 +804,7 @@ class Store:
     def add_availability_note(self, room_id: int, client_id: int, body: str) -> None:
         """Record a client's shared availability."""
         with self.transaction() as tx:
-            tx.execute(
-                "INSERT INTO availability_notes (room_id, client_id, body, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (room_id, client_id, body, _ts(real_now())),
-            )
+            tx.insert("availability_notes", room_id=room_id, client_id=client_id, body=body)
 
     def availability_notes(self, room_id: int) -> list[str]:
         """Shared availability texts of a room, oldest first."""
@@ -872,11 +826,7 @@ class Store:
             ]
         )
         with self.transaction() as tx:
-            tx.execute(
-                "INSERT INTO outbox (to_addr, subject, body, attachments, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (to, subject, body, payload, _ts(real_now())),
-            )
+            tx.insert("outbox", to_addr=to, subject=subject, body=body, attachments=payload)
 
     def outbox(self, to: str | None = None) -> list[Email]:
         """Emails sent (to one address, case-insensitive), oldest first."""
@@ -885,11 +835,10 @@ class Store:
         else:
             rows = self._all_rows("SELECT * FROM outbox WHERE to_addr = ? ORDER BY id", (to,))
         return [
-            Email(
-                id=row["id"],
+            _from_row(
+                Email,
+                row,
                 to=row["to_addr"],
-                subject=row["subject"],
-                body=row["body"],
                 attachments=tuple(Attachment(**item) for item in json.loads(row["attachments"])),
                 created_at=_dt(row["created_at"]),
             )
@@ -918,43 +867,52 @@ class _Tx:
         row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
         return row
 
-    def ledger(self, client_id: int, delta: int, reason: str, session_id: int | None) -> None:
-        self.conn.execute(
-            "INSERT INTO credit_ledger (client_id, delta, reason, session_id, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (client_id, delta, reason, session_id, _ts(real_now())),
-        )
-
-    def session(self, session_id: int) -> Session | None:
-        row = self.one("SELECT * FROM sessions WHERE id = ?", (session_id,))
-        return _session(row) if row else None
-
-    def insert_session(
-        self,
-        room: Room,
-        client_id: int,
-        session_type: str,
-        length: int,
-        start: datetime,
-        status: str,
-    ) -> int:
-        now = _ts(real_now())
+    def insert(self, table: str, *, stamped: bool = True, **values: object) -> int:
+        """Insert one row (`created_at` = now unless not `stamped`); returns its rowid. Table and
+        column names come from this module only, never from a request."""
+        if stamped:
+            values["created_at"] = _ts(real_now())
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
         cursor = self.conn.execute(
-            "INSERT INTO sessions (room_id, client_id, provider_id, type, length_minutes,"
-            " start_utc, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                room.id,
-                client_id,
-                room.provider_id,
-                session_type,
-                length,
-                _ts(start),
-                status,
-                now,
-                now,
-            ),
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(values.values())
         )
         return int(cursor.lastrowid or 0)
+
+    def ledger(self, client_id: int, delta: int, reason: str, session_id: int | None) -> None:
+        self.insert(
+            "credit_ledger", client_id=client_id, delta=delta, reason=reason, session_id=session_id
+        )
+
+    def ensure_credit(self, client_id: int, message: str) -> None:
+        """`NoCreditsError(message)` unless the client has a session credit to hold."""
+        credits = self.one("SELECT credits FROM users WHERE id = ?", (client_id,))
+        if credits is None or credits["credits"] < 1:
+            raise NoCreditsError(message)
+
+    def move_credits(self, client_id: int, delta: int, reason: str, session_id: int | None) -> None:
+        """Add `delta` (negative: hold) to the client's credits and write it in the ledger."""
+        self.execute("UPDATE users SET credits = credits + ? WHERE id = ?", (delta, client_id))
+        self.ledger(client_id, delta, reason, session_id)
+
+    def session(self, session_id: int) -> Session | None:
+        return _session_by_id(self.conn, session_id)
+
+    def insert_session(self, new: NewSession, status: str) -> int:
+        now = _ts(real_now())
+        return self.insert(
+            "sessions",
+            stamped=False,
+            room_id=new.room.id,
+            client_id=new.client_id,
+            provider_id=new.room.provider_id,
+            type=new.type,
+            length_minutes=new.length,
+            start_utc=_ts(new.start),
+            status=status,
+            created_at=now,
+            updated_at=now,
+        )
 
 
 def _busy(
@@ -981,34 +939,27 @@ def _busy(
     return intervals
 
 
+def _from_row(cls: type[_Row], row: sqlite3.Row, **computed: object) -> _Row:
+    """A row dataclass from the columns named like its fields; `computed` gives the others."""
+    named = {f.name: row[f.name] for f in fields(cls) if f.name not in computed}
+    return cls(**named, **computed)
+
+
+def _session_by_id(conn: sqlite3.Connection, session_id: int) -> Session | None:
+    row = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    return _session(row) if row else None
+
+
 def _user(row: sqlite3.Row) -> User:
-    return User(
-        id=row["id"],
-        role=row["role"],
-        email=row["email"],
-        first_name=row["first_name"],
-        last_name=row["last_name"],
-        timezone=row["timezone"],
-        scenario_id=row["scenario_id"],
-        plan=row["plan"],
-        credits=row["credits"],
-        subscription_status=row["subscription_status"],
-    )
+    return _from_row(User, row)
 
 
 def _session(row: sqlite3.Row) -> Session:
-    return Session(
-        id=row["id"],
-        room_id=row["room_id"],
-        client_id=row["client_id"],
-        provider_id=row["provider_id"],
-        type=row["type"],
+    return _from_row(
+        Session,
+        row,
         length=row["length_minutes"],
         start=_dt(row["start_utc"]),
-        status=row["status"],
         late_cancel=bool(row["late_cancel"]),
         credit_forfeited=bool(row["credit_forfeited"]),
-        late_reschedules=row["late_reschedules"],
-        cancel_reason=row["cancel_reason"],
-        canceled_by=row["canceled_by"],
     )

@@ -1,10 +1,11 @@
-"""What both portals share: sign-in, page rendering, assets with cache headers, error pages."""
+"""What both portals' routes use: context, defect flags, the signed-in visit, rendering, errors."""
 
 from __future__ import annotations
 
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,14 +13,16 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import jinja2
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .. import domain
 from ..clock import now_for
 from ..config import AppConfig
 from ..defects import PortalName
-from ..store import Store, User
+from ..store import Room, Store, User
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -177,28 +180,6 @@ def render_script(ctx: AppContext, portal: PortalName, version: int) -> str:
     )
 
 
-# The defect sw-shell-cache-first: the login page and the dashboard (the "app shell") are served
-# from the service worker's cache once seen, for speed and offline use; nothing ever refreshes them.
-_SW_SHELL_CACHE_FIRST = """
-const SHELL = 'haven-shell-v1';
-self.addEventListener('fetch', function (event) {
-  const request = event.request;
-  const path = new URL(request.url).pathname;
-  if (request.mode !== 'navigate' || request.method !== 'GET') return;
-  if (path !== '/login' && path !== '/dashboard') return;
-  event.stopImmediatePropagation();
-  event.respondWith(caches.open(SHELL).then(function (cache) {
-    return cache.match(request, { ignoreSearch: true }).then(function (hit) {
-      return hit || fetch(request).then(function (response) {
-        if (response.ok && !response.redirected) cache.put(request, response.clone());
-        return response;
-      });
-    });
-  }));
-});
-"""
-
-
 # The defect script-array-fromasync: a first statement that Chrome before 121 cannot run, so the
 # whole shared script stops there (only served with the defect on: the check reads what is served).
 _FROM_ASYNC = """/* release check */
@@ -248,6 +229,60 @@ def require_user(request: Request) -> User:
     return user
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why a form is shown again: the message in its alert and the HTTP status."""
+
+    message: str
+    status_code: int = 422
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A signed-in request as every portal route opens it: the app context and the account."""
+
+    request: Request
+    ctx: AppContext
+    user: User
+
+    @property
+    def store(self) -> Store:
+        """The shared store."""
+        return self.ctx.store
+
+    def now(self) -> datetime:
+        """ "Now" for this account (its scenario's clock), read afresh."""
+        return viewer_now(self.request, self.user)
+
+    def account(self, user_id: int) -> User:
+        """Another account the page names (a provider, a client, a room's creator)."""
+        return self.ctx.store.must_user(user_id)
+
+    def page(
+        self,
+        template: str,
+        *,
+        title: str,
+        nav: str,
+        status_code: int = 200,
+        refusal: Refusal | None = None,
+        **context: Any,
+    ) -> HTMLResponse:
+        """The page in the shared layout with this portal's `nav` entry current; with a
+        `refusal`, its message as the page's `error` and its status."""
+        if refusal is not None:
+            context["error"] = refusal.message
+            status_code = refusal.status_code
+        return render(
+            self.request, template, title=title, nav=nav, status_code=status_code, **context
+        )
+
+
+def signed_in(request: Request) -> Visit:
+    """The opening of every signed-in route (`LoginRequired` when nobody is signed in)."""
+    return Visit(request, ctx_of(request), require_user(request))
+
+
 def viewer_now(request: Request, user: User) -> datetime:
     """ "Now" for the signed-in user: their scenario's clock."""
     return now_for(ctx_of(request).store, user.scenario_id)
@@ -292,13 +327,27 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def post_room_message(ctx: AppContext, room_id: int, sender_id: int, body: object) -> Response:
-    """Post a message (trimmed, at most 4000 characters; an empty one is dropped) and show the
-    room again, as both portals' message boxes do."""
-    text = str(body or "").strip()
+async def post_room_message(
+    request: Request, room_for: Callable[[Visit, object], Room]
+) -> Response:
+    """Post the form's message in the room `room_for` allows (trimmed, at most 4000 characters;
+    an empty one is dropped) and show the room again, as both portals' message boxes do."""
+    visit = signed_in(request)
+    form = await request.form()
+    room = room_for(visit, form.get("room"))
+    text = str(form.get("body") or "").strip()
     if text:
-        ctx.store.add_message(room_id, sender_id, text[:4000])
-    return redirect(f"/room?id={room_id}&sent=1")
+        visit.store.add_message(room.id, visit.user.id, text[:4000])
+    return redirect(f"/room?id={room.id}&sent=1")
+
+
+CHOOSE_REASON = Refusal("Please choose a reason.")
+
+
+def chosen_cancel_reason(form: FormData) -> str | None:
+    """The cancel form's reason when it is one of the offered ones."""
+    reason = str(form.get("reason", ""))
+    return reason if reason in domain.CANCEL_REASONS else None
 
 
 def is_android_blocked(request: Request) -> bool:
@@ -361,167 +410,6 @@ def render(
 def json_response(data: Any, status_code: int = 200) -> JSONResponse:
     """JSON that no cache keeps (`Cache-Control: no-store`)."""
     return JSONResponse(data, status_code=status_code, headers={"Cache-Control": "no-store"})
-
-
-# --- shared routes --------------------------------------------------------------------------------
-
-_ASSET = re.compile(r"^(app|style)(?:\.(\d+))?\.(js|css)$")
-
-
-def _login_page(
-    request: Request,
-    *,
-    next_path: str = "",
-    email: str = "",
-    error: str | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    ctx = ctx_of(request)
-    portal = portal_of(request)
-    flags = page_flags(ctx.config, portal.name)
-    other_login = f"{ctx.config.url(portal.other)}/login"
-    links_base = ctx.config.client_url if flags["loginLinksToClient"] else ""
-    response = render(
-        request,
-        "login.html",
-        title=portal.login_title,
-        status_code=status_code,
-        next_path=next_path,
-        email=email,
-        error=error,
-        signed_out=request.query_params.get("signed_out") == "1",
-        other_login=other_login,
-        forgot_href=f"{links_base}/forgot-password",
-        brand_href=f"{links_base}/login" if links_base else "/",
-    )
-    return response
-
-
-def build_common_router() -> APIRouter:
-    """Routes both portals serve: sign-in, health, assets, service worker, offline page."""
-    router = APIRouter()
-
-    @router.get("/")
-    async def home(request: Request) -> Response:
-        return redirect("/dashboard" if current_user(request) else "/login")
-
-    @router.get("/healthz")
-    async def healthz(request: Request) -> Response:
-        ctx = ctx_of(request)
-        return json_response(
-            {
-                "status": "ok",
-                "portal": portal_of(request).name,
-                "version": ctx.store.version(),
-                "mode": ctx.config.mode,
-            }
-        )
-
-    @router.get("/login")
-    async def login_form(request: Request) -> Response:
-        if current_user(request):
-            return redirect("/dashboard")
-        return _login_page(request, next_path=request.query_params.get("next", ""))
-
-    @router.post("/login")
-    async def login(request: Request) -> Response:
-        ctx = ctx_of(request)
-        portal = portal_of(request)
-        form = await request.form()
-        email = str(form.get("email", "")).strip()
-        password = str(form.get("password", ""))
-        next_path = str(form.get("next", ""))
-        user = ctx.store.authenticate(email, password) if email and password else None
-        if user is None:
-            return _login_page(
-                request, next_path=next_path, email=email, error="credentials", status_code=401
-            )
-        if user.role != portal.role:
-            return _login_page(
-                request, next_path=next_path, email=email, error="wrong-portal", status_code=403
-            )
-        token = ctx.store.create_auth_session(user.id, portal.name)
-        response = redirect(safe_next(next_path))
-        set_session_cookie(response, request, token)
-        return response
-
-    @router.post("/logout")
-    async def logout(request: Request) -> Response:
-        token = request.cookies.get(portal_of(request).cookie)
-        if token:
-            ctx_of(request).store.delete_auth_session(token)
-        response = redirect("/login?signed_out=1")
-        clear_session_cookie(response, request)
-        return response
-
-    @router.get("/forgot-password")
-    async def forgot_form(request: Request) -> Response:
-        return render(request, "forgot_password.html", title="Reset your password", sent=False)
-
-    @router.post("/forgot-password")
-    async def forgot(request: Request) -> Response:
-        ctx = ctx_of(request)
-        portal = portal_of(request)
-        form = await request.form()
-        email = str(form.get("email", "")).strip()
-        user = ctx.store.user_by_email(email) if email else None
-        if user is not None and user.role == portal.role:
-            ctx.store.send_email(
-                to=user.email,
-                subject=f"Reset your {portal.product} password",
-                body=(
-                    f"Hi {user.first_name},\n\nSomeone asked to reset the password of your "
-                    f"{portal.product} account. This reference app does not change passwords; "
-                    "this email only shows that a reset link would be sent.\n"
-                ),
-            )
-        return render(request, "forgot_password.html", title="Reset your password", sent=True)
-
-    @router.get("/offline")
-    async def offline(request: Request) -> Response:
-        request.state.user = None  # cached by the service worker: nobody's data in it
-        return render(request, "offline.html", title="You're offline")
-
-    @router.get("/sw.js")
-    async def service_worker(request: Request) -> Response:
-        ctx = ctx_of(request)
-        source = ctx.sw_source
-        if ctx.config.defect("sw-shell-cache-first"):
-            source = _SW_SHELL_CACHE_FIRST + source  # first: it answers before the usual handler
-        return Response(
-            source,
-            media_type="text/javascript",
-            headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
-        )
-
-    @router.get("/static/{filename}")
-    async def static_asset(request: Request, filename: str) -> Response:
-        ctx = ctx_of(request)
-        match = _ASSET.match(filename)
-        current = ctx.store.version()
-        if match is None:
-            raise StarletteHTTPException(404)
-        name, version_text, ext = match.groups()
-        if (name, ext) not in (("app", "js"), ("style", "css")):
-            raise StarletteHTTPException(404)
-        if version_text is None:
-            # Only the defective build references the shared script without a version.
-            if name != "app" or not ctx.config.defect("script-immutable-unversioned"):
-                raise StarletteHTTPException(404)
-            version = current
-        else:
-            version = int(version_text)
-            if not 1 <= version <= current:
-                raise StarletteHTTPException(404)
-        if name == "app":
-            body = render_script(ctx, portal_of(request).name, version)
-            media_type = "text/javascript"
-        else:
-            body = ctx.style_source
-            media_type = "text/css"
-        return Response(body, media_type=media_type, headers={"Cache-Control": IMMUTABLE_CACHE})
-
-    return router
 
 
 # --- errors ---------------------------------------------------------------------------------------
