@@ -57,10 +57,6 @@ class Device:
     timezone: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
-    @property
-    def is_phone(self) -> bool:
-        return self.mobile and self.viewport.width < 600
-
     def with_overrides(self, **overrides: Any) -> Device:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 

@@ -16,8 +16,6 @@ from compat_harness.pages.personal import personal_fields
 from compat_harness.secrets import PERSONAL
 from compat_harness.session.base import Locator, Query, Session
 
-DEFAULT_MASK_FILE = "matrix/masking.yaml"
-
 
 class MaskingError(Exception):
     """A masking file that cannot be used; the message names the file and the fix."""

@@ -28,11 +28,6 @@ class Tier(StrEnum):
     SUPPORTED = "supported"
     NOT_RECOMMENDED = "not-recommended"
 
-    @property
-    def gates_run(self) -> bool:
-        """Failures in this tier fail the run by default."""
-        return self is not Tier.NOT_RECOMMENDED
-
 
 class Portal(StrEnum):
     CLIENT = "client"

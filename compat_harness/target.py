@@ -234,10 +234,6 @@ class TestHooks:
     def set_clock(self, scenario: str, now: str) -> str:
         return str(self._call("POST", "/__test__/clock", {"scenario": scenario, "now": now})["now"])
 
-    def advance_clock(self, scenario: str, minutes: int) -> str:
-        body = {"scenario": scenario, "advance_minutes": minutes}
-        return str(self._call("POST", "/__test__/clock", body)["now"])
-
     def create_session(self, scenario: str, **spec: Any) -> dict[str, Any]:
         return dict(self._call("POST", "/__test__/sessions", {"scenario": scenario, **spec}))
 

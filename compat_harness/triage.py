@@ -85,7 +85,7 @@ def delivers_touch(cell: CellRecord) -> bool:
 
 
 def is_phone(cell: CellRecord) -> bool:
-    """compat_harness.devices.Device.is_phone, read from the cell's recorded device."""
+    """A mobile device narrower than 600 CSS px, read from the cell's recorded device."""
     return bool(cell.device.get("mobile")) and 0 < _viewport_width(cell) < 600
 
 

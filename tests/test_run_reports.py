@@ -166,7 +166,7 @@ def test_quarantined_failures_warn_until_the_quarantine_expires(pytester: pytest
     bad = pytester.makefile(".yaml", bad="quarantine:\n  - journey: demo\n    reason: QA-3\n")
     result = _run(pytester, "y", f"--quarantine={bad}")
     assert result.ret == ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*bad.yaml:2: 'until' must be a date (YYYY-MM-DD)*"])
+    result.stderr.fnmatch_lines(["*bad.yaml:2: 'until' must be a date. Fix: until: YYYY-MM-DD*"])
 
 
 # --- shards -----------------------------------------------------------------------------------------

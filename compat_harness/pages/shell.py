@@ -21,9 +21,6 @@ class AppShell:
     def sign_out_button(self) -> Locator:
         return self.session.role("button", "Sign out", exact=True)
 
-    def nav_link(self, name: str) -> Locator:
-        return self.session.role("navigation").role("link", name, exact=True)
-
     def heading(self, name: str | re.Pattern[str]) -> Locator:
         return self.session.role("heading", name)
 

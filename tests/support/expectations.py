@@ -171,7 +171,18 @@ EXPECTED: dict[str, tuple[Expectation, ...]] = {
         ),
     ),
     "android-ua-block": (
-        fails(["test_login_url.py::*[client]"], "android-ua", "no login form on the client portal"),
+        # A sample of the client portal's login journeys (all of them fail the same way).
+        fails(
+            [
+                "test_login_url.py::test_login_page_loads[client]",
+                "test_login_url.py::test_sign_in_and_out[client]",
+                "test_login_url.py::test_deep_link_returns_after_sign_in[client]",
+                "test_login_url.py::test_login_names_the_other_portal[client]",
+                "test_login_url.py::test_wrong_portal_account_is_told_where_to_go[client]",
+            ],
+            "android-ua",
+            "no login form on the client portal",
+        ),
         fails(
             [
                 "test_login_url.py::test_login_names_the_other_portal[provider]",
