@@ -9,11 +9,10 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from tests.support.matrix_run import PLUGINS, ROOT
+from tests.support.matrix_run import ROOT, child_env, child_pytest
 
 JOURNEY = """
 import os, pathlib, time
@@ -90,31 +89,8 @@ def _run(
     suite.write_text(JOURNEY)
     ready = tmp_path / "ready"
     ready.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPAT_", "PYTEST_"))}
-    env.update(READY_DIR=str(ready), KILL_CELLS=",".join(kills))
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(suite),
-        *PLUGINS,
-        "-p",
-        "fixtures.accounts",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:randomly",
-        "-q",
-        f"--cells={cells}",
-        "--report-dir",
-        str(tmp_path / "r"),
-        "--run-id",
-        "run",
-        "--rootdir",
-        str(ROOT),
-        "--versions",
-        "off",
-    ]
+    env = child_env(READY_DIR=str(ready), KILL_CELLS=",".join(kills))
+    cmd = child_pytest(suite, tmp_path / "r", f"--cells={cells}", "--versions", "off")
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )

@@ -22,7 +22,7 @@ from compat_harness.engines.selenium_grid import LocalGrid, start_local_grid
 from compat_harness.engines.servers import ServerProcess
 from compat_harness.engines.webkitgtk import find_minibrowser
 from compat_harness.results import Status
-from tests.support.matrix_run import PLUGINS, describe, run_suites
+from tests.support.matrix_run import child_env, child_pytest, describe, run_suites
 
 pytestmark = pytest.mark.xdist_group("remote-engines")  # one grid and one Appium per test run
 
@@ -278,7 +278,6 @@ def test_a_node_killed_mid_test_fails_that_test_only(
     test fails on that cell; the cell's next test gets a session on another node; other cells are
     untouched."""
     import subprocess
-    import sys
 
     from tests.support.matrix_run import ROOT
 
@@ -286,28 +285,10 @@ def test_a_node_killed_mid_test_fails_that_test_only(
     suite.write_text(KILLED)
     matrix = _matrix(tmp_path / "matrix.yaml", grid.url, appium)
     ready, killed = tmp_path / "ready", tmp_path / "killed"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPAT_", "PYTEST_"))}
-    env.update(READY_FILE=str(ready), KILLED_FILE=str(killed))
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(suite),
-        *PLUGINS,
-        "-p",
-        "fixtures.accounts",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        f"--matrix={matrix}",
-        "--cells=grid-ios-webkit,chrome-desktop",
-        "--report-dir",
-        str(tmp_path / "r"),
-        "--run-id",
-        "run",
-        "--rootdir",
-        str(ROOT),
-    ]
+    env = child_env(READY_FILE=str(ready), KILLED_FILE=str(killed))
+    cmd = child_pytest(
+        suite, tmp_path / "r", f"--matrix={matrix}", "--cells=grid-ios-webkit,chrome-desktop"
+    )
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )

@@ -103,6 +103,11 @@ class _Addon:
 
     def request(self, flow: Any) -> None:
         if flow.request.path.split("?")[0] != BEACON_PATH:
+            if "upgrade" not in flow.request.headers:
+                # One connection to the target per request: a server that closes a kept-alive
+                # connection (uvicorn does after an unhandled error) would otherwise fail the
+                # next request the proxy sends on it, which a browser on its own retries.
+                flow.request.headers["connection"] = "close"
             return
         from mitmproxy import http
 

@@ -294,6 +294,17 @@ class WebDriverSession(Session):
             raise HarnessTimeout(
                 f"loading {url}: {(exc.msg or str(exc)).splitlines()[0]}"
             ) from None
+        self._loaded(url)
+
+    def _loaded(self, url: str) -> None:
+        """Wait for the load event, as the neutral session promises: chromedriver behind a grid
+        node has returned from a navigation with the page still 'interactive' (seen once in a
+        full self-test run)."""
+        self.wait_until(
+            lambda: self.driver.execute_script("return document.readyState") == "complete",
+            self.timeouts.navigation,
+            f"the load event of {url}",
+        )
 
     @property
     def url(self) -> str:
@@ -304,6 +315,7 @@ class WebDriverSession(Session):
 
     def _reload(self) -> None:
         self.driver.refresh()
+        self._loaded(self.url)
 
     def evaluate(self, function: str, arg: Any = None) -> Any:
         # Async so a function returning a promise is awaited, as Playwright's evaluate does.

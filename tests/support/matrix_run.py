@@ -35,6 +35,39 @@ class MatrixRun:
         return cell
 
 
+def child_env(**extra: str) -> dict[str, str]:
+    """A child run's environment: this one's without its harness and pytest settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPAT_", "PYTEST_"))}
+    env.update(extra)
+    return env
+
+
+def child_pytest(suite: Path, report_dir: Path, *args: str) -> list[str]:
+    """A child harness run of one journey file with the project's plugins and fixtures, its
+    results in ``report_dir/run``."""
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(suite),
+        *PLUGINS,
+        "-p",
+        "fixtures.accounts",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "-q",
+        "--report-dir",
+        str(report_dir),
+        "--run-id",
+        "run",
+        "--rootdir",
+        str(ROOT),
+        *args,
+    ]
+
+
 def run_suites(
     paths: list[str],
     report_dir: Path,
@@ -71,9 +104,8 @@ def run_suites(
         cmd += ["--defects", ",".join(defects)]
     if not versions:
         cmd += ["--versions", "off"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPAT_", "PYTEST_"))}
     proc = subprocess.run(
-        cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env, check=False
+        cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=child_env(), check=False
     )
     results = report_dir / "run" / "results.json"
     assert results.exists(), (
