@@ -17,7 +17,7 @@ from compat_harness.secrets import PERSONAL
 from compat_harness.session.base import Locator, Query, Session
 
 
-class MaskingError(Exception):
+class MaskingError(ValueError):
     """A masking file that cannot be used; the message names the file and the fix."""
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Generator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ from compat_harness.engines import (
     start,
 )
 from compat_harness.engines.base import EngineInfo
-from compat_harness.masking import Masking, MaskingError, load_masking
+from compat_harness.masking import Masking, load_masking
 from compat_harness.matrix import Cell
 from compat_harness.outcomes import not_run
 from compat_harness.plugin.sentinels import (
@@ -31,7 +30,7 @@ from compat_harness.plugin.sentinels import (
     record_findings,
     watch_session,
 )
-from compat_harness.plugin.settings import run_of, settings_of
+from compat_harness.plugin.settings import file_setting, run_of, settings_of
 from compat_harness.results import ErrorInfo
 from compat_harness.session.base import Session, StepLog, Timeouts
 
@@ -199,15 +198,14 @@ _MASKING = pytest.StashKey[Masking]()
 
 def _masking(config: pytest.Config) -> Masking:
     """The masking file and --mask selectors, read once per process."""
-    if _MASKING not in config.stash:
-        settings = settings_of(config)
-        path = settings.resolve_path("mask_file", Path(config.rootpath))
-        try:
-            required = settings.sources["mask_file"] != "default"
-            config.stash[_MASKING] = load_masking(path, settings.mask, required=required)
-        except MaskingError as exc:
-            raise pytest.UsageError(f"masking: {exc}") from None
-    return config.stash[_MASKING]
+    mask = settings_of(config).mask
+    return file_setting(
+        config,
+        _MASKING,
+        "mask_file",
+        lambda path, required: load_masking(path, mask, required=required),
+        "masking",
+    )
 
 
 @pytest.fixture

@@ -23,10 +23,10 @@ from compat_harness.artifacts import scrub_secrets
 from compat_harness.exitcodes import ExitCode
 from compat_harness.plugin.cells import list_cells, plan_of
 from compat_harness.plugin.selection import ORDER_PROPERTY
-from compat_harness.plugin.settings import RunContext, run_of, settings_of
+from compat_harness.plugin.settings import RunContext, file_setting, run_of, settings_of
 from compat_harness.plugin.target import TARGET_DOWN_PROPERTY
 from compat_harness.plugin.versions import version_rows
-from compat_harness.quarantine import Quarantine, QuarantineError, load_quarantine
+from compat_harness.quarantine import Quarantine, load_quarantine
 from compat_harness.report import write_reports
 from compat_harness.results import (
     INTERRUPTED,
@@ -501,18 +501,15 @@ _QUARANTINE = pytest.StashKey[Quarantine]()
 
 def quarantine_of(config: pytest.Config) -> Quarantine:
     """The run's quarantine, read once per process; a mistake in it is a usage error."""
-    if _QUARANTINE not in config.stash:
-        settings = settings_of(config)
-        path = settings.resolve_path("quarantine", Path(config.rootpath))
-        try:
-            config.stash[_QUARANTINE] = load_quarantine(
-                path,
-                list_cells(config, "quarantine"),
-                required=settings.given("quarantine"),
-            )
-        except QuarantineError as exc:
-            raise pytest.UsageError(f"quarantine: {exc}") from None
-    return config.stash[_QUARANTINE]
+    return file_setting(
+        config,
+        _QUARANTINE,
+        "quarantine",
+        lambda path, required: load_quarantine(
+            path, list_cells(config, "quarantine"), required=required
+        ),
+        "quarantine",
+    )
 
 
 def _check_report_dir(config: pytest.Config) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -105,3 +106,25 @@ def settings_of(config: pytest.Config) -> Settings:
 
 def run_of(config: pytest.Config) -> RunContext:
     return config.stash[RUN]
+
+
+T = TypeVar("T")
+
+
+def file_setting(
+    config: pytest.Config,
+    key: pytest.StashKey[T],
+    setting: str,
+    load: Callable[[Path, bool], T],
+    label: str,
+) -> T:
+    """The file a path setting names, read once per process by ``load(path, required)`` (a file
+    given on purpose must exist); a mistake in it (a ``ValueError``) is a usage error."""
+    if key not in config.stash:
+        settings = settings_of(config)
+        path = settings.resolve_path(setting, Path(config.rootpath))
+        try:
+            config.stash[key] = load(path, settings.given(setting))
+        except ValueError as exc:
+            raise pytest.UsageError(f"{label}: {exc}") from None
+    return config.stash[key]

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Generator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from compat_harness.plugin.cells import list_cells, plan_of
-from compat_harness.plugin.settings import run_of, settings_of
+from compat_harness.plugin.settings import file_setting, run_of, settings_of
 from compat_harness.results import TestResult
 from compat_harness.versions import collect
-from compat_harness.versions.allow import AllowError, Allowlist, load_allowlist
+from compat_harness.versions.allow import Allowlist, load_allowlist
 from compat_harness.versions.check import rows, run_check
 
 _ALLOWLIST = pytest.StashKey[Allowlist]()
@@ -28,15 +27,15 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     run = run_of(config)
     if run.is_controller:
-        path = settings.resolve_path("versions_allow", Path(config.rootpath))
-        try:
-            config.stash[_ALLOWLIST] = load_allowlist(
-                path,
-                list_cells(config, "versions_allow"),
-                required=settings.sources["versions_allow"] != "default",
-            )
-        except AllowError as exc:
-            raise pytest.UsageError(f"versions allowlist: {exc}") from None
+        file_setting(
+            config,
+            _ALLOWLIST,
+            "versions_allow",
+            lambda path, required: load_allowlist(
+                path, list_cells(config, "versions_allow"), required=required
+            ),
+            "versions allowlist",
+        )
     collect.start(run.dir, run.worker or "main")
 
 
