@@ -36,7 +36,7 @@ _VERDICTS = {"stored-data": PairVerdict.STORED_DATA, "product-bug": PairVerdict.
 _LOAD_PAGES = ["suites/test_login_url.py", "-k", "test_login_page_loads"]
 
 
-def _suite_files(defect: Defect) -> list[str]:
+def _journeys_of(defect: Defect) -> list[str]:
     """The journeys the expectations name, each with all its parametrizations on every default
     cell (so where the defect must not show is checked too); a whole file where a pattern names
     one. The clean run covers every journey without the defect."""
@@ -90,7 +90,7 @@ def test_clean_app_passes_every_journey_on_every_default_cell(tmp_path: Path) ->
 def test_each_defect_fails_exactly_its_documented_cells(defect: Defect, tmp_path: Path) -> None:
     versions = _version_expectations(defect)
     run = run_suites(
-        _suite_files(defect), tmp_path, defects=(defect.name,), versions=bool(versions)
+        _journeys_of(defect), tmp_path, defects=(defect.name,), versions=bool(versions)
     )
     assert run.run.run["target"]["defects"] == [defect.name]
     ran = {c.id for c in run.run.cells if c.status == "ran"}
