@@ -60,6 +60,9 @@ class Remote:
     password_env: str | None = None
     # Seconds a new session may take (a grid that starts nodes on demand needs minutes).
     start_timeout: float | None = None
+    # Keep the next test's session ready while a test runs: one more slot per worker, so off
+    # unless asked (a cloud grid bills idle sessions and ends them after a minute or two).
+    spare: bool = False
 
 
 @dataclass(frozen=True)
@@ -203,7 +206,7 @@ _DEVICE_KEYS = (
     "locale",
     "timezone",
 )
-_REMOTE_KEYS = ("url", "capabilities", "username_env", "password_env", "start_timeout")
+_REMOTE_KEYS = ("url", "capabilities", "username_env", "password_env", "start_timeout", "spare")
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:
@@ -376,12 +379,21 @@ class _Validator:
                         "write e.g. start_timeout: 180",
                     )
                     timeout = None
+                spare = remote_raw.get("spare", False)
+                if not isinstance(spare, bool):
+                    self.problem(
+                        remote_raw.key_lines.get("spare", remote_raw.line),
+                        f"cell '{cell_id}': remote spare {spare!r} is not true or false",
+                        "write spare: true (keep the next session ready) or leave it out",
+                    )
+                    spare = False
                 remote = Remote(
                     url=url,
                     capabilities=dict(remote_raw.get("capabilities") or {}),
                     username_env=remote_raw.get("username_env"),
                     password_env=remote_raw.get("password_env"),
                     start_timeout=float(timeout) if timeout is not None else None,
+                    spare=spare,
                 )
         if any(known[e].needs_remote for e in engines if e in known) and remote is None:
             self.problem(

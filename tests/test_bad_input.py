@@ -91,6 +91,13 @@ CASES = [
         "Fix:",
         id="matrix-remote-env",
     ),
+    _matrix(
+        CELL + "    remote: {url: 'https://grid.example/wd/hub', spare: 'yes'}\n",
+        "m.yaml:7",
+        "spare 'yes' is not true or false",
+        "Fix:",
+        id="matrix-remote-spare",
+    ),
     Case("matrix-missing", ("--matrix=nowhere.yaml",), ("nowhere.yaml", "Fix:")),
     _matrix(
         CELL + "    stands_for: 42\n",

@@ -38,7 +38,8 @@ TWINS = {
 
 @pytest.fixture(scope="module")
 def grid() -> Iterator[LocalGrid]:
-    grid = start_local_grid(chromium_slots=3, webkit_slots=3)
+    # Two workers, each with a test's session(s) and the next test's spare.
+    grid = start_local_grid(chromium_slots=5, webkit_slots=4)
     yield grid
     grid.stop()
 
@@ -57,8 +58,12 @@ def _chrome_options() -> str:
     return f'"goog:chromeOptions": {{binary: "{system_chromium()}", args: [{args}]}}'
 
 
-def _matrix(path: Path, grid_url: str, appium_url: str, extra: str = "") -> Path:
+def _matrix(
+    path: Path, grid_url: str, appium_url: str, extra: str = "", *, spare: bool = False
+) -> Path:
     chrome = _chrome_options()
+    spare_flow = "spare: true, " if spare else ""
+    spare_block = "spare: true\n      " if spare else ""
     path.write_text(
         f"""
 cells:
@@ -70,14 +75,14 @@ cells:
     browser: chromium
     engines: [selenium-grid]
     tier: recommended
-    remote: {{url: "{grid_url}", capabilities: {{{chrome}}}}}
+    remote: {{{spare_flow}url: "{grid_url}", capabilities: {{{chrome}}}}}
   grid-ios-webkit:
     device: iPhone 14
     browser: webkit
     engines: [selenium-grid]
     tier: supported
     remote:
-      url: "{grid_url}"
+      {spare_block}url: "{grid_url}"
       capabilities:
         browserName: MiniBrowser
         "webkitgtk:browserOptions": {{binary: "{find_minibrowser()}"}}
@@ -94,7 +99,7 @@ cells:
     engines: [appium]
     tier: supported
     remote:
-      url: "{appium_url}"
+      {spare_block}url: "{appium_url}"
       capabilities:
         platformName: linux
         "appium:automationName": Chromium
@@ -114,7 +119,9 @@ def test_default_journeys_through_the_grid_and_appium_match_the_local_cells(
 ) -> None:
     """Every default journey passes on each remote twin, as it does on the local cells against
     the clean app (tests/test_detection.py runs them there): same tests, all passed (or not applicable for what the run lacks)."""
-    matrix = _matrix(tmp_path / "matrix.yaml", grid.url, appium)
+    # Spares on, as a user with a grid of their own would run it (the other tests keep the
+    # default, one session per test).
+    matrix = _matrix(tmp_path / "matrix.yaml", grid.url, appium, spare=True)
     # Nothing is expected to fail: the timeouts only guard against a loaded machine.
     run = run_suites(
         ["suites"],
@@ -164,6 +171,39 @@ def test_default_journeys_through_the_grid_and_appium_match_the_local_cells(
     assert appium_engine["viewport"] == "412x915", appium_engine
     assert "Android" in appium_engine["user_agent"] and appium_engine["touch_events"]
     assert appium_engine["engine"] == "appium" and "Appium" in appium_engine["build"]
+
+
+@pytest.mark.parametrize("spare", [True, False], ids=["spare", "no-spare"])
+def test_a_remote_cell_keeps_the_next_session_ready_only_when_asked(
+    tmp_path: Path, grid: LocalGrid, appium: str, spare: bool
+) -> None:
+    """``remote.spare: true``: the next test's session starts while a test runs, and the next
+    test gets it; without it (the default: a cloud grid bills idle sessions) none is started."""
+    from compat_harness.config import read
+    from compat_harness.engines import RuntimeOptions, resolve, start
+    from compat_harness.engines.webdriver import WebDriverRuntime
+    from compat_harness.matrix import load_matrix
+
+    cells = load_matrix(_matrix(tmp_path / "m.yaml", grid.url, appium, spare=spare)).cells
+    for cell_id in ("appium-android-chrome", "grid-ios-webkit"):
+        resolution = resolve(cells[cell_id], settings=read())
+        assert resolution.ok, resolution.reason
+        runtime = start(resolution, RuntimeOptions())
+        assert isinstance(runtime, WebDriverRuntime)
+        try:
+            first, _ = runtime.new_driver()
+            if not spare:
+                assert runtime._spare is None, cell_id
+                runtime.quit(first)
+                continue
+            assert runtime._spare is not None, cell_id
+            ready = runtime._spare.result(timeout=60)[0].session_id
+            second, _ = runtime.new_driver()
+            assert second.session_id == ready != first.session_id, cell_id
+            runtime.quit(first)
+            runtime.quit(second)
+        finally:
+            runtime.stop()
 
 
 def test_taps_on_remote_touch_cells_are_real_touch_events(

@@ -131,7 +131,8 @@ class RemoteWebDriverEngine(WebDriverEngine):
 
 
 class RemoteWebDriverRuntime(WebDriverRuntime):
-    """Sessions on the cell's endpoint; no spare (a grid bills and times out idle sessions)."""
+    """Sessions on the cell's endpoint; a spare only where the cell asks (``remote.spare``): a
+    grid bills and times out idle sessions."""
 
     build = "remote WebDriver"
     _start_failures_stick = False
@@ -154,6 +155,9 @@ class RemoteWebDriverRuntime(WebDriverRuntime):
         for key, value in self.capabilities().items():
             options.set_capability(key, value)
         return options
+
+    def _spare_ok(self) -> bool:
+        return self.options.spare and self.cell.remote is not None and self.cell.remote.spare
 
     def _credentials(self) -> tuple[str | None, str | None]:
         remote = self.cell.remote

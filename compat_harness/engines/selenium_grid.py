@@ -134,7 +134,8 @@ def _wanted(cell: Cell) -> dict[str, Any]:
 
 
 class SeleniumGridRuntime(RemoteWebDriverRuntime):
-    """Sessions on the grid, each named after its test."""
+    """Sessions on the grid, each named after its test (after its cell where spares are on: a
+    spare starts before its test is known)."""
 
     build = "Selenium Grid"
 
@@ -150,8 +151,9 @@ class SeleniumGridRuntime(RemoteWebDriverRuntime):
 
     def capabilities(self) -> dict[str, Any]:
         capabilities = device_capabilities(self.cell, _wanted(self.cell))
-        if self._test:
-            capabilities.setdefault("se:name", self._test)
+        name = self.cell.id if self._spare_ok() else self._test
+        if name:
+            capabilities.setdefault("se:name", name)
         if self._video:
             capabilities.setdefault("se:recordVideo", True)
         return capabilities

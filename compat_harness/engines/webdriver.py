@@ -191,7 +191,8 @@ class WebDriverRuntime(Runtime):
         request = urllib.request.Request(
             f"{url.rstrip('/')}/session/{driver.session_id}/execute/sync",
             data=json.dumps({"script": "return 1", "args": []}).encode(),
-            headers={"Content-Type": "application/json"},
+            # Selenium Grid refuses a body not marked as UTF-8 JSON (drivers accept both).
+            headers={"Content-Type": "application/json; charset=utf-8"},
             method="POST",
         )
         try:
