@@ -1,5 +1,5 @@
 """Benchmark: the harness against a bare Playwright/Selenium script doing the same navigations, in
-the same run, on the default profile against the reference app; and, side by side, the harness
+the same run, on the default cell set against the reference app; and, side by side, the harness
 without its page sentinels, and the same journeys through a Selenium Grid started here.
 
     python -m bench.run [--repeat N] [--no-grid]
@@ -134,7 +134,7 @@ def _harness(
         "-p",
         "no:cacheprovider",
         "-q",
-        "--profile=default",
+        "--cell-set=default",
         f"--report-dir={report_dir}",
         f"--run-id={run_id}",
         "--versions=off",  # once per run, not per test: not what this measures
@@ -199,7 +199,7 @@ cells:
   chrome-desktop: {{device: Desktop 1440, browser: chromium, engines: [playwright-grid], tier: recommended, remote: {{url: "{grid.url}", capabilities: {chrome}}}}}
   ios-webkit: {{device: iPhone 14, browser: webkit, engines: [selenium-grid], tier: supported, remote: {{url: "{grid.url}", capabilities: {{browserName: MiniBrowser, "webkitgtk:browserOptions": {{binary: "{find_minibrowser()}"}}}}}}}}
   android-chrome: {{device: Pixel 7, browser: chromium, engines: [playwright-grid], tier: supported, remote: {{url: "{grid.url}", capabilities: {chrome}}}}}
-profiles:
+cell_sets:
   default: [chrome-desktop, ios-webkit, android-chrome]
 """
     )

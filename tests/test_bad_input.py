@@ -83,7 +83,13 @@ CASES = [
         "use one of",
         id="matrix-tier",
     ),
-    _matrix(CELL + "profiles:\n  p: [c, nope]\n", "nope", "Fix:", id="matrix-profile-cell"),
+    _matrix(CELL + "cell_sets:\n  p: [c, nope]\n", "nope", "Fix:", id="matrix-cell-set-cell"),
+    _matrix(
+        CELL + "cell_sets:\n  default: [c]\nprofiles:\n  default: [c]\n",
+        "m.yaml:9: 'profiles' and 'cell_sets' (line 7) both in the matrix",
+        "Fix: keep one",
+        id="matrix-cell-sets-twice",
+    ),
     _matrix(CELL + "colour: blue\n", "colour", "Fix:", id="matrix-unknown-key"),
     _matrix(
         CELL + "    remote: {url: 'https://${NO_SUCH_GRID_VAR}/wd/hub'}\n",
@@ -209,7 +215,13 @@ CASES = [
         ("--cells=chrome-dekstop",),
         ("unknown cell(s) chrome-dekstop", "did you mean 'chrome-desktop'"),
     ),
-    Case("profile", ("--profile=fast",), ("unknown profile 'fast'", "use one of")),
+    Case("cell-set", ("--cell-set=fast",), ("unknown cell set 'fast'", "use one of")),
+    Case("cell-set-old-flag", ("--profile=fast",), ("unknown cell set 'fast'", "use one of")),
+    Case(
+        "cell-set-twice",
+        ("--cell-set=quick", "--profile=full"),
+        ("--cell-set and --profile are one setting", "Fix: give only --cell-set"),
+    ),
     Case(
         "engine",
         ("--engine=ios-webkit=magic",),
@@ -288,6 +300,12 @@ CASES = [
     ),
     Case("env-cells", (), ("unknown cell(s) nope", "use one of"), env={"COMPAT_CELLS": "nope"}),
     Case(
+        "env-cell-set-twice",
+        (),
+        ("COMPAT_CELL_SET and COMPAT_PROFILE are one setting", "Fix: give only COMPAT_CELL_SET"),
+        env={"COMPAT_CELL_SET": "quick", "COMPAT_PROFILE": "quick"},
+    ),
+    Case(
         "env-retries",
         (),
         ("--retries (env COMPAT_RETRIES) 'many'",),
@@ -313,6 +331,12 @@ CASES = [
         compat=True,
     ),
     Case("compat-no-command", (), ("required: command", "Fix: see `compat --help`"), compat=True),
+    Case(
+        "compat-cell-set-twice",
+        ("run", "--cell-set", "quick", "--profile", "full"),
+        ("--cell-set and --profile are one setting", "Fix: give only --cell-set"),
+        compat=True,
+    ),
     Case(
         "compat-workers",
         ("run", "--workers", "two"),

@@ -73,7 +73,7 @@ cells:
     browser: chromium
     tier: recommended
 {extra}
-profiles:
+cell_sets:
   default: [one]
 """
 
@@ -342,7 +342,7 @@ def test_findings_are_told_for_the_reported_version(tmp_path: Path) -> None:
 
 
 @needs_tools
-def test_the_check_costs_little_on_the_default_profile() -> None:
+def test_the_check_costs_little_on_the_default_cell_set() -> None:
     """One Node run over the reference app's whole script and stylesheet, every default cell."""
     script = (ROOT / "reference_app/static/app.js").read_text().replace("__HAVEN_FLAGS__", "{}")
     style = (ROOT / "reference_app/static/style.css").read_text()

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from compat_harness.config import DEFAULTS, SettingError, project_ini, read
+from compat_harness.deprecation import say_deprecated
 from compat_harness.engines import DEFAULT_ENGINE, ENGINES, resolve
 from compat_harness.exitcodes import ExitCode
 from compat_harness.matrix import Cell, Matrix, MatrixError, Portal, Tier, load_matrix
@@ -172,7 +173,7 @@ def _write_matrix(cells: list[Cell], path: Path) -> None:
         "version": 1,
         "devices": devices,
         "cells": entries,
-        "profiles": {"default": [c.id for c in cells]},
+        "cell_sets": {"default": [c.id for c in cells]},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
@@ -309,6 +310,7 @@ def _run(args: ReproArgs, root: Path) -> int:
         settings = read({}, os.environ, project_ini(root))
     except SettingError as exc:
         raise ReproError(str(exc)) from None
+    say_deprecated((*settings.deprecations, *matrix.deprecations))
     base = resolve(baseline, settings=settings)
     if not base.ok:
         raise ReproError(
