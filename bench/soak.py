@@ -49,7 +49,9 @@ class Flake:
     errors: dict[str, str]
 
 
-def _one_run(folder: Path, run_id: str, cell_set: str, workers: int) -> tuple[Run, RunResult | None]:
+def _one_run(
+    folder: Path, run_id: str, cell_set: str, workers: int
+) -> tuple[Run, RunResult | None]:
     cmd = [sys.executable, "-m", "compat_harness", "run", "--cell-set", cell_set]
     cmd += ["--report-dir", str(folder), "--run-id", run_id]
     cmd += ["--workers", str(workers)] if workers > 1 else []
