@@ -27,6 +27,8 @@ cells:
     browser: chromium
     tier: {client: recommended, provider: recommended}
 """
+# The cell sets' key in both spellings (the old one, profiles:, alone only warns).
+BOTH_SET_KEYS = CELL + "cell_sets:\n  default: [c]\nprofiles:\n  default: [c]\n"
 BROWSERS = ("chrom", "MiniBrowser", "WebKitWebDriver", "node", "Xvfb", "ffmpeg")
 
 
@@ -84,12 +86,7 @@ CASES = [
         id="matrix-tier",
     ),
     _matrix(CELL + "cell_sets:\n  p: [c, nope]\n", "nope", "Fix:", id="matrix-cell-set-cell"),
-    _matrix(
-        CELL + "cell_sets:\n  default: [c]\nprofiles:\n  default: [c]\n",
-        "m.yaml:9: 'profiles' and 'cell_sets' (line 7) both in the matrix",
-        "Fix: keep one",
-        id="matrix-cell-sets-twice",
-    ),
+    _matrix(BOTH_SET_KEYS, "m.yaml:9: 'profiles' and 'cell_sets'", "Fix: keep", id="sets-twice"),
     _matrix(CELL + "colour: blue\n", "colour", "Fix:", id="matrix-unknown-key"),
     _matrix(
         CELL + "    remote: {url: 'https://${NO_SUCH_GRID_VAR}/wd/hub'}\n",
