@@ -8,7 +8,7 @@ setup:
 
 ## Run the default matrix against the embedded reference app and write the compatibility report.
 run: setup
-	@$(PY) -m compat_harness run --profile default
+	@$(PY) -m compat_harness run --cell-set default
 
 ## Set up and run the harness's self-tests. Three workers on two cores: most self-tests run a
 ## child matrix whose failing journeys wait out timeouts, so a third keeps the cores busy.
@@ -21,7 +21,7 @@ lint: setup
 bench: setup
 	@$(PY) bench/run.py
 
-## Run the default profile SOAK_RUNS times (default 10) with 1 and with 2 workers; list every flake.
+## Run the default cell set SOAK_RUNS times (default 10) with 1 and with 2 workers; list every flake.
 soak: setup
 	@$(PY) -m bench.soak
 

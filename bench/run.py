@@ -1,5 +1,5 @@
 """Benchmark: the harness against a bare Playwright/Selenium script doing the same navigations, in
-the same run, on the default profile against the reference app; and, side by side, the harness
+the same run, on the default cell set against the reference app; and, side by side, the harness
 without its page sentinels, with its version check, and the same journeys through a Selenium Grid
 started here.
 
@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TARGET_RATIO, TARGET_SENTINELS, TARGET_GRID, TARGET_OF_CEILING = 1.3, 1.05, 1.2, 0.9
-# Seconds the version check (once per run, at its end) may add to the default profile (issue #15).
+# Seconds the version check (once per run, at its end) may add to the default cell set (issue #15).
 TARGET_VERSIONS_S = 10.0
 VERSIONS_ROW = "versions::works-on-declared-versions"
 
@@ -139,7 +139,7 @@ def _harness(
         "-p",
         "no:cacheprovider",
         "-q",
-        "--profile=default",
+        "--cell-set=default",
         f"--report-dir={report_dir}",
         f"--run-id={run_id}",
         "--versions=off",  # once per run, not per test: not what this measures
@@ -209,7 +209,7 @@ cells:
   chrome-desktop: {{device: Desktop 1440, browser: chromium, engines: [playwright-grid], tier: recommended, remote: {{url: "{grid.url}", capabilities: {chrome}}}}}
   ios-webkit: {{device: iPhone 14, browser: webkit, engines: [selenium-grid], tier: supported, remote: {{spare: true, url: "{grid.url}", capabilities: {{browserName: MiniBrowser, "webkitgtk:browserOptions": {{binary: "{find_minibrowser()}"}}}}}}}}
   android-chrome: {{device: Pixel 7, browser: chromium, engines: [playwright-grid], tier: supported, remote: {{url: "{grid.url}", capabilities: {chrome}}}}}
-profiles:
+cell_sets:
   default: [chrome-desktop, ios-webkit, android-chrome]
 """
     )

@@ -1,7 +1,7 @@
-"""Soak: the default profile run N times with one worker and N times with two, as `compat run`
+"""Soak: the default cell set run N times with one worker and N times with two, as `compat run`
 runs it, and every (test, cell) whose status was not the same in all runs, with its errors.
 
-    python -m bench.soak [--runs N] [--workers 1,2] [--profile default]    (make soak)
+    python -m bench.soak [--runs N] [--workers 1,2] [--cell-set default]    (make soak)
 
 N defaults to 10 (or SOAK_RUNS). Writes reports/soak-<time>.json (every run's exit code, time
 and totals; every flake with its status and error in each run) and keeps each run's report in
@@ -49,8 +49,10 @@ class Flake:
     errors: dict[str, str]
 
 
-def _one_run(folder: Path, run_id: str, profile: str, workers: int) -> tuple[Run, RunResult | None]:
-    cmd = [sys.executable, "-m", "compat_harness", "run", "--profile", profile]
+def _one_run(
+    folder: Path, run_id: str, cell_set: str, workers: int
+) -> tuple[Run, RunResult | None]:
+    cmd = [sys.executable, "-m", "compat_harness", "run", "--cell-set", cell_set]
     cmd += ["--report-dir", str(folder), "--run-id", run_id]
     cmd += ["--workers", str(workers)] if workers > 1 else []
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMPAT_")}
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="soak", description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=int(os.environ.get("SOAK_RUNS", "10")))
     parser.add_argument("--workers", default="1,2", help="comma list of worker counts")
-    parser.add_argument("--profile", default="default")
+    parser.add_argument("--cell-set", default="default")
     args = parser.parse_args(argv)
     workers = [int(w) for w in args.workers.split(",") if w.strip()]
     if args.runs < 1 or not workers or min(workers) < 1:
@@ -100,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, RunResult] = {}
     for count in workers:
         for index in range(1, args.runs + 1):
-            run, result = _one_run(folder, f"w{count}-{index:02d}", args.profile, count)
+            run, result = _one_run(folder, f"w{count}-{index:02d}", args.cell_set, count)
             runs.append(run)
             if result is not None:
                 results[run.id] = result
@@ -120,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         - {(f.test, f.cell) for f in found}
     )
     summary: dict[str, Any] = {
-        "profile": args.profile,
+        "cell_set": args.cell_set,
         "runs_per_worker_count": args.runs,
         "workers": workers,
         "runs": [asdict(r) for r in runs],

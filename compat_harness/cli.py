@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from compat_harness.config import DEFAULTS, SettingError, project_ini, read, run_flags
+from compat_harness.deprecation import say_deprecated
 from compat_harness.devices import BUILTIN_DEVICES
 from compat_harness.exitcodes import ExitCode
 from compat_harness.matrix import MatrixError, load_matrix
@@ -41,8 +42,8 @@ def _run(args: argparse.Namespace, passthrough: list[str]) -> int:
     root = _project_root()
     os.chdir(root)
     pytest_args = [str(root / "suites"), "-p", "no:cacheprovider"]
-    for opt in run_flags():  # the settings table's flags, as given
-        value = getattr(args, opt.dest, None)
+    for opt in run_flags():  # the settings table's flags, as given (an old spelling too: the
+        value = getattr(args, opt.dest, None)  # plugin's reader says it is deprecated, once)
         if value is True:
             pytest_args.append(opt.flag)
         elif value not in (None, False, ""):
@@ -84,6 +85,7 @@ def _doctor(args: argparse.Namespace) -> int:
     except (SettingError, MatrixError) as exc:
         print(f"compat doctor: {exc}", file=sys.stderr)
         return int(ExitCode.USAGE_ERROR)
+    say_deprecated((*settings.deprecations, *matrix.deprecations))
     text, code = doctor(matrix, settings, markdown=args.markdown)
     print(text, end="")
     return code
@@ -181,8 +183,9 @@ def _matrix(args: argparse.Namespace) -> int:
             + (f" · stands for {cell.stands_for}" if cell.stands_for else "")
         )
     print()
-    for name, cells in matrix.profiles.items():
-        print(f"profile {name}: {', '.join(cells)}")
+    for name, cells in matrix.cell_sets.items():
+        print(f"cell set {name}: {', '.join(cells)}")
+    say_deprecated(matrix.deprecations)
     return 0
 
 
@@ -360,8 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser(
         "run",
-        help="run a profile of the matrix and write the compatibility report",
-        description="Run a profile of the matrix and write the compatibility report. "
+        help="run a cell set of the matrix and write the compatibility report",
+        description="Run a cell set of the matrix and write the compatibility report. "
         "Anything after -- goes to pytest.",
         epilog=_exit_codes_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -434,9 +437,9 @@ def build_parser() -> argparse.ArgumentParser:
     repro.add_argument("--matrix", default=DEFAULTS.matrix)
     repro.add_argument("-v", "--verbose", action="store_true", help="show pytest's output")
 
-    matrix = sub.add_parser("matrix", help="validate and list the matrix's cells and profiles")
+    matrix = sub.add_parser("matrix", help="validate and list the matrix's cells and cell sets")
     matrix.add_argument("--matrix", default=DEFAULTS.matrix)
-    sub.add_parser("devices", help="list the built-in device profiles")
+    sub.add_parser("devices", help="list the built-in devices")
     sub.add_parser("defects", help="list the reference app's defect catalog")
 
     app = sub.add_parser("app", help="start the embedded reference app in the foreground")

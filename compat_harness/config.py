@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -130,10 +130,32 @@ class Option:
     shared_dest: str | None = None
     # Also a flag of `compat run` (the rest are passed to pytest after `--`).
     run_flag: bool = True
+    # Old flags of this setting, read for one more release (with their environment variables and
+    # ini keys, spelt the same way); using one prints a deprecation line naming this spelling.
+    aliases: tuple[str, ...] = ()
 
     @property
     def ini(self) -> str:
         return f"compat_{self.dest}"
+
+    def old_spellings(self) -> tuple[Option, ...]:
+        """Each alias as an option of its own (flag, environment variable, ini key)."""
+        return tuple(
+            replace(
+                self,
+                dest=_dest_of(flag),
+                flag=flag,
+                env=f"COMPAT_{_dest_of(flag).upper()}",
+                help=f"deprecated spelling of {self.flag}",
+                default=None,  # the setting's default is its own
+                aliases=(),
+            )
+            for flag in self.aliases
+        )
+
+
+def _dest_of(flag: str) -> str:
+    return flag.removeprefix("--").replace("-", "_")
 
 
 def _option(
@@ -146,6 +168,7 @@ def _option(
     is_flag: bool = False,
     shared_dest: str | None = None,
     run_flag: bool = True,
+    aliases: tuple[str, ...] = (),
 ) -> Any:
     spec = {
         "flag": flag,
@@ -155,6 +178,7 @@ def _option(
         "is_flag": is_flag,
         "shared_dest": shared_dest,
         "run_flag": run_flag,
+        "aliases": aliases,
     }
     return field(default=default, metadata={"option": spec})
 
@@ -169,11 +193,15 @@ class Settings:
 
     # --- what runs where
     matrix: str = _option("matrix/default.yaml", "--matrix", "COMPAT_MATRIX", "matrix YAML file")
-    profile: str = _option(
-        "default", "--profile", "COMPAT_PROFILE", "profile of the matrix to run (its named cells)"
+    cell_set: str = _option(
+        "default",
+        "--cell-set",
+        "COMPAT_CELL_SET",
+        "cell set of the matrix to run (a named list of its cells, under cell_sets:)",
+        aliases=("--profile",),
     )
     cells: tuple[str, ...] = _option(
-        (), "--cells", "COMPAT_CELLS", "comma list of cells (wins over --profile)", _csv
+        (), "--cells", "COMPAT_CELLS", "comma list of cells (wins over --cell-set)", _csv
     )
     engine: tuple[str, ...] = _option(
         (),
@@ -410,6 +438,8 @@ class Settings:
     )
 
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # One line per old spelling the values were read from, naming the new spelling.
+    deprecations: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def engine_overrides(self) -> dict[str | None, str]:
@@ -455,26 +485,61 @@ def read(
     """Resolve every setting: command line > environment > ini > default.
 
     ``command_line`` and ``ini`` give an option's raw value (None: not given), as a function of
-    the option or a mapping by its field name."""
-    env = os.environ if env is None else env
+    the option or a mapping by its field name; an alias is looked up as an option of its own
+    (``Option.old_spellings``)."""
+    environ = os.environ if env is None else env
+    levels: tuple[tuple[str, Callable[[Option], Any]], ...] = (
+        ("command line", lambda opt: _given(command_line, opt)),
+        ("env", lambda opt: environ.get(opt.env) or None),
+        ("ini", lambda opt: _given(ini, opt)),
+    )
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
+    deprecations: list[str] = []
     for opt in OPTIONS:
-        raw, source = _given(command_line, opt), "command line"
-        if raw is None and opt.env in env and env[opt.env] != "":
-            raw, source = env[opt.env], f"env {opt.env}"
-        if raw is None:
-            raw, source = _given(ini, opt), f"ini {opt.ini}"
-        if raw is None:
-            values[opt.dest], sources[opt.dest] = opt.default, "default"
-            continue
-        try:
-            values[opt.dest] = opt.parse(raw)
-        except SettingError as exc:
-            where = "" if source == "command line" else f" ({source})"
-            raise SettingError(f"{opt.flag}{where} {exc}") from None
-        sources[opt.dest] = source
-    return Settings(**values, sources=sources)
+        values[opt.dest], sources[opt.dest] = opt.default, "default"
+        resolved = False
+        for level, lookup in levels:
+            given = _given_at(opt, level, lookup)
+            if given is None:
+                continue
+            spelt, raw = given
+            if spelt is not opt:  # said even when a higher level wins: the old spelling is there
+                deprecations.append(
+                    f"{_spelling(spelt, level)}: use {_spelling(opt, level)} instead "
+                    "(the old spelling is read for one more release)"
+                )
+            if resolved:
+                continue
+            source = (
+                "command line" if level == "command line" else f"{level} {_spelling(spelt, level)}"
+            )
+            try:
+                values[opt.dest] = opt.parse(raw)
+            except SettingError as exc:
+                where = "" if level == "command line" else f" ({source})"
+                raise SettingError(f"{spelt.flag}{where} {exc}") from None
+            sources[opt.dest], resolved = source, True
+    return Settings(**values, sources=sources, deprecations=tuple(deprecations))
+
+
+def _given_at(
+    opt: Option, level: str, lookup: Callable[[Option], Any]
+) -> tuple[Option, Any] | None:
+    """The spelling (the option or an old one) given at a level, and its raw value; both given
+    at once is a mistake."""
+    found = [(o, raw) for o in (opt, *opt.old_spellings()) if (raw := lookup(o)) is not None]
+    if len(found) > 1:
+        both = " and ".join(_spelling(o, level) for o, _ in found)
+        raise SettingError(
+            f"{both} are one setting, given twice ({level}). Fix: give only {_spelling(opt, level)}"
+        )
+    return found[0] if found else None
+
+
+def _spelling(opt: Option, level: str) -> str:
+    """How an option is spelt at a level of the reader."""
+    return {"command line": opt.flag, "env": opt.env}.get(level, opt.ini)
 
 
 def _given(source: Lookup | Mapping[str, Any] | None, opt: Option) -> Any:
@@ -502,8 +567,8 @@ def project_ini(root: Path) -> dict[str, Any]:
 
 
 def run_flags() -> Iterable[Option]:
-    """The settings `compat run` takes as flags of its own."""
-    return (opt for opt in OPTIONS if opt.run_flag)
+    """The settings `compat run` takes as flags of its own, and their old spellings."""
+    return (spelling for opt in OPTIONS if opt.run_flag for spelling in (opt, *opt.old_spellings()))
 
 
 def _shown(value: Any) -> str:
@@ -521,9 +586,11 @@ def markdown_table() -> str:
     """The table as the README shows it (a self-test keeps the two the same)."""
     rows = ["| flag | environment | default | what |", "|---|---|---|---|"]
     for opt in OPTIONS:
+        old = opt.old_spellings()
+        flags = " ".join([f"`{opt.flag}`", *(f"(old: `{o.flag}`)" for o in old)])
+        envs = " ".join([f"`{opt.env}`", *(f"(old: `{o.env}`)" for o in old)])
         rows.append(
-            f"| `{opt.flag}` | `{opt.env}` | `{_shown(opt.default)}` | "
-            f"{opt.help.replace('|', '&#124;')} |"
+            f"| {flags} | {envs} | `{_shown(opt.default)}` | {opt.help.replace('|', '&#124;')} |"
         )
     return "\n".join(rows)
 

@@ -1,4 +1,4 @@
-"""Built-in device profiles: what a cell emulates (viewport, pixel ratio, touch, user agent).
+"""Built-in devices: what a cell emulates (viewport, pixel ratio, touch, user agent).
 
 Names follow the way people describe their device. A matrix file may add its own under
 ``devices:``; these are the defaults the product's support guidance talks about.

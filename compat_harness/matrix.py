@@ -1,4 +1,4 @@
-"""The matrix: cells (engine x device), per-portal support tiers, and profiles (named cell lists).
+"""The matrix: cells (engine x device), per-portal support tiers, and cell sets (named cell lists).
 
 Loaded from YAML into typed objects and validated as a whole: every problem is reported with the
 file, the line and the fix, and nothing runs while any remains.
@@ -67,7 +67,7 @@ class Remote:
 
 @dataclass(frozen=True)
 class Cell:
-    """One browser engine + one device profile."""
+    """One browser engine + one emulated (or real) device."""
 
     id: str
     browser: str
@@ -93,11 +93,13 @@ class Cell:
 @dataclass(frozen=True)
 class Matrix:
     cells: Mapping[str, Cell]
-    profiles: Mapping[str, tuple[str, ...]]
+    cell_sets: Mapping[str, tuple[str, ...]]
     source: Path | None = None
+    # Old spellings the file still uses, one line each (file, line, fix); they only warn.
+    deprecations: tuple[str, ...] = ()
 
-    def select(self, profile: str | None = None, cells: Sequence[str] | None = None) -> list[Cell]:
-        """Cells of a profile, or the named cells (which win over the profile)."""
+    def select(self, cell_set: str | None = None, cells: Sequence[str] | None = None) -> list[Cell]:
+        """Cells of a cell set, or the named cells (which win over the cell set)."""
         if cells:
             unknown = [c for c in cells if c not in self.cells]
             if unknown:
@@ -108,15 +110,15 @@ class Matrix:
                     f"use one of: {', '.join(self.cells)}{suggest(unknown[0], self.cells)}",
                 )
             return [self.cells[c] for c in dict.fromkeys(cells)]
-        name = profile or "default"
-        if name not in self.profiles:
+        name = cell_set or "default"
+        if name not in self.cell_sets:
             raise MatrixError(
                 self.source,
                 None,
-                f"unknown profile '{name}'",
-                f"use one of: {', '.join(self.profiles)}{suggest(name, self.profiles)}",
+                f"unknown cell set '{name}'",
+                f"use one of: {', '.join(self.cell_sets)}{suggest(name, self.cell_sets)}",
             )
-        return [self.cells[c] for c in self.profiles[name]]
+        return [self.cells[c] for c in self.cell_sets[name]]
 
 
 class MatrixError(Exception):
@@ -136,11 +138,12 @@ class MatrixError(Exception):
         return err
 
     def __str__(self) -> str:
-        lines = []
-        for source, line, problem, fix in self.problems:
-            where = f"{source or '<matrix>'}{f':{line}' if line else ''}"
-            lines.append(f"{where}: {problem}. Fix: {fix}")
-        return "\n".join(lines)
+        return "\n".join(_said(*problem) for problem in self.problems)
+
+
+def _said(source: str | None, line: int | None, problem: str, fix: str) -> str:
+    """A problem (or a deprecation) as the matrix's messages say it: file, line, fix."""
+    return f"{source or '<matrix>'}{f':{line}' if line else ''}: {problem}. Fix: {fix}"
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -179,7 +182,9 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Marked:
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
-_TOP_KEYS = ("version", "devices", "cells", "profiles")
+_TOP_KEYS = ("version", "devices", "cells", "cell_sets")
+# Old top-level keys read for one more release, with the key that replaces each.
+_OLD_TOP_KEYS = {"profiles": "cell_sets"}
 _CELL_KEYS = (
     "device",
     "browser",
@@ -221,14 +226,43 @@ class _Validator:
     def __init__(self, source: str) -> None:
         self.source = source
         self.problems: list[tuple[str | None, int | None, str, str]] = []
+        self.deprecations: list[str] = []
         self.query_lines: dict[str, int] = {}
 
     def problem(self, line: int | None, what: str, fix: str) -> None:
         self.problems.append((self.source, line, what, fix))
 
-    def keys(self, mapping: _Marked, allowed: Sequence[str], where: str) -> None:
+    def keys(
+        self,
+        mapping: _Marked,
+        allowed: Sequence[str],
+        where: str,
+        old: Mapping[str, str] | None = None,
+    ) -> None:
+        """Every key is one of ``allowed``; an ``old`` key (old -> new) only warns, and given
+        beside its new spelling it is a problem."""
+        for key, new in (old or {}).items():
+            if key not in mapping:
+                continue
+            line = mapping.key_lines.get(key, mapping.line)
+            if new in mapping:
+                self.problem(
+                    line,
+                    f"'{key}' and '{new}' (line {mapping.key_lines.get(new, mapping.line)}) both "
+                    f"in {where}: '{key}' is the old spelling of '{new}'",
+                    f"keep one: move its entries under '{new}' and remove '{key}'",
+                )
+            else:
+                self.deprecations.append(
+                    _said(
+                        self.source,
+                        line,
+                        f"'{key}' in {where} is the old spelling of '{new}'",
+                        f"rename it to '{new}' (the old key is read for one more release)",
+                    )
+                )
         for key in mapping:
-            if key not in allowed:
+            if key not in allowed and key not in (old or {}):
                 self.problem(
                     mapping.key_lines.get(key, mapping.line),
                     f"unknown key '{key}' in {where}",
@@ -479,10 +513,10 @@ def parse_matrix(
         raise MatrixError(
             name,
             1,
-            "the matrix must be a mapping with 'cells' and 'profiles'",
+            "the matrix must be a mapping with 'cells' and 'cell_sets'",
             "see matrix/README.md",
         )
-    v.keys(raw, _TOP_KEYS, "the matrix")
+    v.keys(raw, _TOP_KEYS, "the matrix", _OLD_TOP_KEYS)
     devices = v.devices(raw.get("devices"), raw.key_lines.get("devices", 1))
     cells: dict[str, Cell] = {}
     cells_raw = v.mapping(raw.get("cells"), raw.key_lines.get("cells", 1), "'cells'")
@@ -492,16 +526,15 @@ def parse_matrix(
         )
         if entry is not None and (cell := v.cell(str(cell_id), entry, devices)):
             cells[cell.id] = cell
-    profiles: dict[str, tuple[str, ...]] = {}
-    profiles_raw = v.mapping(
-        raw.get("profiles", _Marked()), raw.key_lines.get("profiles", 1), "'profiles'"
-    )
-    for name_, members in (profiles_raw or {}).items():
-        line = profiles_raw.key_lines[name_] if profiles_raw else 1
+    key = next((k for k in ("cell_sets", *_OLD_TOP_KEYS) if k in raw), "cell_sets")
+    cell_sets: dict[str, tuple[str, ...]] = {}
+    sets_raw = v.mapping(raw.get(key, _Marked()), raw.key_lines.get(key, 1), f"'{key}'")
+    for name_, members in (sets_raw or {}).items():
+        line = sets_raw.key_lines[name_] if sets_raw else 1
         if not isinstance(members, list) or not members:
             v.problem(
                 line,
-                f"profile '{name_}' must be a non-empty list of cells",
+                f"cell set '{name_}' must be a non-empty list of cells",
                 "e.g. quick: [chrome-desktop]",
             )
             continue
@@ -509,7 +542,7 @@ def parse_matrix(
         for member in members:
             if member in seen:
                 v.problem(
-                    line, f"profile '{name_}' lists cell '{member}' twice", "list each cell once"
+                    line, f"cell set '{name_}' lists cell '{member}' twice", "list each cell once"
                 )
             seen.add(member)
             if member not in cells and not any(
@@ -517,15 +550,17 @@ def parse_matrix(
             ):
                 v.problem(
                     line,
-                    f"profile '{name_}' names unknown cell '{member}'",
+                    f"cell set '{name_}' names unknown cell '{member}'",
                     f"use one of: {', '.join(cells)}{suggest(str(member), cells)}",
                 )
-        profiles[str(name_)] = tuple(members)
+        cell_sets[str(name_)] = tuple(members)
     if check_queries:
         v.queries(cells)
     if v.problems:
         raise MatrixError.collect(v.problems)
-    return Matrix(cells=cells, profiles=profiles, source=Path(name))
+    return Matrix(
+        cells=cells, cell_sets=cell_sets, source=Path(name), deprecations=tuple(v.deprecations)
+    )
 
 
 def load_matrix(path: str | Path, *, check_queries: bool = True) -> Matrix:

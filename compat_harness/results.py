@@ -333,8 +333,11 @@ class RunResult:
             raise ValueError(
                 f"results schema version {version!r} is not supported (this harness reads {SCHEMA_VERSION})"
             )
+        run = dict(data["run"])
+        if "profile" in run:  # written before the cell set had its own word
+            run.setdefault("cell_set", run.pop("profile"))
         return cls(
-            run=data["run"],
+            run=run,
             cells=[CellRecord.from_json(c) for c in data["cells"]],
             results=[TestResult.from_json(r) for r in data["results"]],
         )

@@ -116,7 +116,9 @@ def external(client: str, provider: str) -> Target:
 # --- health ----------------------------------------------------------------------------------------
 
 
-class Verdict(StrEnum):
+class Reachability(StrEnum):
+    """Whether the target answers, and if not, whether the network beyond it does."""
+
     UP = "target up"
     TARGET_DOWN = "target down"
     NETWORK_DOWN = "network down"
@@ -124,7 +126,9 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True)
 class Health:
-    verdict: Verdict
+    """A health check's answer: reachability, the message to show, what each URL answered."""
+
+    reachability: Reachability
     message: str
     details: dict[str, str]
 
@@ -153,20 +157,20 @@ def check_health(
         details[name] = f"{url}: {problem or 'answers'}"
     down = [name for name, text in details.items() if not text.endswith("answers")]
     if not down:
-        return Health(Verdict.UP, "both portals answer", details)
+        return Health(Reachability.UP, "both portals answer", details)
     if control_url:
         control_problem = _probe(control_url, timeout)
         details["control"] = f"{control_url}: {control_problem or 'answers'}"
         if control_problem:
             return Health(
-                Verdict.NETWORK_DOWN,
+                Reachability.NETWORK_DOWN,
                 f"network down: neither the target nor the control URL answers "
                 f"({details[down[0]]}; {details['control']}). Fix: check this machine's network, "
                 "proxy or VPN; other sites should load before the target can be tested",
                 details,
             )
     return Health(
-        Verdict.TARGET_DOWN,
+        Reachability.TARGET_DOWN,
         f"target down: the {' and '.join(down)} {'does' if len(down) == 1 else 'do'} not answer "
         f"({'; '.join(details[d] for d in down)})"
         + ("; the control URL answers, so the network is fine" if control_url else "")

@@ -27,6 +27,8 @@ cells:
     browser: chromium
     tier: {client: recommended, provider: recommended}
 """
+# The cell sets' key in both spellings (the old one, profiles:, alone only warns).
+BOTH_SET_KEYS = CELL + "cell_sets:\n  default: [c]\nprofiles:\n  default: [c]\n"
 BROWSERS = ("chrom", "MiniBrowser", "WebKitWebDriver", "node", "Xvfb", "ffmpeg")
 
 
@@ -83,7 +85,8 @@ CASES = [
         "use one of",
         id="matrix-tier",
     ),
-    _matrix(CELL + "profiles:\n  p: [c, nope]\n", "nope", "Fix:", id="matrix-profile-cell"),
+    _matrix(CELL + "cell_sets:\n  p: [c, nope]\n", "nope", "Fix:", id="matrix-cell-set-cell"),
+    _matrix(BOTH_SET_KEYS, "m.yaml:9: 'profiles' and 'cell_sets'", "Fix: keep", id="sets-twice"),
     _matrix(CELL + "colour: blue\n", "colour", "Fix:", id="matrix-unknown-key"),
     _matrix(
         CELL + "    remote: {url: 'https://${NO_SUCH_GRID_VAR}/wd/hub'}\n",
@@ -216,7 +219,13 @@ CASES = [
         ("--cells=chrome-dekstop",),
         ("unknown cell(s) chrome-dekstop", "did you mean 'chrome-desktop'"),
     ),
-    Case("profile", ("--profile=fast",), ("unknown profile 'fast'", "use one of")),
+    Case("cell-set", ("--cell-set=fast",), ("unknown cell set 'fast'", "use one of")),
+    Case("cell-set-old-flag", ("--profile=fast",), ("unknown cell set 'fast'", "use one of")),
+    Case(
+        "cell-set-twice",
+        ("--cell-set=quick", "--profile=full"),
+        ("--cell-set and --profile are one setting", "Fix: give only --cell-set"),
+    ),
     Case(
         "engine",
         ("--engine=ios-webkit=magic",),
@@ -295,6 +304,12 @@ CASES = [
     ),
     Case("env-cells", (), ("unknown cell(s) nope", "use one of"), env={"COMPAT_CELLS": "nope"}),
     Case(
+        "env-cell-set-twice",
+        (),
+        ("COMPAT_CELL_SET and COMPAT_PROFILE are one setting", "Fix: give only COMPAT_CELL_SET"),
+        env={"COMPAT_CELL_SET": "quick", "COMPAT_PROFILE": "quick"},
+    ),
+    Case(
         "env-retries",
         (),
         ("--retries (env COMPAT_RETRIES) 'many'",),
@@ -320,6 +335,12 @@ CASES = [
         compat=True,
     ),
     Case("compat-no-command", (), ("required: command", "Fix: see `compat --help`"), compat=True),
+    Case(
+        "compat-cell-set-twice",
+        ("run", "--cell-set", "quick", "--profile", "full"),
+        ("--cell-set and --profile are one setting", "Fix: give only --cell-set"),
+        compat=True,
+    ),
     Case(
         "compat-workers",
         ("run", "--workers", "two"),

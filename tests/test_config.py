@@ -43,17 +43,17 @@ def _read(
 
 def test_defaults() -> None:
     s = _read()
-    assert s.profile == "default" and s.cells == () and s.client_url is None
+    assert s.cell_set == "default" and s.cells == () and s.client_url is None
     assert s.fail_on == (Tier.RECOMMENDED, Tier.SUPPORTED)
-    assert s.sources["profile"] == "default"
+    assert s.sources["cell_set"] == "default" and s.deprecations == ()
 
 
 def test_cli_beats_env_beats_ini() -> None:
-    ini = {"compat_profile": "full"}
-    assert _read(ini=ini).profile == "full"
-    assert _read(env={"COMPAT_PROFILE": "mobile"}, ini=ini).profile == "mobile"
-    s = _read({"compat_profile": "quick"}, {"COMPAT_PROFILE": "mobile"}, ini)
-    assert s.profile == "quick" and s.sources["profile"] == "command line"
+    ini = {"compat_cell_set": "full"}
+    assert _read(ini=ini).cell_set == "full"
+    assert _read(env={"COMPAT_CELL_SET": "mobile"}, ini=ini).cell_set == "mobile"
+    s = _read({"compat_cell_set": "quick"}, {"COMPAT_CELL_SET": "mobile"}, ini)
+    assert s.cell_set == "quick" and s.sources["cell_set"] == "command line"
 
 
 def test_lists_flags_and_pytest_base_url() -> None:
@@ -81,7 +81,9 @@ def test_bad_values_are_usage_errors(option: str, value: str, message: str) -> N
 
 
 def test_the_table_gives_every_setting_a_flag_an_env_and_an_ini_key() -> None:
-    names = [f.name for f in dataclasses.fields(Settings) if f.name != "sources"]
+    names = [
+        f.name for f in dataclasses.fields(Settings) if f.name not in ("sources", "deprecations")
+    ]
     assert [opt.dest for opt in OPTIONS] == names
     for opt in OPTIONS:
         assert opt.flag == "--" + opt.dest.replace("_", "-")
@@ -97,15 +99,15 @@ def test_read_outside_pytest_names_the_source_of_a_bad_value() -> None:
     with pytest.raises(SettingError, match=r"--shard \(ini compat_shard\)"):
         read({}, {}, {"shard": "5/4"})
     s = read({"retries": "2"}, {"COMPAT_RETRIES": "1"})
-    assert s.retries == 2 and s.given("retries") and not s.given("profile")
+    assert s.retries == 2 and s.given("retries") and not s.given("cell_set")
 
 
 def test_project_ini_reads_the_compat_keys_of_pyproject(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
-        '[tool.pytest.ini_options]\ncompat_profile = "quick"\naddopts = "-q"\n'
+        '[tool.pytest.ini_options]\ncompat_cell_set = "quick"\naddopts = "-q"\n'
     )
-    assert project_ini(tmp_path) == {"profile": "quick"}
-    assert read({}, {}, project_ini(tmp_path)).sources["profile"] == "ini compat_profile"
+    assert project_ini(tmp_path) == {"cell_set": "quick"}
+    assert read({}, {}, project_ini(tmp_path)).sources["cell_set"] == "ini compat_cell_set"
     (tmp_path / "pyproject.toml").write_text("not toml [")
     assert project_ini(tmp_path) == {}
 
@@ -116,3 +118,86 @@ def test_the_readme_shows_the_table_as_it_is() -> None:
         "README's settings table is stale: paste the output of "
         "`python -m compat_harness.config` over it"
     )
+
+
+# --- old spellings ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "env", "ini", "source", "old", "new"),
+    [
+        ({"compat_profile": "quick"}, {}, {}, "command line", "--profile", "--cell-set"),
+        (
+            {},
+            {"COMPAT_PROFILE": "quick"},
+            {},
+            "env COMPAT_PROFILE",
+            "COMPAT_PROFILE",
+            "COMPAT_CELL_SET",
+        ),
+        (
+            {},
+            {},
+            {"compat_profile": "quick"},
+            "ini compat_profile",
+            "compat_profile",
+            "compat_cell_set",
+        ),
+    ],
+    ids=["flag", "env", "ini"],
+)
+def test_an_old_spelling_still_works_and_says_the_new_one(
+    options: dict[str, object],
+    env: dict[str, str],
+    ini: dict[str, object],
+    source: str,
+    old: str,
+    new: str,
+) -> None:
+    s = _read(options, env, ini)
+    assert s.cell_set == "quick" and s.sources["cell_set"] == source
+    assert s.deprecations == (
+        f"{old}: use {new} instead (the old spelling is read for one more release)",
+    )
+
+
+def test_an_old_spelling_a_higher_level_overrides_is_still_said() -> None:
+    s = _read({"compat_cell_set": "full"}, {"COMPAT_PROFILE": "quick"})
+    assert s.cell_set == "full" and s.sources["cell_set"] == "command line"
+    assert [line.split(":")[0] for line in s.deprecations] == ["COMPAT_PROFILE"]
+
+
+@pytest.mark.parametrize(
+    ("options", "env", "ini", "message"),
+    [
+        ({"compat_cell_set": "a", "compat_profile": "b"}, {}, {}, r"--cell-set and --profile are"),
+        (
+            {},
+            {"COMPAT_CELL_SET": "a", "COMPAT_PROFILE": "a"},
+            {},
+            r"COMPAT_CELL_SET and COMPAT_PRO",
+        ),
+        (
+            {},
+            {},
+            {"compat_cell_set": "a", "compat_profile": "b"},
+            r"compat_cell_set and compat_pro",
+        ),
+    ],
+    ids=["flag", "env", "ini"],
+)
+def test_both_spellings_at_one_level_are_a_usage_error(
+    options: dict[str, object], env: dict[str, str], ini: dict[str, object], message: str
+) -> None:
+    with pytest.raises(pytest.UsageError, match=message + r".*given twice.*Fix: give only"):
+        _read(options, env, ini)
+
+
+def test_every_old_spelling_is_a_flag_env_and_ini_key_of_its_own() -> None:
+    (cell_set,) = (opt for opt in OPTIONS if opt.dest == "cell_set")
+    (old,) = cell_set.old_spellings()
+    assert (old.flag, old.env, old.ini) == ("--profile", "COMPAT_PROFILE", "compat_profile")
+    assert old.default is None and "--cell-set" in old.help
+    # The mapping form of the reader (by field name) knows the old name too.
+    assert read({"profile": "quick"}, {}).cell_set == "quick"
+    assert "`--cell-set` (old: `--profile`)" in markdown_table()

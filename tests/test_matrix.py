@@ -19,7 +19,7 @@ cells:
     engines: [playwright, webkitgtk]
     tier: {client: supported, provider: not-recommended}
     viewport: 375x667
-profiles:
+cell_sets:
   default: [phone]
 """
 
@@ -51,12 +51,12 @@ def test_overrides_and_the_stricter_tier_for_tests_spanning_portals() -> None:
     assert cell.tier(None) is Tier.SUPPORTED
 
 
-def test_cells_win_over_the_profile_and_unknown_names_are_errors() -> None:
+def test_cells_win_over_the_cell_set_and_unknown_names_are_errors() -> None:
     matrix: Matrix = parse_matrix(GOOD)
     assert [c.id for c in matrix.select("default", ["phone"])] == ["phone"]
     with pytest.raises(MatrixError, match=r"unknown cell\(s\) phon.*did you mean 'phone'"):
         matrix.select(None, ["phon"])
-    with pytest.raises(MatrixError, match=r"unknown profile 'defalt'.*did you mean 'default'"):
+    with pytest.raises(MatrixError, match=r"unknown cell set 'defalt'.*did you mean 'default'"):
         matrix.select("defalt")
 
 
@@ -77,10 +77,10 @@ def test_cells_win_over_the_profile_and_unknown_names_are_errors() -> None:
             "tier for provider portal is 'great'",
         ),
         (GOOD.replace("375x667", "wide"), 8, "bad viewport 'wide'. Fix: write it as WIDTHxHEIGHT"),
-        (GOOD + "  other: [nope]\n", 11, "profile 'other' names unknown cell 'nope'"),
+        (GOOD + "  other: [nope]\n", 11, "cell set 'other' names unknown cell 'nope'"),
         (GOOD + "  other: [phone, phone]\n", 11, "lists cell 'phone' twice"),
         (
-            GOOD.replace("profiles:", "  phone:\n    device: Pixel 7\nprofiles:"),
+            GOOD.replace("cell_sets:", "  phone:\n    device: Pixel 7\ncell_sets:"),
             9,
             "duplicate key 'phone' (first on line 3)",
         ),
@@ -112,3 +112,23 @@ def test_remote_cells_need_a_url() -> None:
     assert "uses a remote engine without 'remote:'" in str(_error(text))
     text = GOOD.replace("    viewport: 375x667", "    remote: {url: grid.local:4444}")
     assert "is not a URL" in str(_error(text))
+
+
+def test_the_old_profiles_key_still_loads_with_a_deprecation_note() -> None:
+    matrix = parse_matrix(GOOD.replace("cell_sets:", "profiles:"), "m.yaml")
+    assert matrix.cell_sets == {"default": ("phone",)}
+    assert matrix.deprecations == (
+        "m.yaml:9: 'profiles' in the matrix is the old spelling of 'cell_sets'. Fix: rename it "
+        "to 'cell_sets' (the old key is read for one more release)",
+    )
+    assert parse_matrix(GOOD).deprecations == ()
+
+
+def test_both_the_old_and_the_new_key_is_an_error() -> None:
+    message = str(_error(GOOD + "profiles:\n  quick: [phone]\n"))
+    assert message.startswith("m.yaml:11: 'profiles' and 'cell_sets' (line 9) both in the matrix")
+    assert "Fix: keep one: move its entries under 'cell_sets' and remove 'profiles'" in message
+
+
+def test_the_shipped_matrix_uses_no_old_spelling() -> None:
+    assert load_matrix(ROOT / "matrix" / "default.yaml").deprecations == ()

@@ -4,6 +4,9 @@ exit codes by tier, not-run cells, flaky retries, bad input, a dead target, secr
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -293,7 +296,7 @@ def test_webdriver_cells_keep_the_same_failure_artifacts(pytester: pytest.Pytest
 
 def test_pytest_playwright_browser_flag_narrows_the_matrix(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_demo=DEMO)
-    _run(pytester, "--profile", "default", "--browser", "webkit", "-k", "ok")
+    _run(pytester, "--cell-set", "default", "--browser", "webkit", "-k", "ok")
     assert {r.cell for r in _results(pytester).results} == {"ios-webkit"}
 
 
@@ -302,3 +305,69 @@ def test_results_json_is_plain_json_with_the_schema_version(pytester: pytest.Pyt
     _run(pytester, "--cells", "chrome-desktop", "-k", "ok")
     data = json.loads((pytester.path / "reports" / "r" / "results.json").read_text())
     assert data["schema_version"] == 1 and data["run"]["id"] == "r"
+
+
+def test_old_spellings_run_and_each_says_its_new_one_once(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cell set's old flag, environment variable, ini key and matrix key all still work, each
+    with one deprecation line on stderr (not one per xdist worker); the flag's value wins."""
+    # Tests that take the cell and start no browser: one item per cell of the set read.
+    pytester.makepyfile(
+        test_cells="def test_one(cell):\n    pass\n\ndef test_two(cell):\n    pass\n"
+    )
+    old = MATRIX.read_text(encoding="utf-8").replace("\ncell_sets:", "\nprofiles:")
+    line = old.splitlines().index("profiles:") + 1
+    (pytester.path / "old.yaml").write_text(old, encoding="utf-8")
+    pytester.makeini("[pytest]\ncompat_profile = mobile\n")
+    monkeypatch.setenv("COMPAT_PROFILE", "default")
+    result = pytester.runpytest_subprocess(
+        *PLUGINS,
+        "-p",
+        "no:cacheprovider",
+        "--matrix=old.yaml",
+        f"--report-dir={pytester.path / 'reports'}",
+        "--run-id=r",
+        "--profile=quick",
+        "-n",
+        "2",
+    )
+    assert result.ret == ExitCode.OK, result.stdout.str()[-2000:]
+    assert "2 workers [2 items]" in result.stdout.str(), result.stdout.str()[-2000:]
+    run = _results(pytester).run
+    assert (run["cell_set"], run["cells"]) == ("quick", ["chrome-desktop"]), run
+    said = [text for text in result.stderr.lines if text.startswith("compat: deprecated: ")]
+    assert said == [
+        *(
+            f"compat: deprecated: {old_spelling}: use {new} instead "
+            "(the old spelling is read for one more release)"
+            for old_spelling, new in (
+                ("--profile", "--cell-set"),
+                ("COMPAT_PROFILE", "COMPAT_CELL_SET"),
+                ("compat_profile", "compat_cell_set"),
+            )
+        ),
+        f"compat: deprecated: {pytester.path / 'old.yaml'}:{line}: 'profiles' in the matrix is "
+        "the old spelling of 'cell_sets'. Fix: rename it to 'cell_sets' (the old key is read for "
+        "one more release)",
+    ], result.stderr.str()
+
+
+def test_compat_run_takes_the_old_flag_and_says_so_once(tmp_path: Path) -> None:
+    """`compat run --profile` passes the old spelling on; the run reads it and says so once."""
+    command = ["run", "--profile", "quick", "--report-dir", str(tmp_path), "--", "--collect-only"]
+    done = subprocess.run(
+        [sys.executable, "-m", "compat_harness", *command],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if not k.startswith("COMPAT_")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == ExitCode.OK, done.stdout[-2000:] + done.stderr[-2000:]
+    items = [line for line in done.stdout.splitlines() if "::" in line]
+    # The quick set is the desktop cell alone (the default set's phones would be here too).
+    assert items and all("[chrome-desktop" in line for line in items), items
+    assert done.stderr.count("compat: deprecated:") == 1, done.stderr
+    assert "compat: deprecated: --profile: use --cell-set instead" in done.stderr

@@ -131,7 +131,7 @@ cells:
         "webkitgtk:browserOptions":
           binary: "{find_minibrowser()}"
           args: ["--automation", "--full-screen", "--user-agent={IOS_SAFARI_UA}"]
-profiles:
+cell_sets:
   all: [chrome-desktop, chrome-via-server, ios-webkit, ios-via-grid]
 """
     )
@@ -140,7 +140,7 @@ profiles:
             "suites/test_login_url.py",
             f"--matrix={matrix}",
             f"--remote=chrome-via-server={playwright_server}",
-            "--profile=all",
+            "--cell-set=all",
             "-k",
             JOURNEYS,
         ],

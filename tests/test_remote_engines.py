@@ -106,7 +106,7 @@ cells:
         "appium:executable": /usr/bin/chromedriver
         {chrome}
 {extra}
-profiles:
+cell_sets:
   default: [chrome-desktop, ios-webkit, android-chrome]
   twins: [grid-chrome-desktop, grid-ios-webkit, grid-android-chrome, appium-android-chrome]
 """
@@ -128,7 +128,7 @@ def test_default_journeys_through_the_grid_and_appium_match_the_local_cells(
         tmp_path / "r",
         args=(
             f"--matrix={matrix}",
-            "--profile=twins",
+            "--cell-set=twins",
             "-n",
             "2",
             "--shuffle",

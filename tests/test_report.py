@@ -114,6 +114,18 @@ def test_results_json_has_the_documented_schema(tmp_path: Path) -> None:
     assert (tmp_path / "latest").resolve() == (tmp_path / "run-1").resolve()
 
 
+def test_results_written_before_the_cell_set_had_its_name_read_as_they_mean(
+    tmp_path: Path,
+) -> None:
+    # Older results.json files (history, merged shards) name the run's cell set "profile".
+    data = _run("run-1", STATUSES).to_json()
+    data["run"]["profile"] = "quick"
+    run = RunResult.from_json(data)
+    assert run.run["cell_set"] == "quick" and "profile" not in run.run
+    html = write_reports(run, tmp_path / "run-1")["html"].read_text(encoding="utf-8")
+    assert "Cell set: <b>quick</b>" in html
+
+
 def test_failures_in_not_recommended_cells_do_not_gate() -> None:
     run = _run("run-1", STATUSES)
     assert run.gating_failures(("recommended", "supported")) == []

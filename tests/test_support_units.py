@@ -22,8 +22,8 @@ from compat_harness.support.journeys import JOURNEYS, JourneyError, find_journey
 from compat_harness.support.repro import ReproArgs, command_line
 from compat_harness.support.trace import sanitize_trace
 from compat_harness.support.verdict import (
+    ReproVerdict,
     SignOut,
-    Verdict,
     advice_for,
     judge,
     judge_profiles,
@@ -141,21 +141,21 @@ def _pair(incognito: Status, stored: Status, history: bool = False) -> Pair:
 @pytest.mark.parametrize(
     ("device", "baseline", "expected"),
     [
-        (_pair(P, P), _pair(P, P), Verdict.WORKS),
-        (_pair(P, F), _pair(P, P), Verdict.STORED_DATA),
-        (_pair(P, F), _pair(P, F), Verdict.STORED_DATA),
-        (_pair(F, F), _pair(P, P), Verdict.DEVICE_ONLY),
-        (_pair(F, F, True), _pair(P, P), Verdict.DEVICE_ONLY),
-        (_pair(F, P), _pair(P, P), Verdict.DEVICE_ONLY),
-        (_pair(F, F), _pair(F, F), Verdict.PRODUCT_BUG),
-        (_pair(F, P), _pair(F, P), Verdict.PRODUCT_BUG),
-        (_pair(F, F), None, Verdict.PRODUCT_BUG),
-        (_pair(P, F, True), _pair(P, P), Verdict.INCONCLUSIVE),
-        (_pair(N, F), _pair(P, P), Verdict.INCONCLUSIVE),
-        (_pair(F, F), _pair(N, N), Verdict.INCONCLUSIVE),
+        (_pair(P, P), _pair(P, P), ReproVerdict.WORKS),
+        (_pair(P, F), _pair(P, P), ReproVerdict.STORED_DATA),
+        (_pair(P, F), _pair(P, F), ReproVerdict.STORED_DATA),
+        (_pair(F, F), _pair(P, P), ReproVerdict.DEVICE_ONLY),
+        (_pair(F, F, True), _pair(P, P), ReproVerdict.DEVICE_ONLY),
+        (_pair(F, P), _pair(P, P), ReproVerdict.DEVICE_ONLY),
+        (_pair(F, F), _pair(F, F), ReproVerdict.PRODUCT_BUG),
+        (_pair(F, P), _pair(F, P), ReproVerdict.PRODUCT_BUG),
+        (_pair(F, F), None, ReproVerdict.PRODUCT_BUG),
+        (_pair(P, F, True), _pair(P, P), ReproVerdict.INCONCLUSIVE),
+        (_pair(N, F), _pair(P, P), ReproVerdict.INCONCLUSIVE),
+        (_pair(F, F), _pair(N, N), ReproVerdict.INCONCLUSIVE),
     ],
 )
-def test_verdicts(device: Pair, baseline: Pair | None, expected: Verdict) -> None:
+def test_verdicts(device: Pair, baseline: Pair | None, expected: ReproVerdict) -> None:
     verdict = judge("j", device, baseline)
     assert verdict.verdict is expected, verdict
     assert verdict.verdict.advice
@@ -171,7 +171,7 @@ def test_stored_data_advice_says_sign_out_only_where_it_helped() -> None:
         _profile_pair(Profile.TAB_CLOSED, F, True),
     ]
     verdict = judge_profiles("j", helped, None)
-    assert verdict.verdict is Verdict.STORED_DATA and verdict.sign_out is SignOut.HELPS
+    assert verdict.verdict is ReproVerdict.STORED_DATA and verdict.sign_out is SignOut.HELPS
     assert "closed the tab" in verdict.why
     advice = " ".join(advice_for(verdict.verdict, "desktop", "client", verdict.sign_out))
     assert "Sign out and back in first" in advice
@@ -186,9 +186,9 @@ def test_stored_data_advice_says_sign_out_only_where_it_helped() -> None:
 
 def test_the_overall_verdict_is_the_most_serious_and_sets_the_exit_code() -> None:
     works, bug = judge("a", _pair(P, P), None), judge("b", _pair(F, F), None)
-    assert overall([works, bug]) is Verdict.PRODUCT_BUG
-    assert Verdict.WORKS.exit_code == 0 and Verdict.DEVICE_ONLY.exit_code == 1
-    assert (Verdict.TARGET_DOWN.exit_code, Verdict.NETWORK_DOWN.exit_code) == (10, 11)
+    assert overall([works, bug]) is ReproVerdict.PRODUCT_BUG
+    assert ReproVerdict.WORKS.exit_code == 0 and ReproVerdict.DEVICE_ONLY.exit_code == 1
+    assert (ReproVerdict.TARGET_DOWN.exit_code, ReproVerdict.NETWORK_DOWN.exit_code) == (10, 11)
 
 
 def _trace(path: Path, secret: str, name: str) -> None:

@@ -72,7 +72,7 @@ cells:
     browser: chromium
     tier: recommended
 {extra}
-profiles:
+cell_sets:
   default: [one]
 """
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from compat_harness.config import Settings
+from compat_harness.deprecation import say_deprecated
 from compat_harness.engines import ENGINES, Resolution, for_remote_url, names, resolve
 from compat_harness.matrix import Cell, Matrix, MatrixError, load_matrix, suggest
 from compat_harness.plugin.settings import run_of, settings_of
@@ -43,9 +44,11 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         # browserslist reads the stands_for queries once, in the controller.
         matrix = load_matrix(path, check_queries=run_of(config).is_controller)
-        cells = matrix.select(settings.profile, list(settings.cells) or None)
+        cells = matrix.select(settings.cell_set, list(settings.cells) or None)
     except MatrixError as exc:
         raise pytest.UsageError(f"matrix: {exc}") from None
+    if run_of(config).is_controller:
+        say_deprecated(matrix.deprecations)
     browsers = config.getoption("browser", default=None) or []
     if browsers:  # pytest-playwright's --browser narrows the matrix to cells on those engines
         cells = [c for c in cells if c.browser in browsers]
@@ -200,7 +203,7 @@ def _shuffle_within_cells(items: list[pytest.Item], seed: int) -> None:
 
 @pytest.fixture(scope="session")
 def cell(request: pytest.FixtureRequest) -> Cell:
-    """The cell this test runs on (parametrized from the selected profile/cells)."""
+    """The cell this test runs on (parametrized from the selected cell set or cells)."""
     return request.param  # type: ignore[no-any-return]
 
 

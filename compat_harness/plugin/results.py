@@ -281,7 +281,7 @@ class ResultCollector:
             "target": self.target,
             "target_down": self.target_down,
             "unsaved_artifacts": self.unsaved,
-            "profile": None if settings.cells else settings.profile,
+            "cell_set": None if settings.cells else settings.cell_set,
             "cells": [c.id for c in plan.cells],
             "matrix": str(plan.matrix.source),
             "fail_on": [t.value for t in settings.fail_on],

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import pytest
 
 from compat_harness.config import OPTIONS, Option, SettingError, Settings, read
+from compat_harness.deprecation import say_deprecated
 
 SETTINGS = pytest.StashKey[Settings]()
 RUN = pytest.StashKey["RunContext"]()
@@ -37,10 +38,11 @@ def new_run_id() -> str:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Every setting of the table as an option (and an ini key); pytest-rerunfailures owns
-    --fail-on-flaky, which the harness reads."""
+    """Every setting of the table as an option (and an ini key), and each old spelling as one of
+    its own (the reader tells them apart); pytest-rerunfailures owns --fail-on-flaky, which the
+    harness reads."""
     group = parser.getgroup("compat", "browser compatibility harness")
-    for opt in OPTIONS:
+    for opt in (spelling for o in OPTIONS for spelling in (o, *o.old_spellings())):
         if not opt.shared_dest:
             group.addoption(
                 opt.flag,
@@ -79,6 +81,7 @@ def pytest_configure(config: pytest.Config) -> None:
         run_id, started = workerinput["compat_run_id"], workerinput["compat_started"]
     else:
         run_id, started = settings.run_id or new_run_id(), time.time()
+        say_deprecated(settings.deprecations)  # in the controller: once per run
     report_root = settings.resolve_path("report_dir", Path(config.invocation_params.dir))
     config.stash[RUN] = RunContext(
         id=run_id,

@@ -18,10 +18,10 @@ from compat_harness.outcomes import not_run
 from compat_harness.plugin.settings import run_of, settings_of
 from compat_harness.secrets import SecretsFileError, load_secrets_file
 from compat_harness.target import (
+    Reachability,
     Target,
     TargetError,
     TestHooks,
-    Verdict,
     check_health,
     check_urls,
     destructive_refusal,
@@ -54,9 +54,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if not client or not provider or not run_of(config).is_controller:
         return
     health = check_health(client, provider, settings.control_url)
-    if health.verdict is Verdict.UP:
+    if health.reachability is Reachability.UP:
         return
-    code = ExitCode.NETWORK_DOWN if health.verdict is Verdict.NETWORK_DOWN else ExitCode.TARGET_DOWN
+    code = (
+        ExitCode.NETWORK_DOWN
+        if health.reachability is Reachability.NETWORK_DOWN
+        else ExitCode.TARGET_DOWN
+    )
     pytest.exit(health.message, returncode=int(code))
 
 
@@ -117,7 +121,7 @@ def pytest_runtest_makereport(
     if watch.down is None:
         target = watch.target
         health = check_health(target.client_url, target.provider_url, None, _PROBE_SECONDS)
-        if health.verdict is Verdict.UP:
+        if health.reachability is Reachability.UP:
             return report
         watch.down = health.message.split(". Fix:")[0] + " (it stopped answering during the run)"
         report.user_properties.append((TARGET_DOWN_PROPERTY, watch.down))

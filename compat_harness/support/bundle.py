@@ -25,7 +25,7 @@ from compat_harness.results import RunResult, TestResult
 from compat_harness.secrets import PERSONAL, REDACTOR
 from compat_harness.support.journeys import Journey
 from compat_harness.support.trace import sanitize_trace
-from compat_harness.support.verdict import JourneyVerdict, Verdict
+from compat_harness.support.verdict import JourneyRepro, ReproVerdict
 
 
 def clean(text: str) -> str:
@@ -59,8 +59,8 @@ class ReproContext:
     command: str
     started: float
     finished: float = 0.0
-    verdicts: list[JourneyVerdict] = field(default_factory=list)
-    overall: Verdict = Verdict.INCONCLUSIVE
+    verdicts: list[JourneyRepro] = field(default_factory=list)
+    overall: ReproVerdict = ReproVerdict.INCONCLUSIVE
     advice: tuple[str, ...] = ()
     # Which version findings (static evidence) apply to the version the person reported.
     versions: tuple[str, ...] = ()
@@ -235,7 +235,7 @@ def build_bundle(
     (folder / "summary.json").write_text(clean(json.dumps(summary, indent=1)), encoding="utf-8")
     html = _PAGE.render(
         title=f"Repro {name}: {', '.join(j.name for j in ctx.journeys)} on {ctx.device_label}",
-        ok=ctx.overall is Verdict.WORKS,
+        ok=ctx.overall is ReproVerdict.WORKS,
         headline=ctx.overall.headline,
         verdicts=ctx.verdicts,
         advice=ctx.advice,

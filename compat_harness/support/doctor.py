@@ -17,7 +17,7 @@ from compat_harness.config import OPTIONS, Settings
 from compat_harness.engines import ENGINES, resolve
 from compat_harness.exitcodes import ExitCode
 from compat_harness.matrix import Matrix
-from compat_harness.target import Verdict, check_health
+from compat_harness.target import Reachability, check_health
 
 
 @dataclass
@@ -116,15 +116,15 @@ def target_section(
         health = check_health(client, provider, control)
         for name, line in health.details.items():
             (s.ok if line.endswith("answers") else s.bad)(name, line)
-        if health.verdict is Verdict.UP and control:
-            problem = check_health(control, control, None).verdict is not Verdict.UP
+        if health.reachability is Reachability.UP and control:
+            problem = check_health(control, control, None).reachability is not Reachability.UP
             (s.bad if problem else s.ok)(
                 "control", f"{control}: {'no answer' if problem else 'answers'}"
             )
         s.info("verdict", health.message)
-        if health.verdict is Verdict.TARGET_DOWN:
+        if health.reachability is Reachability.TARGET_DOWN:
             code = int(ExitCode.TARGET_DOWN)
-        elif health.verdict is Verdict.NETWORK_DOWN:
+        elif health.reachability is Reachability.NETWORK_DOWN:
             code = int(ExitCode.NETWORK_DOWN)
     if not control:
         s.info(

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from compat_harness.config import DEFAULTS, SettingError, project_ini, read
+from compat_harness.deprecation import say_deprecated
 from compat_harness.engines import DEFAULT_ENGINE, ENGINES, resolve
 from compat_harness.exitcodes import ExitCode
 from compat_harness.matrix import Cell, Matrix, MatrixError, Portal, Tier, load_matrix
@@ -31,8 +32,8 @@ from compat_harness.support.bundle import CellUsed, ReproContext, RunEntry, buil
 from compat_harness.support.devices import DeviceError, match_device
 from compat_harness.support.journeys import Journey, JourneyError, find_journeys
 from compat_harness.support.verdict import (
-    JourneyVerdict,
-    Verdict,
+    JourneyRepro,
+    ReproVerdict,
     advice_for,
     judge_profiles,
     overall,
@@ -41,13 +42,13 @@ from compat_harness.support.verdict import (
 from compat_harness.target import (
     EMBEDDED_ONLY,
     NO_CLEAN_UP,
+    Reachability,
     TargetError,
     check_health,
     check_urls,
     destructive_refusal,
     external,
 )
-from compat_harness.target import Verdict as Health
 from compat_harness.versions.allow import AllowError, load_allowlist, write_subset
 from compat_harness.versions.report import STATIC_NOTE
 from compat_harness.versions.stated import version_notes
@@ -172,7 +173,7 @@ def _write_matrix(cells: list[Cell], path: Path) -> None:
         "version": 1,
         "devices": devices,
         "cells": entries,
-        "profiles": {"default": [c.id for c in cells]},
+        "cell_sets": {"default": [c.id for c in cells]},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
@@ -241,9 +242,11 @@ def _target_checks(args: ReproArgs, journeys: list[Journey]) -> str:
         raise ReproError(str(exc)) from None
     assert args.client_url and args.provider_url  # check_urls: both or neither
     health = check_health(args.client_url, args.provider_url, args.control_url)
-    if health.verdict is not Health.UP:
+    if health.reachability is not Reachability.UP:
         verdict = (
-            Verdict.NETWORK_DOWN if health.verdict is Health.NETWORK_DOWN else Verdict.TARGET_DOWN
+            ReproVerdict.NETWORK_DOWN
+            if health.reachability is Reachability.NETWORK_DOWN
+            else ReproVerdict.TARGET_DOWN
         )
         lines = [f"VERDICT: {verdict.headline}", f"  {health.message}", "", "What to do:"]
         lines += [f"  - {a}" for a in verdict.advice]
@@ -307,6 +310,7 @@ def _run(args: ReproArgs, root: Path) -> int:
         settings = read({}, os.environ, project_ini(root))
     except SettingError as exc:
         raise ReproError(str(exc)) from None
+    say_deprecated((*settings.deprecations, *matrix.deprecations))
     base = resolve(baseline, settings=settings)
     if not base.ok:
         raise ReproError(
@@ -363,7 +367,9 @@ def _run(args: ReproArgs, root: Path) -> int:
     code = _pytest(pytest_args, run_dir, verbose=args.verbose)
     results_file = run_dir / "results.json"
     if code in (ExitCode.TARGET_DOWN, ExitCode.NETWORK_DOWN):
-        verdict = Verdict.TARGET_DOWN if code == ExitCode.TARGET_DOWN else Verdict.NETWORK_DOWN
+        verdict = (
+            ReproVerdict.TARGET_DOWN if code == ExitCode.TARGET_DOWN else ReproVerdict.NETWORK_DOWN
+        )
         _say(f"VERDICT: {verdict.headline}")
         return verdict.exit_code
     if not results_file.exists():
@@ -430,10 +436,10 @@ def _matches(result: TestResult, journey: Journey) -> bool:
 
 def _judge(
     run: RunResult, journeys: list[Journey], device: Cell, baseline: Cell
-) -> tuple[list[RunEntry], list[JourneyVerdict]]:
+) -> tuple[list[RunEntry], list[JourneyRepro]]:
     found = pairs(run.results)
     entries: list[RunEntry] = []
-    verdicts: list[JourneyVerdict] = []
+    verdicts: list[JourneyRepro] = []
     for journey in journeys:
         mine = [r for r in run.results if _matches(r, journey)]
         ran = {profile_of(r.test) for r in mine}

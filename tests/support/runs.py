@@ -16,7 +16,7 @@ def cell(
     return CellRecord(cell_id, TIERS, device, browser, engine | {"touch_events": touch_events})
 
 
-# The cells of the full profile as they run on this project's machine: WebKit is WebKitGTK (no
+# The cells of the full cell set as they run on this project's machine: WebKit is WebKitGTK (no
 # touch events), Chromium emulates the phones with touch.
 CELLS = {
     c.id: c
