@@ -187,8 +187,7 @@ def _grid(wanted: bool, folder: Path) -> Any:
     if not wanted:
         yield None
         return
-    from compat_harness.engines.playwright import SYSTEM_CHROMIUM_ARGS, system_chromium
-    from compat_harness.engines.selenium_grid import start_local_grid
+    from compat_harness.engines.selenium_grid import chrome_options, start_local_grid
     from compat_harness.engines.servers import ServerStartError
     from compat_harness.engines.webkitgtk import find_minibrowser
 
@@ -199,9 +198,7 @@ def _grid(wanted: bool, folder: Path) -> Any:
         print(f"no grid run: {exc}")
         yield None
         return
-    # The full browser headless: chromedriver leaves chromium-headless-shell running after a session.
-    args = json.dumps(["--headless=new", "--no-sandbox", *SYSTEM_CHROMIUM_ARGS])
-    chrome = f'{{"goog:chromeOptions": {{"binary": "{system_chromium()}", "args": {args}}}}}'
+    chrome = json.dumps({"goog:chromeOptions": chrome_options()})
     matrix = folder / "grid-matrix.yaml"
     matrix.write_text(
         f"""

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from compat_harness.engines.appium import start_local_appium
-from compat_harness.engines.playwright import SYSTEM_CHROMIUM_ARGS, system_chromium
-from compat_harness.engines.selenium_grid import LocalGrid, start_local_grid
+from compat_harness.engines.selenium_grid import LocalGrid, chrome_options, start_local_grid
 from compat_harness.engines.servers import ServerProcess
 from compat_harness.engines.webkitgtk import find_minibrowser
 from compat_harness.results import Status
@@ -52,10 +51,7 @@ def appium() -> Iterator[str]:
 
 
 def _chrome_options() -> str:
-    # The full browser in headless mode: chromedriver 150 leaves chromium-headless-shell running
-    # after a session ends (measured), and the node then waits 20 s for it.
-    args = ", ".join(f'"{a}"' for a in ("--headless=new", "--no-sandbox", *SYSTEM_CHROMIUM_ARGS))
-    return f'"goog:chromeOptions": {{binary: "{system_chromium()}", args: [{args}]}}'
+    return '"goog:chromeOptions": ' + json.dumps(chrome_options())
 
 
 def _matrix(

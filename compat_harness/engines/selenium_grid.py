@@ -209,6 +209,21 @@ def grid_jar() -> Path | None:
     return jars[-1] if jars else None
 
 
+def chrome_options() -> dict[str, Any]:
+    """``goog:chromeOptions`` for Chromium on the local grid's chromedriver: the headless shell
+    where installed (what Playwright's local Chromium cells run; the full browser in headless
+    mode costs about twice the CPU per session here), else the full browser headless."""
+    from compat_harness.engines.playwright import (
+        SYSTEM_CHROMIUM_ARGS,
+        system_chromium,
+        system_headless_shell,
+    )
+
+    shell = system_headless_shell()
+    binary, mode = (shell, []) if shell else (system_chromium(), ["--headless=new"])
+    return {"binary": binary, "args": [*mode, "--no-sandbox", *SYSTEM_CHROMIUM_ARGS]}
+
+
 def start_local_grid(
     *,
     chromium_slots: int = 2,
