@@ -54,21 +54,6 @@ def _r(
     )  # fmt: skip
 
 
-def test_pairs_fold_the_runs_that_recorded_one_pair_per_cell() -> None:
-    results = [
-        _r("t.py::x[client-incognito]", "a", P, profile="incognito", pair="t.py::x[client]"),
-        _r("t.py::x[client-stored]", "a", F, profile="stored", pair="t.py::x[client]"),
-        _r("t.py::x[client-incognito]", "b", F, profile="incognito", pair="t.py::x[client]"),
-        _r("t.py::x[client-stored]", "b", F, profile="stored", pair="t.py::x[client]"),
-        TestResult(test="t.py::plain[client]", journey="j", cell="a", status=F),
-    ]
-    found = {(p.test, p.cell): p.verdict for p in pairs(results)}
-    assert found == {
-        ("t.py::x[client]", "a"): PairVerdict.STORED_DATA,
-        ("t.py::x[client]", "b"): PairVerdict.PRODUCT_BUG,
-    }
-
-
 def test_pairs_come_from_the_recorded_fields_not_the_test_ids() -> None:
     # Ids that name a profile word for another parameter, or no profile at all: the recorded
     # profile and pair decide (the old id parsing paired `[stored-...]` as the stored run).
@@ -79,15 +64,20 @@ def test_pairs_come_from_the_recorded_fields_not_the_test_ids() -> None:
         _r("t.py::x[incognito-old]", "a", F, profile="stored", pair="t.py::x[incognito]"),
         _r("t.py::custom_id_one", "a", F, profile="incognito", pair="t.py::custom"),
         _r("t.py::custom_id_two", "a", P, profile="stored", pair="t.py::custom"),
+        # The same pair on another cell is a pair of its own; a test that is not paired, none.
+        _r("t.py::x[stored-new]", "b", F, profile="incognito", pair="t.py::x[stored]"),
+        _r("t.py::x[stored-old]", "b", F, profile="stored", pair="t.py::x[stored]"),
+        TestResult(test="t.py::plain[client]", journey="j", cell="a", status=F),
         # A recorded profile without a pair (or a pair without a known profile) pairs nothing.
         _r("t.py::lone[incognito]", "a", P, profile="incognito", pair=None),
         _r("t.py::odd[x]", "a", P, profile="guest", pair="t.py::odd"),
     ]
-    found = {p.test: p.verdict for p in pairs(results)}
+    found = {(p.test, p.cell): p.verdict for p in pairs(results)}
     assert found == {
-        "t.py::x[stored]": PairVerdict.STORED_DATA,
-        "t.py::x[incognito]": PairVerdict.PRODUCT_BUG,
-        "t.py::custom": PairVerdict.NEEDS_STORED_STATE,
+        ("t.py::x[stored]", "a"): PairVerdict.STORED_DATA,
+        ("t.py::x[incognito]", "a"): PairVerdict.PRODUCT_BUG,
+        ("t.py::custom", "a"): PairVerdict.NEEDS_STORED_STATE,
+        ("t.py::x[stored]", "b"): PairVerdict.PRODUCT_BUG,
     }
 
 
