@@ -19,8 +19,8 @@ pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _report(outcome: str = "passed", longrepr: Any = None) -> pytest.TestReport:
-    return pytest.TestReport("t.py::x", ("t.py", 0, "x"), {}, outcome, longrepr, "call")  # type: ignore[arg-type]
+def _report(outcome: Any = "passed", longrepr: Any = None) -> pytest.TestReport:
+    return pytest.TestReport("t.py::x", ("t.py", 0, "x"), {}, outcome, longrepr, "call")
 
 
 def test_every_fact_written_is_read_back_after_a_trip_through_json() -> None:
@@ -28,8 +28,8 @@ def test_every_fact_written_is_read_back_after_a_trip_through_json() -> None:
     identity = Identity("t.py::x[client]", "sign_in", "ios-webkit", "client", "Signs in",
                         "stored", "t.py::x[client]")  # fmt: skip
     finding = Finding("page-error", "boom", step="Open", page="http://a.test/", t=1.0)
-    record.identify(report, identity)  # type: ignore[arg-type]
-    record.record_order(report, 7)  # type: ignore[arg-type]
+    record.identify(report, identity)
+    record.record_order(report, 7)
     record.record_engine(report, {"engine": "webkitgtk"})
     record.record_engine(report, {"engine": "second"})  # once per test: the first stands
     record.record_target(report, {"client_url": "http://a.test"})
@@ -47,7 +47,7 @@ def test_every_fact_written_is_read_back_after_a_trip_through_json() -> None:
     record.record_sentinel(report, "page-error")
     record.record_browser_crashed(report, "webkit 2.50")
     # What xdist does to user properties between a worker and the controller.
-    report.user_properties = [tuple(p) for p in json.loads(json.dumps(report.user_properties))]  # type: ignore[misc]
+    report.user_properties = [tuple(p) for p in json.loads(json.dumps(report.user_properties))]
     got = record.read(report)
     assert got.identity == Identity(**{**identity.__dict__, "order": 7})
     assert got.outcome is Outcome.PASSED and got.reason == ""
@@ -83,7 +83,7 @@ def test_outcomes_read_from_the_report(
 
 def test_values_rewritten_for_secrets_still_read() -> None:
     report = _report()
-    record.record_order(report, 3)  # type: ignore[arg-type]
+    record.record_order(report, 3)
     record.record_crash(report, "typed hunter2 into the field")
     record.rewrite(report, lambda text: text.replace("hunter2", "[redacted]"))
     assert record.read(report).crash == "typed [redacted] into the field"

@@ -137,11 +137,11 @@ def _append(holder: _Holder, name: str, value: str) -> None:
     holder.user_properties.append((name, value))
 
 
-def identify(item: pytest.Item, identity: Identity) -> None:
+def identify(item: _Holder, identity: Identity) -> None:
     _append(item, _IDENTITY, json.dumps(asdict(identity)))
 
 
-def record_order(item: pytest.Item, index: int) -> None:
+def record_order(item: _Holder, index: int) -> None:
     _append(item, _ORDER, str(index))
 
 
