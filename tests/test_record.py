@@ -28,8 +28,8 @@ def test_every_fact_written_is_read_back_after_a_trip_through_json() -> None:
     identity = Identity("t.py::x[client]", "sign_in", "ios-webkit", "client", "Signs in",
                         "stored", "t.py::x[client]")  # fmt: skip
     finding = Finding("page-error", "boom", step="Open", page="http://a.test/", t=1.0)
+    record.record_order(report, 7)  # the order may come first: it is folded in all the same
     record.identify(report, identity)
-    record.record_order(report, 7)
     record.record_engine(report, {"engine": "webkitgtk"})
     record.record_engine(report, {"engine": "second"})  # once per test: the first stands
     record.record_target(report, {"client_url": "http://a.test"})
@@ -161,6 +161,7 @@ def test_records_cross_from_xdist_workers_whole_and_pairs_follow_the_recorded_fi
     plain = _child_run(pytester, "plain")
     workers = _child_run(pytester, "xdist", "-n", "2")
     assert _recorded(workers) == _recorded(plain)
+    assert sorted(r.order for r in workers.results) == list(range(6))  # the collection's order
     by_test = {r.test: r for r in workers.results}
     first = "test_records.py::test_paired[stored]"
     assert {t: (r.profile, r.pair) for t, r in by_test.items()} == {

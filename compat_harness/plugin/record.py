@@ -75,6 +75,7 @@ class Record:
     crash: str | None = None  # the crash line of a failure, redacted
     sentinel: str | None = None  # the finding kind that failed the test
     browser_crashed: str | None = None  # "browser version" of a browser that died
+    order: int | None = None  # numbered after the identity was written; folded into it
 
 
 class _Holder(Protocol):
@@ -108,17 +109,11 @@ def _add_artifact(record: Record, artifact: Artifact) -> Record:
     return replace(record, artifacts=(*record.artifacts, artifact))
 
 
-def _with_order(record: Record, value: str) -> Record:
-    if record.identity is None:
-        return record
-    return replace(record, identity=replace(record.identity, order=int(value)))
-
-
 _DECODERS: dict[str, Callable[[Record, str], Record]] = {
     _IDENTITY: lambda r, v: replace(
         r, identity=Identity(**json.loads(v)) if r.identity is None else r.identity
     ),
-    _ORDER: _with_order,
+    _ORDER: lambda r, v: replace(r, order=int(v)),
     _ENGINE: lambda r, v: r if r.engine is not None else replace(r, engine=json.loads(v)),
     _TARGET: lambda r, v: r if r.target is not None else replace(r, target=json.loads(v)),
     _TARGET_DOWN: lambda r, v: r if r.target_down is not None else replace(r, target_down=v),
@@ -215,6 +210,8 @@ def read(holder: _Holder) -> Record:
             record = decode(record, str(value))
         elif name.startswith(_PLAYWRIGHT):
             record = _add_artifact(record, Artifact(name.removeprefix(_PLAYWRIGHT), str(value)))
+    if record.identity is not None and record.order is not None:
+        record = replace(record, identity=replace(record.identity, order=record.order))
     if isinstance(holder, pytest.TestReport):
         outcome, reason = _outcome(holder)
         record = replace(record, outcome=outcome, reason=reason)
