@@ -1,6 +1,6 @@
 """Page sentinels in a run: every session a test opens gets one (the engine puts the page watch
 into the target's pages); findings are checked after each action, at each step's end and once at
-the end of the test body, and travel with the test's report (``compat_findings``)."""
+the end of the test body, and travel with the test's report (``plugin.record``)."""
 
 from __future__ import annotations
 
