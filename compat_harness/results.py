@@ -333,8 +333,8 @@ class RunResult:
         if version not in _READABLE_VERSIONS:
             raise ValueError(
                 f"results schema version {version!r} is not supported (this harness reads "
-                f"{', '.join(map(str, _READABLE_VERSIONS))}): write it again with a harness "
-                "of its version, or rerun the tests"
+                f"{', '.join(map(str, _READABLE_VERSIONS))}). Fix: open it with the harness "
+                "version that wrote it, or run the tests again with this one"
             )
         results = [TestResult.from_json(r) for r in data["results"]]
         if version == 1:
