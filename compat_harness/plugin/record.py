@@ -84,7 +84,7 @@ class _Holder(Protocol):
     user_properties: list[tuple[str, object]]
 
 
-# --- the encoding: one (name, encode, decode into the record being folded) per fact -------------
+# --- the encoding: each fact's property name, how it folds into a record, and its writer ----------
 
 _IDENTITY = "compat"
 _ORDER = "compat_order"
