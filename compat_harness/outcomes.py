@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-import pytest
-
-from compat_harness.results import NOT_APPLICABLE_PREFIX, NOT_RUN_PREFIX
+from compat_harness.plugin.record import Outcome, skip
 
 
 def not_applicable(reason: str) -> NoReturn:
     """The journey does not apply to this cell (e.g. a touch check on a desktop)."""
-    pytest.skip(NOT_APPLICABLE_PREFIX + reason)
+    skip(Outcome.NOT_APPLICABLE, reason)
 
 
 def not_run(reason: str) -> NoReturn:
     """The journey could not run here (engine missing, refused against production...)."""
-    pytest.skip(NOT_RUN_PREFIX + reason)
+    skip(Outcome.NOT_RUN, reason)

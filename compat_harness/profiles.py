@@ -11,7 +11,6 @@ show it helps: the tab-closed profile fails while the one that signed out and in
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -104,18 +103,6 @@ def verdict(
     return PairVerdict.INCOMPLETE
 
 
-def pair_key(test: str) -> str | None:
-    """The test id without its profile parameter; None for tests that are not paired."""
-    match = re.fullmatch(r"(?P<base>[^\[]*)\[(?P<params>.*)\]", test)
-    if not match:
-        return None
-    params = match["params"].split("-")
-    rest = [p for p in params if p not in tuple(Profile)]
-    if len(rest) == len(params):
-        return None
-    return f"{match['base']}[{'-'.join(rest)}]" if rest else match["base"]
-
-
 @dataclass(frozen=True)
 class Pair:
     """One stored-data profile's run of a journey on a cell, beside the fresh run."""
@@ -179,11 +166,10 @@ def pairs(results: list[TestResult]) -> list[Pair]:
     that ran, in the profiles' order."""
     found: dict[tuple[str, str], dict[Profile, TestResult]] = {}
     for r in results:
-        key = pair_key(r.test)
-        profile = profile_of(r.test)
-        if key is None or profile is None:
+        profile = profile_of(r)
+        if r.pair is None or profile is None:
             continue
-        found.setdefault((key, r.cell), {})[profile] = r
+        found.setdefault((r.pair, r.cell), {})[profile] = r
     out = []
     for (test, cell), runs in found.items():
         incognito = runs.get(Profile.INCOGNITO)
@@ -209,7 +195,6 @@ def pairs(results: list[TestResult]) -> list[Pair]:
     return out
 
 
-def profile_of(test: str) -> Profile | None:
-    """The profile parameter of a paired journey's test id; None for tests that are not paired."""
-    params = test.rpartition("[")[2].rstrip("]").split("-")
-    return next((Profile(p) for p in params if p in tuple(Profile)), None)
+def profile_of(result: TestResult) -> Profile | None:
+    """The browser profile a result recorded; None for a test that is not paired."""
+    return Profile(result.profile) if result.profile in tuple(Profile) else None

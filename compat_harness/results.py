@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from compat_harness.triage import Triage
 
-SCHEMA_VERSION = 1
+# 2: each result records its pair (`pair`), read from the parametrisation when the test ran;
+# version 1 files are read too (their pairs recovered from the test ids, as they were then).
+SCHEMA_VERSION = 2
+_READABLE_VERSIONS = (1, SCHEMA_VERSION)
 
 
 class Status(StrEnum):
@@ -29,11 +32,6 @@ class Status(StrEnum):
         return self.value.replace("_", " ")
 
 
-# Skip reasons with these prefixes carry a status of their own (see compat_harness.outcomes).
-NOT_RUN_PREFIX = "not run: "
-NOT_APPLICABLE_PREFIX = "not applicable: "
-# A test's artifact that could not be written (full disk, read-only folder): "path: error".
-UNSAVED_PROPERTY = "compat_artifact_unsaved"
 # The reason of what a stopped run (Ctrl-C, SIGTERM) did not reach.
 INTERRUPTED = "interrupted"
 
@@ -108,6 +106,9 @@ class TestResult:
     # For paired journeys: which browser profile this run used ("incognito", or the stored-data
     # profiles "stored" (the earlier visit signed out) and "tab_closed" (it stayed signed in)).
     profile: str | None = None
+    # For paired journeys: what every profile's run of the journey on this cell shares (the test
+    # without its profile parameter), recorded from the parametrisation; pairs group by it.
+    pair: str | None = None
     # What the page sentinels saw, in the order seen (allowlisted ones included, marked).
     findings: list[Finding] = field(default_factory=list)
     # The version row (compat_harness.versions): its query, what was collected, the findings.
@@ -329,22 +330,44 @@ class RunResult:
         # Derived from the results: written for other tools, recomputed here.
         data = {k: v for k, v in data.items() if k not in ("pairs", "triage")}
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
+        if version not in _READABLE_VERSIONS:
             raise ValueError(
-                f"results schema version {version!r} is not supported (this harness reads {SCHEMA_VERSION})"
+                f"results schema version {version!r} is not supported (this harness reads "
+                f"{', '.join(map(str, _READABLE_VERSIONS))}). Fix: open it with the harness "
+                "version that wrote it, or run the tests again with this one"
             )
         run = dict(data["run"])
         if "profile" in run:  # written before the cell set had its own word
             run.setdefault("cell_set", run.pop("profile"))
+        results = [TestResult.from_json(r) for r in data["results"]]
+        if version == 1:
+            results = [_pair_of_v1(r) for r in results]
         return cls(
             run=run,
             cells=[CellRecord.from_json(c) for c in data["cells"]],
-            results=[TestResult.from_json(r) for r in data["results"]],
+            results=results,
         )
 
     @classmethod
     def read(cls, path: Path) -> RunResult:
         return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _pair_of_v1(result: TestResult) -> TestResult:
+    """A version 1 result: no pair recorded (nor, before pairs, its profile), so both are read
+    from its test id the way that version made them (``test[...-profile-...]``)."""
+    from compat_harness.profiles import Profile  # profiles builds on this module
+
+    base, bracket, params = result.test.partition("[")
+    parts = params.removesuffix("]").split("-") if bracket else []
+    named = [p for p in parts if p in tuple(Profile)]
+    profile = result.profile or (named[0] if named else None)
+    if profile is None:
+        return result
+    rest = [p for p in parts if p != profile]
+    result.profile = profile
+    result.pair = f"{base}[{'-'.join(rest)}]" if rest else base
+    return result
 
 
 def tier_for(cell: CellRecord, portal: str | None) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from compat_harness.profiles import Pair, PairVerdict, pair_key, pairs
+from compat_harness.profiles import Pair, PairVerdict, pairs
 from compat_harness.results import CellRecord, RunResult, Status, TestResult
 
 
@@ -149,16 +149,16 @@ def _names(cells: Iterable[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _group_key(test: str) -> str:
+def _group_key(result: TestResult) -> str:
     """The test with its profile folded: both runs of a pair are one test across the cells."""
-    return pair_key(test) or test
+    return result.pair or result.test
 
 
 def triage(run: RunResult) -> dict[tuple[str, str], Triage]:
     """Every failed or flaky result's triage, keyed by (test, cell), in the run's order."""
     groups: dict[str, list[TestResult]] = {}
     for r in run.results:
-        groups.setdefault(_group_key(r.test), []).append(r)
+        groups.setdefault(_group_key(r), []).append(r)
     patterns: dict[str, _Pattern] = {}
     out: dict[tuple[str, str], Triage] = {}
     for r in run.results:
@@ -168,7 +168,7 @@ def triage(run: RunResult) -> dict[tuple[str, str], Triage]:
         if own is not None and r.status is Status.FAILED:
             out[(r.test, r.cell)] = _own(r, own)
             continue
-        key = _group_key(r.test)
+        key = _group_key(r)
         if key not in patterns:
             patterns[key] = _Pattern(run, groups[key])
         out[(r.test, r.cell)] = patterns[key].of(r)
@@ -199,9 +199,7 @@ def _own(result: TestResult, category: Category) -> Triage:
         else "the harness itself failed"
     )
     reason = f"{what} on {result.cell}: not a verdict on the product"
-    return Triage(
-        result.test, result.cell, category, reason, _group_key(result.test), (result.cell,)
-    )
+    return Triage(result.test, result.cell, category, reason, _group_key(result), (result.cell,))
 
 
 def _cell_verdicts(found: list[Pair]) -> dict[str, PairVerdict]:
@@ -251,7 +249,7 @@ class _Pattern:
             result.cell,
             category,
             reason,
-            _group_key(result.test),
+            _group_key(result),
             self.failed,
             self.flaky,
             self.passed,

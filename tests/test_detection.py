@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from compat_harness.profiles import PairVerdict, pair_key, pairs, profile_of
+from compat_harness.profiles import PairVerdict, pairs, profile_of
 from compat_harness.results import CellRecord, RunResult, Status, TestResult
 from reference_app.defects import CATALOG, Defect
 from tests.support.expectations import EXPECTED, VERSIONS_ROW, Expectation
@@ -176,14 +176,15 @@ def _check_pair_verdicts(
     """Paired journeys get the documented verdict where the defect shows, 'passes' elsewhere; each
     stored-data profile's pair on its own (a fault may show after signing out and not after
     closing the tab)."""
+    grid = {(r.test, r.cell): r for r in results}
     wanted = {
-        (pair_key(test), cell, profile_of(test)): _VERDICTS[e.verdict]
+        (grid[key].pair, key[1], profile_of(grid[key])): _VERDICTS[e.verdict]
         for e in EXPECTED[defect.name]
         if e.verdict
-        for test, cell in expected_failures_of(results, e, expected)
+        for key in expected_failures_of(results, e, expected)
     }
     for pair in pairs(results):
-        touched = any(pair_key(test) == pair.test and cell == pair.cell for test, cell in expected)
+        touched = any(grid[key].pair == pair.test and key[1] == pair.cell for key in expected)
         want = wanted.get((pair.test, pair.cell, pair.profile))
         if touched and want is None:
             continue  # a paired journey failing for a documented reason without a stated verdict

@@ -304,7 +304,7 @@ def test_results_json_is_plain_json_with_the_schema_version(pytester: pytest.Pyt
     pytester.makepyfile(test_demo=DEMO)
     _run(pytester, "--cells", "chrome-desktop", "-k", "ok")
     data = json.loads((pytester.path / "reports" / "r" / "results.json").read_text())
-    assert data["schema_version"] == 1 and data["run"]["id"] == "r"
+    assert data["schema_version"] == 2 and data["run"]["id"] == "r"
 
 
 def test_old_spellings_run_and_each_says_its_new_one_once(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from compat_harness.profiles import Pair, PairVerdict, Profile, pair_key, pairs, verdict
-from compat_harness.results import ErrorInfo, Status, TestResult
+from compat_harness.profiles import Pair, PairVerdict, Profile, pairs, verdict
+from compat_harness.results import ErrorInfo, RunResult, Status, TestResult
 from tests.support.matrix_run import PLUGINS
 
 pytest_plugins = ["pytester"]
@@ -37,42 +37,90 @@ def test_a_stored_run_that_failed_building_its_history_is_not_a_stored_data_verd
     assert verdict(F, F, stored_failed_in_history=True) is PairVerdict.PRODUCT_BUG
 
 
-def test_pair_keys_drop_only_the_profile() -> None:
-    assert pair_key("suites/t.py::test_a[stored]") == "suites/t.py::test_a"
-    assert pair_key("suites/t.py::test_a[client-incognito]") == "suites/t.py::test_a[client]"
-    assert pair_key("suites/t.py::test_a[tab_closed-client]") == "suites/t.py::test_a[client]"
-    assert pair_key("suites/t.py::test_a[client]") is None
-    assert pair_key("suites/t.py::test_a") is None
+def _r(
+    test: str,
+    cell: str,
+    status: Status,
+    step: str | None = None,
+    *,
+    profile: str,
+    pair: str | None = "t.py::x",
+) -> TestResult:
+    """A result as a run records it: its profile and pair, whatever its test id reads."""
+    error = ErrorInfo("boom", "AssertionError", step=step) if status is F else None
+    return TestResult(
+        test=test, journey="incognito", cell=cell, status=status, error=error,
+        profile=profile, pair=pair,
+    )  # fmt: skip
 
 
-def test_pairs_fold_two_runs_per_cell() -> None:
-    def r(test: str, cell: str, status: Status) -> TestResult:
-        return TestResult(test=test, journey="incognito", cell=cell, status=status)
-
+def test_pairs_come_from_the_recorded_fields_not_the_test_ids() -> None:
+    # Ids that name a profile word for another parameter, or no profile at all: the recorded
+    # profile and pair decide (the old id parsing paired `[stored-...]` as the stored run).
     results = [
-        r("t.py::x[client-incognito]", "a", P),
-        r("t.py::x[client-stored]", "a", F),
-        r("t.py::x[client-incognito]", "b", F),
-        r("t.py::x[client-stored]", "b", F),
-        r("t.py::plain[client]", "a", F),
+        _r("t.py::x[stored-new]", "a", P, profile="incognito", pair="t.py::x[stored]"),
+        _r("t.py::x[stored-old]", "a", F, profile="stored", pair="t.py::x[stored]"),
+        _r("t.py::x[incognito-new]", "a", F, profile="incognito", pair="t.py::x[incognito]"),
+        _r("t.py::x[incognito-old]", "a", F, profile="stored", pair="t.py::x[incognito]"),
+        _r("t.py::custom_id_one", "a", F, profile="incognito", pair="t.py::custom"),
+        _r("t.py::custom_id_two", "a", P, profile="stored", pair="t.py::custom"),
+        # The same pair on another cell is a pair of its own; a test that is not paired, none.
+        _r("t.py::x[stored-new]", "b", F, profile="incognito", pair="t.py::x[stored]"),
+        _r("t.py::x[stored-old]", "b", F, profile="stored", pair="t.py::x[stored]"),
+        TestResult(test="t.py::plain[client]", journey="j", cell="a", status=F),
+        # A recorded profile without a pair (or a pair without a known profile) pairs nothing.
+        _r("t.py::lone[incognito]", "a", P, profile="incognito", pair=None),
+        _r("t.py::odd[x]", "a", P, profile="guest", pair="t.py::odd"),
     ]
     found = {(p.test, p.cell): p.verdict for p in pairs(results)}
     assert found == {
-        ("t.py::x[client]", "a"): PairVerdict.STORED_DATA,
-        ("t.py::x[client]", "b"): PairVerdict.PRODUCT_BUG,
+        ("t.py::x[stored]", "a"): PairVerdict.STORED_DATA,
+        ("t.py::x[incognito]", "a"): PairVerdict.PRODUCT_BUG,
+        ("t.py::custom", "a"): PairVerdict.NEEDS_STORED_STATE,
+        ("t.py::x[stored]", "b"): PairVerdict.PRODUCT_BUG,
     }
 
 
-def _r(test: str, cell: str, status: Status, step: str | None = None) -> TestResult:
-    error = ErrorInfo("boom", "AssertionError", step=step) if status is F else None
-    return TestResult(test=test, journey="incognito", cell=cell, status=status, error=error)
+def test_a_version_1_results_file_recovers_its_pairs_from_the_test_ids() -> None:
+    def v1(test: str, status: str, profile: str | None) -> dict[str, object]:
+        data = TestResult(test=test, journey="j", cell="a", status=Status(status)).to_json()
+        del data["pair"]  # version 1 had no pair; before pairs, no profile either
+        if profile is None:
+            del data["profile"]
+        else:
+            data["profile"] = profile
+        return data
+
+    old = {
+        "schema_version": 1,
+        "run": {"id": "old"},
+        "cells": [],
+        "results": [
+            v1("t.py::x[a-client-incognito]", "passed", "incognito"),
+            v1("t.py::x[a-client-stored]", "failed", None),
+            v1("t.py::plain[a-client]", "failed", None),
+        ],
+    }
+    run = RunResult.from_json(old)
+    assert [(r.profile, r.pair) for r in run.results] == [
+        ("incognito", "t.py::x[a-client]"),
+        ("stored", "t.py::x[a-client]"),
+        (None, None),
+    ]
+    assert [p.verdict for p in pairs(run.results)] == [PairVerdict.STORED_DATA]
+    assert run.to_json()["schema_version"] == 2
+
+
+def test_a_results_file_of_an_unknown_version_names_the_versions_it_reads() -> None:
+    with pytest.raises(ValueError, match=r"version 99 is not supported .*reads 1, 2"):
+        RunResult.from_json({"schema_version": 99, "run": {}, "cells": [], "results": []})
 
 
 def _pairs(stored: Status, tab_closed: Status, *, step: str | None = None) -> dict[Profile, Pair]:
     results = [
-        _r("t.py::x[incognito]", "a", P),
-        _r("t.py::x[stored]", "a", stored, step),
-        _r("t.py::x[tab_closed]", "a", tab_closed, step),
+        _r("t.py::x[incognito]", "a", P, profile="incognito"),
+        _r("t.py::x[stored]", "a", stored, step, profile="stored"),
+        _r("t.py::x[tab_closed]", "a", tab_closed, step, profile="tab_closed"),
     ]
     return {p.profile: p for p in pairs(results)}
 
@@ -102,7 +150,7 @@ def test_signing_out_is_advised_only_where_the_runs_show_it_helps() -> None:
 
 
 def test_a_lone_fresh_run_is_an_incomplete_pair() -> None:
-    (pair,) = pairs([_r("t.py::x[incognito]", "a", P)])
+    (pair,) = pairs([_r("t.py::x[incognito]", "a", P, profile="incognito")])
     assert pair.verdict is PairVerdict.INCOMPLETE
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from compat_harness.report import write_reports
 from compat_harness.report.history import compare
 from compat_harness.results import CellRecord, ErrorInfo, RunResult, Status, TestResult
+from tests.support.runs import recorded_pair
 
 ENGINE = {
     "engine": "playwright",
@@ -58,14 +59,16 @@ def _run(
             else None
         )
         results.append(
-            TestResult(
-                test=test,
-                journey="login_url",
-                cell=cell,
-                status=status,
-                portal="provider",
-                error=error,
-                artifacts={"screenshot": ["artifacts/x/test-failed-1.png"]} if error else {},
+            recorded_pair(
+                TestResult(
+                    test=test,
+                    journey="login_url",
+                    cell=cell,
+                    status=status,
+                    portal="provider",
+                    error=error,
+                    artifacts={"screenshot": ["artifacts/x/test-failed-1.png"]} if error else {},
+                )
             )
         )
     run = {
@@ -91,7 +94,7 @@ STATUSES = {
 def test_results_json_has_the_documented_schema(tmp_path: Path) -> None:
     paths = write_reports(_run("run-1", STATUSES), tmp_path / "run-1")
     data = json.loads(paths["results"].read_text())
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert {"id", "started", "target"} <= set(data["run"])
     assert {"id", "tier", "engine", "emulated"} <= set(data["cells"][0])
     assert set(data["results"][0]) >= {

@@ -8,7 +8,7 @@ import pytest
 
 from compat_harness.results import ErrorInfo, RunResult, Status, TestResult
 from compat_harness.triage import Category, Triage
-from tests.support.runs import CELLS, DEFAULT
+from tests.support.runs import CELLS, DEFAULT, recorded_pair
 from tests.support.runs import cell as make_cell
 
 FULL = tuple(CELLS)
@@ -17,15 +17,15 @@ P, F, FL, NR, NA = Status.PASSED, Status.FAILED, Status.FLAKY, Status.NOT_RUN, S
 
 def _result(test: str, cell: str, status: Status) -> TestResult:
     failed = status in (Status.FAILED, Status.FLAKY)
-    profile = next((p for p in ("incognito", "stored", "tab_closed") if f"[{p}]" in test), None)
-    return TestResult(
-        test=test,
-        journey="j",
-        cell=cell,
-        status=status,
-        profile=profile,
-        error=ErrorInfo("boom") if failed else None,
-        reason="desktop only" if status in (NR, NA) else "",
+    return recorded_pair(
+        TestResult(
+            test=test,
+            journey="j",
+            cell=cell,
+            status=status,
+            error=ErrorInfo("boom") if failed else None,
+            reason="desktop only" if status in (NR, NA) else "",
+        )
     )
 
 

@@ -12,7 +12,6 @@ retain-on-failure); DOM, console and network logs are kept when the test failed 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import tempfile
@@ -27,7 +26,7 @@ from compat_harness.artifacts.capture import Capture
 from compat_harness.artifacts.logs import write_console, write_network
 from compat_harness.artifacts.redaction import write_dom, write_har
 from compat_harness.masking import Masking, masked_screenshot
-from compat_harness.results import UNSAVED_PROPERTY
+from compat_harness.plugin.record import record_artifact, record_unsaved
 from compat_harness.secrets import REDACTOR
 from compat_harness.session.base import Session, Step, StepLog
 
@@ -97,9 +96,7 @@ class ArtifactsRecorder:
         rel = os.path.relpath(path, self._run_dir)
         step.screenshot = rel
         self._last_shot = (session, step.started, time.monotonic(), rel)
-        self.request.node.user_properties.append(
-            ("compat_artifact", json.dumps(["step", str(path)]))
-        )
+        record_artifact(self.request.node, "step", str(path))
 
     def attach(self, capture: Capture) -> None:
         """Keep a session's recording until the end of the test."""
@@ -154,12 +151,10 @@ class ArtifactsRecorder:
             write(str(path))
         except Exception as exc:  # the browser may be the thing that failed; keep what we could
             if isinstance(exc, OSError):  # the disk's fault, not the browser's: said in the report
-                self.request.node.user_properties.append((UNSAVED_PROPERTY, f"{path}: {exc}"))
+                record_unsaved(self.request.node, str(path), exc)
             return
         if path.exists():
-            self.request.node.user_properties.append(
-                ("compat_artifact", json.dumps([kind, str(path)]))
-            )
+            record_artifact(self.request.node, kind, str(path))
 
 
 def _failed(item: pytest.Item) -> bool:

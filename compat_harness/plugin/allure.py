@@ -9,7 +9,6 @@ environment and categories files are written."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import mimetypes
 import os
 from collections.abc import Generator
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 
 from compat_harness.plugin.cells import plan_of
+from compat_harness.plugin.record import identity_of, read
 from compat_harness.plugin.results import quarantine_of
 from compat_harness.plugin.settings import run_of, settings_of
 from compat_harness.report.allure import CATEGORY_LABEL, NOT_RUN_GATING, TEST_LABEL
@@ -40,32 +40,28 @@ def allure_active(config: pytest.Config) -> bool:
     )
 
 
-def _meta(item: pytest.Item) -> dict[str, Any] | None:
-    return next((json.loads(str(v)) for k, v in item.user_properties if k == "compat"), None)
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not allure_active(config):
         return
     plan = plan_of(config)
     for item in items:
-        meta = _meta(item)
+        meta = identity_of(item)
         if meta is None:
             continue
-        cell = plan.matrix.cells.get(meta["cell"])
-        portal = meta["portal"] or "both portals"
+        cell = plan.matrix.cells.get(meta.cell)
+        portal = meta.portal or "both portals"
         labels = [
-            ("suite", meta["journey"]),
-            ("epic", f"{portal} portal" if meta["portal"] else portal),
-            ("tag", meta["cell"]),
-            ("cell", meta["cell"]),
-            (TEST_LABEL, meta["test"]),
+            ("suite", meta.journey),
+            ("epic", f"{portal} portal" if meta.portal else portal),
+            ("tag", meta.cell),
+            ("cell", meta.cell),
+            (TEST_LABEL, meta.test),
         ]
         if cell is not None:
             tiers = {p.value: t.value for p, t in cell.tiers.items()}
-            record = CellRecord(cell.id, tiers, {}, cell.browser)
-            labels += [("tier", tier_for(record, meta["portal"])), ("browser", cell.browser)]
+            column = CellRecord(cell.id, tiers, {}, cell.browser)
+            labels += [("tier", tier_for(column, meta.portal)), ("browser", cell.browser)]
         for name, value in labels:
             item.add_marker(pytest.mark.allure_label(value, label_type=name))
 
@@ -124,13 +120,7 @@ def _attach_artifacts(report: pytest.TestReport) -> None:
     import allure
 
     seen: set[str] = set()
-    for name, value in report.user_properties:
-        if name.startswith("playwright_"):
-            kind, path = name.removeprefix("playwright_"), str(value)
-        elif name == "compat_artifact":
-            kind, path = json.loads(str(value))
-        else:
-            continue
+    for kind, path in ((a.kind, a.path) for a in read(report).artifacts):
         if path in seen or not os.path.exists(path):
             continue
         seen.add(path)
@@ -145,15 +135,15 @@ def _attach_artifacts(report: pytest.TestReport) -> None:
 
 def _cell_gates_but_cannot_run(item: pytest.Item) -> bool:
     """The test's cell has no engine here, its tier gates the run and it is not accepted."""
-    meta = _meta(item)
+    meta = identity_of(item)
     plan = plan_of(item.config)
-    cell = plan.matrix.cells.get(meta["cell"]) if meta else None
+    cell = plan.matrix.cells.get(meta.cell) if meta else None
     if meta is None or cell is None or plan.resolution(cell).ok:
         return False
     settings = settings_of(item.config)
     allowed = settings.allow_not_run
     tiers = {p.value: t.value for p, t in cell.tiers.items()}
-    tier = tier_for(CellRecord(cell.id, tiers, {}, cell.browser), meta["portal"])
+    tier = tier_for(CellRecord(cell.id, tiers, {}, cell.browser), meta.portal)
     gating = tier in {t.value for t in settings.fail_on}
     return gating and cell.id not in allowed and "all" not in allowed
 
@@ -165,14 +155,7 @@ def _mark(item: pytest.Item, test: Any) -> None:
     failed = test.status in (AllureStatus.FAILED, AllureStatus.BROKEN)
     gating_not_run = test.status == AllureStatus.SKIPPED and _cell_gates_but_cannot_run(item)
     if failed or gating_not_run:
-        category = (
-            NOT_RUN_GATING
-            if gating_not_run
-            else next(
-                (str(v) for k, v in reversed(item.user_properties) if k == "compat_error_category"),
-                "product",
-            )
-        )
+        category = NOT_RUN_GATING if gating_not_run else read(item).error_category or "product"
         test.labels.append(Label(name=CATEGORY_LABEL, value=category))
         details = test.statusDetails or StatusDetails()
         # Allure 2's categories.json matches on text only: the category rides on the trace.
@@ -182,10 +165,10 @@ def _mark(item: pytest.Item, test: Any) -> None:
         details = test.statusDetails or StatusDetails()
         details.flaky = True
         test.statusDetails = details
-    meta = _meta(item)
+    meta = identity_of(item)
     quarantine = quarantine_of(item.config)
     if meta and quarantine.entries:
-        probe = TestResult(meta["test"], meta["journey"], meta["cell"], Status.PASSED)
+        probe = TestResult(meta.test, meta.journey, meta.cell, Status.PASSED)
         quarantine.apply([probe], dt.date.fromtimestamp(run_of(item.config).started))
         if probe.quarantined and probe.quarantine:
             details = test.statusDetails or StatusDetails()

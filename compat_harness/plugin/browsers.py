@@ -5,7 +5,6 @@ and the --screenshot/--video modes say. Suites see only the neutral ``session`` 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
@@ -25,6 +24,12 @@ from compat_harness.engines.base import EngineInfo
 from compat_harness.masking import Masking, load_masking
 from compat_harness.matrix import Cell
 from compat_harness.outcomes import not_run
+from compat_harness.plugin.record import (
+    record_browser_crashed,
+    record_engine,
+    record_error_category,
+    record_steps,
+)
 from compat_harness.plugin.sentinels import (
     page_watch,
     record_findings,
@@ -94,9 +99,7 @@ def compat_steps(request: pytest.FixtureRequest) -> Iterator[StepLog]:
 
         log.listeners.append(allure.step)
     yield log
-    request.node.user_properties.append(
-        ("compat_steps", json.dumps([s.to_json() for s in log.steps]))
-    )
+    record_steps(request.node, (s.to_json() for s in log.steps))
 
 
 @pytest.fixture(scope="session")
@@ -106,15 +109,11 @@ def timeouts(pytestconfig: pytest.Config) -> Timeouts:
 
 
 def _record_engine(request: pytest.FixtureRequest, info: EngineInfo) -> None:
-    props = request.node.user_properties
-    if not any(name == "compat_engine" for name, _ in props):
-        props.append(("compat_engine", json.dumps(info.to_json())))
+    record_engine(request.node, info.to_json())
 
 
 def _start_failed(request: pytest.FixtureRequest, error: BrowserStartError) -> None:
-    request.node.user_properties.append(
-        ("compat_error_category", ErrorInfo(str(error), category="environment").category)
-    )
+    record_error_category(request.node, ErrorInfo(str(error), category="environment").category)
     pytest.fail(str(error), pytrace=False)
 
 
@@ -179,10 +178,8 @@ def pytest_runtest_makereport(
     if report.failed and call.when == "call":
         gone = [s for s in item.stash.get(SESSIONS, []) if _crashed(s)]
         if gone:
-            report.user_properties.append(("compat_error_category", "environment"))
-            report.user_properties.append(
-                ("compat_browser_crashed", f"{gone[0].info.browser} {gone[0].info.version}")
-            )
+            record_error_category(report, "environment")
+            record_browser_crashed(report, f"{gone[0].info.browser} {gone[0].info.version}")
     return report
 
 

@@ -3,7 +3,6 @@ that uses a browser, and each cell's engine is resolved once per process."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +12,8 @@ from compat_harness.config import Settings
 from compat_harness.deprecation import say_deprecated
 from compat_harness.engines import ENGINES, Resolution, for_remote_url, names, resolve
 from compat_harness.matrix import Cell, Matrix, MatrixError, load_matrix, suggest
+from compat_harness.plugin.profiles import pair_of
+from compat_harness.plugin.record import Identity, identify
 from compat_harness.plugin.settings import run_of, settings_of
 
 PLAN = pytest.StashKey["CellPlan"]()
@@ -161,22 +162,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ) or item.path.stem.removeprefix("test_")
         portal = callspec.params.get("portal") or (marker.kwargs.get("portal") if marker else None)
         doc = (getattr(getattr(item, "function", None), "__doc__", None) or "").strip().splitlines()
-        item.user_properties.append(
-            (
-                "compat",
-                json.dumps(
-                    {
-                        "cell": cell.id,
-                        "test": test_key(item, cell),
-                        "journey": journey,
-                        "portal": str(portal) if portal else None,
-                        "title": doc[0] if doc else "",
-                        "profile": str(callspec.params["profile"])
-                        if "profile" in callspec.params
-                        else None,
-                    }
-                ),
-            )
+        profile = callspec.params.get("profile")
+        identify(
+            item,
+            Identity(
+                test=test_key(item, cell),
+                journey=journey,
+                cell=cell.id,
+                portal=str(portal) if portal else None,
+                title=doc[0] if doc else "",
+                profile=str(profile) if profile is not None else None,
+                pair=pair_of(item),
+            ),
         )
 
 

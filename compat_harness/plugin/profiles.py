@@ -12,6 +12,7 @@ profile that signed out only.
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 import pytest
@@ -92,6 +93,31 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     profiles = _profiles(metafunc)
     metafunc.parametrize("profile", profiles, ids=[p.value for p in profiles], indirect=True)
+
+
+def pair_of(item: pytest.Item) -> str | None:
+    """What every profile's run of one paired journey on one cell shares, read from the
+    parametrisation (not the id text): the test, with its other parameters than the cell and the
+    profile; None for a test that is not paired."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or "profile" not in callspec.params:
+        return None
+    definition = item.nodeid.removesuffix(item.name) + getattr(item, "originalname", item.name)
+    rest = [
+        _param_label(name, value, callspec.indices[name])
+        for name, value in callspec.params.items()
+        if name not in ("cell", "profile")
+    ]
+    return f"{definition}[{'-'.join(rest)}]" if rest else definition
+
+
+def _param_label(name: str, value: object, index: int) -> str:
+    """A parameter as pytest names it by default: the value where it is plain, else the
+    argument's name and index (distinct values give distinct labels either way)."""
+    if value is None or isinstance(value, str | int | float | bool | enum.Enum):
+        return str(value)
+    label = getattr(value, "id", None)  # a Cell
+    return label if isinstance(label, str) else f"{name}{index}"
 
 
 @pytest.fixture

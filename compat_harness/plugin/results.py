@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
-import json
 import os
 import platform
 import subprocess
@@ -21,42 +20,24 @@ import pytest
 
 from compat_harness.artifacts import scrub_secrets
 from compat_harness.exitcodes import ExitCode
+from compat_harness.plugin import record
 from compat_harness.plugin.cells import list_cells, plan_of
-from compat_harness.plugin.selection import ORDER_PROPERTY
+from compat_harness.plugin.record import Outcome
 from compat_harness.plugin.settings import RunContext, file_setting, run_of, settings_of
-from compat_harness.plugin.target import TARGET_DOWN_PROPERTY
 from compat_harness.plugin.versions import version_rows
 from compat_harness.quarantine import Quarantine, load_quarantine
 from compat_harness.report import write_reports
 from compat_harness.results import (
     INTERRUPTED,
-    NOT_APPLICABLE_PREFIX,
-    NOT_RUN_PREFIX,
-    UNSAVED_PROPERTY,
     CellRecord,
     ErrorInfo,
-    Finding,
     RunResult,
     Status,
     TestResult,
 )
 from compat_harness.secrets import REDACTOR
 
-_ARTIFACT_KINDS = {
-    "playwright_screenshot": "screenshot",
-    "playwright_trace": "trace",
-    "playwright_video": "video",
-}
-
-
-def _props(report: pytest.TestReport | pytest.Item) -> list[tuple[str, Any]]:
-    return [tuple(p) for p in report.user_properties]  # type: ignore[misc]
-
-
-def _skip_reason(report: pytest.TestReport) -> str:
-    longrepr = report.longrepr
-    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-    return reason.removeprefix("Skipped: ")
+_SKIPPED = {Outcome.NOT_RUN: Status.NOT_RUN, Outcome.NOT_APPLICABLE: Status.NOT_APPLICABLE}
 
 
 def _error(report: pytest.TestReport, crash_message: str | None = None) -> ErrorInfo:
@@ -83,7 +64,7 @@ class _Entry:
     result: TestResult
     failed_attempts: int = 0
     final_failed: bool = False
-    skipped: str | None = None
+    skipped: tuple[Status, str] | None = None
     settled: bool = False
 
 
@@ -97,7 +78,7 @@ class ResultCollector:
     engines: dict[str, dict[str, Any]] = field(default_factory=dict)
     target: dict[str, Any] | None = None
     other_failures: int = 0
-    planned: dict[str, dict[str, Any]] = field(default_factory=dict)
+    planned: dict[str, record.Identity] = field(default_factory=dict)
     workers: list[str] = field(default_factory=list)  # xdist workers that collected
     target_down: str | None = None  # the target stopped answering during the run
     unsaved: list[dict[str, str]] = field(default_factory=list)  # artifacts the disk refused
@@ -106,89 +87,82 @@ class ResultCollector:
         for worker in self.workers:
             try:
                 path = _plan_path(self.run, worker)
-                self.planned = json.loads(path.read_text(encoding="utf-8"))
+                self.planned = record.decode_plan(path.read_text(encoding="utf-8"))
                 return
-            except (OSError, ValueError):  # not written (yet): another worker's, or none
+            except (OSError, ValueError, TypeError):  # not written (yet): another worker's, or none
                 continue
 
     def add(self, report: pytest.TestReport) -> None:
-        props = _props(report)
-        meta = next((json.loads(v) for k, v in props if k == "compat"), None)
-        if meta is None:
+        rec = record.read(report)
+        if rec.identity is None:
             if report.failed:
                 self.other_failures += 1
             return
-        entry = self.entries.get(report.nodeid) or self._entry(report.nodeid, meta)
+        entry = self.entries.get(report.nodeid) or self._entry(report.nodeid, rec.identity)
         result = entry.result
         result.duration_s = round(result.duration_s + report.duration, 3)
-        self._absorb_props(result, props)
-        if (
-            str(report.outcome) == "rerun"
-        ):  # pytest-rerunfailures: this attempt failed, another follows
+        self._absorb(result, rec)
+        if rec.outcome is Outcome.RERUN:
             entry.failed_attempts += 1
             result.attempts += 1
             if result.error is None:
-                result.error = self._error(report, props)
+                result.error = self._error(report, rec)
             return
         if report.when == "setup":
             entry.final_failed, entry.skipped = False, None
-        if report.skipped:
-            entry.skipped = _skip_reason(report)
-        elif report.failed:
+        if rec.outcome in _SKIPPED:
+            entry.skipped = (_SKIPPED[rec.outcome], rec.reason)
+        elif rec.outcome is Outcome.FAILED:
             entry.final_failed = True
-            result.error = self._error(report, props)
+            result.error = self._error(report, rec)
         if report.when == "teardown" or (report.when == "setup" and not report.passed):
             self._settle(entry)
 
-    def _entry(self, nodeid: str, meta: dict[str, Any]) -> _Entry:
+    def _entry(self, nodeid: str, identity: record.Identity) -> _Entry:
         entry = self.entries[nodeid] = _Entry(
             TestResult(
-                test=meta["test"],
-                journey=meta["journey"],
-                cell=meta["cell"],
-                portal=meta["portal"],
-                title=meta["title"],
-                profile=meta.get("profile"),
+                test=identity.test,
+                journey=identity.journey,
+                cell=identity.cell,
+                portal=identity.portal,
+                title=identity.title,
+                profile=identity.profile,
+                pair=identity.pair,
                 status=Status.PASSED,
                 nodeid=nodeid,
-                order=int(meta.get("order", 0)),
+                order=identity.order,
             )
         )
         return entry
 
-    def _absorb_props(self, result: TestResult, props: list[tuple[str, Any]]) -> None:
-        for name, value in props:
-            if name == "compat_engine":
-                self.engines.setdefault(result.cell, json.loads(value))
-            elif name == "compat_target" and self.target is None:
-                self.target = json.loads(value)
-            elif name == TARGET_DOWN_PROPERTY and self.target_down is None:
-                self.target_down = str(value)
-            elif name == UNSAVED_PROPERTY:
-                self.unsaved.append({"test": result.test, "cell": result.cell, "file": value})
-            elif name == "compat_steps":
-                result.steps = json.loads(value)
-            elif name == "compat_findings":  # the latest attempt's (the props accumulate)
-                result.findings = [Finding.from_json(f) for f in json.loads(value)]
-            elif name == ORDER_PROPERTY:
-                result.order = int(value)
-            elif name in _ARTIFACT_KINDS or name == "compat_artifact":
-                kind, path = (
-                    (_ARTIFACT_KINDS[name], value) if name in _ARTIFACT_KINDS else json.loads(value)
-                )
-                rel = self._relative(path)
-                if rel not in result.artifacts.setdefault(kind, []):
-                    result.artifacts[kind].append(rel)
-                # The first attempt's folder: a flaky test's failure is what needs looking at.
-                result.artifact_dir = result.artifact_dir or os.path.dirname(rel)
+    def _absorb(self, result: TestResult, rec: record.Record) -> None:
+        if rec.engine is not None:
+            self.engines.setdefault(result.cell, rec.engine)
+        self.target = self.target or rec.target
+        self.target_down = self.target_down or rec.target_down
+        for unsaved in rec.unsaved:
+            entry = {"test": result.test, "cell": result.cell, "file": unsaved}
+            if entry not in self.unsaved:  # every later report of the test carries it again
+                self.unsaved.append(entry)
+        if rec.steps is not None:
+            result.steps = list(rec.steps)
+        if rec.findings is not None:  # the latest attempt's (the records accumulate)
+            result.findings = list(rec.findings)
+        if rec.identity is not None:
+            result.order = rec.identity.order
+        for artifact in rec.artifacts:
+            rel = self._relative(artifact.path)
+            if rel not in result.artifacts.setdefault(artifact.kind, []):
+                result.artifacts[artifact.kind].append(rel)
+            # The first attempt's folder: a flaky test's failure is what needs looking at.
+            result.artifact_dir = result.artifact_dir or os.path.dirname(rel)
 
-    def _error(self, report: pytest.TestReport, props: list[tuple[str, Any]]) -> ErrorInfo:
-        error = _error(report, next((v for k, v in props if k == "compat_crash"), None))
-        error.category = next((v for k, v in props if k == "compat_error_category"), error.category)
-        error.sentinel = next((v for k, v in props if k == "compat_sentinel"), None)
-        crashed = next((v for k, v in props if k == "compat_browser_crashed"), None)
-        if crashed:
-            error.message = f"browser crashed ({crashed}): {error.message}"
+    def _error(self, report: pytest.TestReport, rec: record.Record) -> ErrorInfo:
+        error = _error(report, rec.crash)
+        error.category = rec.error_category or error.category
+        error.sentinel = rec.sentinel
+        if rec.browser_crashed:
+            error.message = f"browser crashed ({rec.browser_crashed}): {error.message}"
         return error
 
     def _relative(self, path: str) -> str:
@@ -208,14 +182,7 @@ class ResultCollector:
                 failed = [s["title"] for s in result.steps if s["status"] != "passed"]
                 result.error.step = " › ".join(failed) or None
         elif entry.skipped is not None:
-            reason = entry.skipped
-            if reason.startswith(NOT_APPLICABLE_PREFIX):
-                result.status, result.reason = (
-                    Status.NOT_APPLICABLE,
-                    reason.removeprefix(NOT_APPLICABLE_PREFIX),
-                )
-            else:
-                result.status, result.reason = Status.NOT_RUN, reason.removeprefix(NOT_RUN_PREFIX)
+            result.status, result.reason = entry.skipped
         elif entry.failed_attempts:
             result.status = Status.FLAKY
         else:
@@ -227,9 +194,9 @@ class ResultCollector:
         if interrupted:  # what the run meant to run and did not reach
             if not self.planned:
                 self._plan_from_workers()
-            for nodeid, meta in self.planned.items():
+            for nodeid, identity in self.planned.items():
                 if nodeid not in self.entries:
-                    self._entry(nodeid, meta)
+                    self._entry(nodeid, identity)
         for entry in self.entries.values():  # stopped mid-test (Ctrl-C): never reported as passed
             if not entry.settled:
                 entry.result.status, entry.result.reason = Status.NOT_RUN, INTERRUPTED
@@ -336,15 +303,13 @@ def _write_elsewhere(run: RunResult, run_dir: Path, exc: OSError) -> tuple[dict[
     )
 
 
-def planned_items(items: list[pytest.Item]) -> dict[str, dict[str, Any]]:
+def planned_items(items: list[pytest.Item]) -> dict[str, record.Identity]:
     """The (test, cell) items a run means to run, by node id; a stopped run reports the rest."""
     planned = {}
     for item in items:
-        props = _props(item)
-        meta = next((json.loads(v) for k, v in props if k == "compat"), None)
-        if meta is not None:
-            order = next((int(v) for k, v in props if k == ORDER_PROPERTY), 0)
-            planned[item.nodeid] = {**meta, "order": order}
+        identity = record.identity_of(item)
+        if identity is not None:
+            planned[item.nodeid] = identity
     return planned
 
 
@@ -361,13 +326,13 @@ def _plan_path(run: RunContext, worker: str) -> Path:
     return run.dir / f".planned-{worker}.json"
 
 
-def _write_plan(run: RunContext, planned: dict[str, dict[str, Any]]) -> None:
+def _write_plan(run: RunContext, planned: dict[str, record.Identity]) -> None:
     """Where the controller finds what an xdist worker collected (it collects nothing itself)."""
     path = _plan_path(run, run.worker or "main")
     try:
         run.dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(planned), encoding="utf-8")
+        tmp.write_text(record.encode_plan(planned), encoding="utf-8")
         os.replace(tmp, path)
     except OSError:  # an unwritable report folder is reported at the end, with the results
         pass
@@ -556,22 +521,17 @@ def pytest_runtest_makereport(
         if clean != text:  # only then lose pytest's structured repr; keep its crash line
             crash = getattr(report.longrepr, "reprcrash", None)
             if crash is not None:
-                report.user_properties.append(("compat_crash", REDACTOR.redact(crash.message)))
+                record.record_crash(report, REDACTOR.redact(crash.message))
             report.longrepr = clean
     report.sections = [(title, REDACTOR.redact(text)) for title, text in report.sections]
-    report.user_properties = [(k, REDACTOR.redact(str(v))) for k, v in report.user_properties]
+    record.rewrite(report, REDACTOR.redact)
     return report
 
 
 def _scrub_kept_files(item: pytest.Item, report: pytest.TestReport) -> None:
     """Every artifact this test kept is checked for secret values; what was done is noted beside
     them (``secrets-redacted.txt``) and in the report's sections."""
-    paths: list[Path] = []
-    for name, value in _props(report):
-        if name in _ARTIFACT_KINDS:
-            paths.append(Path(value))
-        elif name == "compat_artifact":
-            paths.append(Path(json.loads(value)[1]))
+    paths = [Path(artifact.path) for artifact in record.read(report).artifacts]
     base = item.config.invocation_params.dir
     notes: list[tuple[Path, str]] = []
     for path in dict.fromkeys(p if p.is_absolute() else base / p for p in paths):
@@ -583,5 +543,5 @@ def _scrub_kept_files(item: pytest.Item, report: pytest.TestReport) -> None:
         lines = [n for f, n in notes if f == folder]
         with note_file.open("a", encoding="utf-8") as out:
             out.write("\n".join(lines) + "\n")
-        report.user_properties.append(("compat_artifact", json.dumps(["note", str(note_file)])))
+        record.record_artifact(report, "note", str(note_file))
         report.sections.append(("compat: secrets in artifacts", "\n".join(lines)))

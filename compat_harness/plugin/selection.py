@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from compat_harness.plugin.record import record_order
 from compat_harness.plugin.settings import settings_of
 
 if TYPE_CHECKING:
     from compat_harness.support.steps import Steps
-
-ORDER_PROPERTY = "compat_order"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -65,7 +64,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             config.hook.pytest_deselected(items=dropped)
             items[:] = [item for item in items if item not in dropped]
     for index, item in enumerate(items):
-        item.user_properties.append((ORDER_PROPERTY, index))
+        record_order(item, index)
     shard = settings_of(config).shard
     if shard is None:
         return

@@ -1,18 +1,17 @@
 """Page sentinels in a run: every session a test opens gets one (the engine puts the page watch
 into the target's pages); findings are checked after each action, at each step's end and once at
-the end of the test body, and travel with the test's report (``compat_findings``)."""
+the end of the test body, and travel with the test's report (``plugin.record``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Generator
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from compat_harness.artifacts.capture import Capture
+from compat_harness.plugin import record
 from compat_harness.plugin.cells import list_cells
 from compat_harness.plugin.settings import settings_of
 from compat_harness.sentinels import (
@@ -77,9 +76,7 @@ def watch_session(request: pytest.FixtureRequest, session: Session, capture: Cap
 
 def record_findings(item: pytest.Item) -> None:
     """What the test's sentinels saw, for the results (its report's user properties)."""
-    findings = [asdict(f) for s in item.stash.get(SENTINELS, []) for f in s.findings]
-    if findings:
-        item.user_properties.append(("compat_findings", json.dumps(findings)))
+    record.record_findings(item, [f for s in item.stash.get(SENTINELS, []) for f in s.findings])
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -96,5 +93,5 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         for sentinel in item.stash.get(SENTINELS, []):
             sentinel.final()
     except SentinelFailure as exc:
-        item.user_properties.append(("compat_sentinel", exc.finding.kind))
+        record.record_sentinel(item, exc.finding.kind)
         raise

@@ -6,7 +6,6 @@ is "not run: target down" at once, instead of each waiting out its timeouts."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 
 from compat_harness.exitcodes import ExitCode
 from compat_harness.outcomes import not_run
+from compat_harness.plugin.record import record_error_category, record_target, record_target_down
 from compat_harness.plugin.settings import run_of, settings_of
 from compat_harness.secrets import SecretsFileError, load_secrets_file
 from compat_harness.target import (
@@ -73,8 +73,6 @@ class _Watch:
 
 
 _WATCH = pytest.StashKey[_Watch]()
-# The property that carries the message to the controller (and results.json).
-TARGET_DOWN_PROPERTY = "compat_target_down"
 _PROBE_SECONDS = 3.0
 
 
@@ -124,8 +122,8 @@ def pytest_runtest_makereport(
         if health.reachability is Reachability.UP:
             return report
         watch.down = health.message.split(". Fix:")[0] + " (it stopped answering during the run)"
-        report.user_properties.append((TARGET_DOWN_PROPERTY, watch.down))
-        report.user_properties.append(("compat_error_category", "environment"))
+        record_target_down(report, watch.down)
+        record_error_category(report, "environment")
         crash = getattr(report.longrepr, "reprcrash", None)
         failed_with = crash.message.splitlines()[0] if crash is not None else ""
         # One message that says what happened, instead of the browser's view of it.
@@ -158,7 +156,7 @@ def _compat_target_guard(request: pytest.FixtureRequest) -> None:
     if down is not None:
         not_run(f"target down: {down.removeprefix('target down: ')}")
     target: Target = request.getfixturevalue("target")
-    request.node.user_properties.append(("compat_target", json.dumps(target.describe())))
+    record_target(request.node, target.describe())
     if request.node.get_closest_marker("destructive") is None:
         return
     refusal = destructive_refusal(target, settings_of(request.config).allow_destructive)

@@ -442,13 +442,13 @@ def _judge(
     verdicts: list[JourneyRepro] = []
     for journey in journeys:
         mine = [r for r in run.results if _matches(r, journey)]
-        ran = {profile_of(r.test) for r in mine}
+        ran = {profile_of(r) for r in mine}
         # The profiles the journey runs in (a login journey has no tab-closed one).
         profiles = [p for p in Profile if p in ran] or [Profile.INCOGNITO, Profile.STORED]
         for cell in dict.fromkeys([device.id, baseline.id]):
             for profile in profiles:
                 result = next(
-                    (r for r in mine if r.cell == cell and profile_of(r.test) is profile), None
+                    (r for r in mine if r.cell == cell and profile_of(r) is profile), None
                 )
                 entries.append(RunEntry(journey, cell, profile, result))
 
