@@ -58,6 +58,7 @@ def _matrix(
     path: Path, grid_url: str, appium_url: str, extra: str = "", *, spare: bool = False
 ) -> Path:
     chrome = _chrome_options()
+    appium_chrome = _chrome_options(shell=False)
     spare_flow = "spare: true, " if spare else ""
     spare_block = "spare: true\n      " if spare else ""
     path.write_text(
@@ -100,7 +101,7 @@ cells:
         platformName: linux
         "appium:automationName": Chromium
         "appium:executable": /usr/bin/chromedriver
-        {chrome}
+        {appium_chrome}
 {extra}
 cell_sets:
   default: [chrome-desktop, ios-webkit, android-chrome]
