@@ -50,8 +50,8 @@ def appium() -> Iterator[str]:
     servers.stop()
 
 
-def _chrome_options() -> str:
-    return '"goog:chromeOptions": ' + json.dumps(chrome_options())
+def _chrome_options(*, shell: bool = True) -> str:
+    return '"goog:chromeOptions": ' + json.dumps(chrome_options(shell=shell))
 
 
 def _matrix(
