@@ -30,12 +30,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from compat_harness.versions.check import TEST_ID
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TARGET_RATIO, TARGET_SENTINELS, TARGET_GRID, TARGET_OF_CEILING = 1.3, 1.05, 1.2, 0.9
 # Seconds the version check (once per run, at its end) may add to the default cell set (issue #15).
 TARGET_VERSIONS_S = 10.0
-VERSIONS_ROW = "versions::works-on-declared-versions"
 
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -155,9 +156,9 @@ def _harness(
     results = json.loads((report_dir / run_id / "results.json").read_text())
     per_cell: dict[str, list[float]] = {}
     for r in results["results"]:
-        if r["test"] != VERSIONS_ROW:
+        if r["test"] != TEST_ID:
             per_cell.setdefault(r["cell"], []).append(r["duration_s"])
-    rows = [r for r in results["results"] if r["test"] == VERSIONS_ROW]
+    rows = [r for r in results["results"] if r["test"] == TEST_ID]
     return {
         **_usage(wall, peak, cpu, machine),
         "per_test_s": _mean_per_cell(per_cell),
@@ -187,8 +188,8 @@ def _grid(wanted: bool, folder: Path) -> Any:
     if not wanted:
         yield None
         return
-    from compat_harness.engines.selenium_grid import chrome_options, start_local_grid
-    from compat_harness.engines.servers import ServerStartError
+    from compat_harness.engines.selenium_grid import start_local_grid
+    from compat_harness.engines.servers import ServerStartError, chrome_options
     from compat_harness.engines.webkitgtk import find_minibrowser
 
     try:

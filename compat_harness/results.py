@@ -341,7 +341,7 @@ class RunResult:
             run.setdefault("cell_set", run.pop("profile"))
         results = [TestResult.from_json(r) for r in data["results"]]
         if version == 1:
-            results = [_pair_of_v1(r) for r in results]
+            results = [pair_from_test_id(r) for r in results]
         return cls(
             run=run,
             cells=[CellRecord.from_json(c) for c in data["cells"]],
@@ -353,9 +353,10 @@ class RunResult:
         return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
-def _pair_of_v1(result: TestResult) -> TestResult:
-    """A version 1 result: no pair recorded (nor, before pairs, its profile), so both are read
-    from its test id the way that version made them (``test[...-profile-...]``)."""
+def pair_from_test_id(result: TestResult) -> TestResult:
+    """A result whose pair is not recorded (a version 1 file; made-up results in the self-tests):
+    its profile and pair read from its test id the way version 1 made them
+    (``test[...-profile-...]``)."""
     from compat_harness.profiles import Profile  # profiles builds on this module
 
     base, bracket, params = result.test.partition("[")

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from compat_harness.engines.appium import start_local_appium
-from compat_harness.engines.selenium_grid import LocalGrid, chrome_options, start_local_grid
-from compat_harness.engines.servers import ServerProcess
+from compat_harness.engines.selenium_grid import LocalGrid, start_local_grid
+from compat_harness.engines.servers import ServerProcess, chrome_options
 from compat_harness.engines.webkitgtk import find_minibrowser
 from compat_harness.results import Status
 from tests.support.matrix_run import child_env, child_pytest, describe, run_suites

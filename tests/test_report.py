@@ -8,8 +8,14 @@ from pathlib import Path
 
 from compat_harness.report import write_reports
 from compat_harness.report.history import compare
-from compat_harness.results import CellRecord, ErrorInfo, RunResult, Status, TestResult
-from tests.support.runs import recorded_pair
+from compat_harness.results import (
+    CellRecord,
+    ErrorInfo,
+    RunResult,
+    Status,
+    TestResult,
+    pair_from_test_id,
+)
 
 ENGINE = {
     "engine": "playwright",
@@ -59,7 +65,7 @@ def _run(
             else None
         )
         results.append(
-            recorded_pair(
+            pair_from_test_id(
                 TestResult(
                     test=test,
                     journey="login_url",

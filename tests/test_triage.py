@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from compat_harness.results import ErrorInfo, RunResult, Status, TestResult
+from compat_harness.results import ErrorInfo, RunResult, Status, TestResult, pair_from_test_id
 from compat_harness.triage import Category, Triage
-from tests.support.runs import CELLS, DEFAULT, recorded_pair
+from tests.support.runs import CELLS, DEFAULT
 from tests.support.runs import cell as make_cell
 
 FULL = tuple(CELLS)
@@ -17,7 +17,7 @@ P, F, FL, NR, NA = Status.PASSED, Status.FAILED, Status.FLAKY, Status.NOT_RUN, S
 
 def _result(test: str, cell: str, status: Status) -> TestResult:
     failed = status in (Status.FAILED, Status.FLAKY)
-    return recorded_pair(
+    return pair_from_test_id(
         TestResult(
             test=test,
             journey="j",

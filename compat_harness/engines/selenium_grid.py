@@ -209,26 +209,6 @@ def grid_jar() -> Path | None:
     return jars[-1] if jars else None
 
 
-def chrome_options(*, shell: bool = True) -> dict[str, Any]:
-    """``goog:chromeOptions`` for Chromium behind a local chromedriver: the headless shell where
-    installed and ``shell`` (what Playwright's local Chromium cells run; the full browser in
-    headless mode costs about twice the CPU per session here), else the full browser headless.
-    Not the shell behind Appium: its Chromium driver then takes 20 s to end each session
-    (measured with Appium 3 and chromedriver 150; 0.07 s with the full browser)."""
-    from compat_harness.engines.playwright import (
-        SYSTEM_CHROMIUM_ARGS,
-        system_chromium,
-        system_headless_shell,
-    )
-
-    binary = system_headless_shell() if shell else None
-    mode = [] if binary else ["--headless=new"]
-    return {
-        "binary": binary or system_chromium(),
-        "args": [*mode, "--no-sandbox", *SYSTEM_CHROMIUM_ARGS],
-    }
-
-
 def start_local_grid(
     *,
     chromium_slots: int = 2,

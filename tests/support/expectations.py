@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from compat_harness.versions.check import TEST_ID
+
 
 @dataclass(frozen=True)
 class Expectation:
@@ -54,7 +56,7 @@ def seen(
     return Expectation(tuple(tests), on, why, verdict, sentinel=kind)
 
 
-VERSIONS_ROW = "versions::works-on-declared-versions"
+VERSIONS_ROW = TEST_ID  # the version row's test id
 
 
 def lacks(feature: str, first: dict[str, str]) -> Expectation:

@@ -42,17 +42,10 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def child_pytest(suite: Path, report_dir: Path, *args: str) -> list[str]:
-    """A child harness run of one journey file with the project's plugins and fixtures, its
-    results in ``report_dir/run``."""
+def _run_args(report_dir: Path) -> list[str]:
+    """What every child harness run is given: no cache, no random order, quiet, its results in
+    ``report_dir/run``."""
     return [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(suite),
-        *PLUGINS,
-        "-p",
-        "fixtures.accounts",
         "-p",
         "no:cacheprovider",
         "-p",
@@ -62,6 +55,21 @@ def child_pytest(suite: Path, report_dir: Path, *args: str) -> list[str]:
         str(report_dir),
         "--run-id",
         "run",
+    ]
+
+
+def child_pytest(suite: Path, report_dir: Path, *args: str) -> list[str]:
+    """A child harness run of one journey file outside ``suites/`` with the project's plugins and
+    fixtures, its results in ``report_dir/run``."""
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(suite),
+        *PLUGINS,
+        "-p",
+        "fixtures.accounts",
+        *_run_args(report_dir),
         "--rootdir",
         str(ROOT),
         *args,
@@ -84,15 +92,7 @@ def run_suites(
         "-m",
         "pytest",
         *paths,
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "-p",
-        "no:randomly",
-        "--report-dir",
-        str(report_dir),
-        "--run-id",
-        "run",
+        *_run_args(report_dir),
         # Failing journeys wait out these; the reference app answers in milliseconds.
         "--expect-timeout",
         "3",

@@ -93,13 +93,3 @@ def findings_run() -> RunResult:
     broken.findings = [EXPECTED_REQUEST, PAGE_ERROR, LAYOUT]
     run = {"id": "r1", "started": "2026-11-23T10:00:00", "fail_on": ["recommended", "supported"]}
     return RunResult(run, [CELLS[c] for c in DEFAULT], results)
-
-
-def recorded_pair(result: TestResult) -> TestResult:
-    """The result with the profile and pair a run records for a made-up paired test id
-    ``t.py::x[PROFILE]`` (a real run records them from the parametrisation)."""
-    base, _, param = result.test.partition("[")
-    profile = param.removesuffix("]")
-    if profile in ("incognito", "stored", "tab_closed"):
-        result.profile, result.pair = profile, base
-    return result
