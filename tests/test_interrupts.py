@@ -24,6 +24,8 @@ from compat_harness.results import INTERRUPTED, RunResult, Status, TestResult
 from compat_harness.versions.check import TEST_ID as VERSIONS_TEST
 from tests.support.matrix_run import ROOT
 
+pytest_plugins = ["pytester"]
+
 # Journeys of two cells, so that Chromium with its Playwright driver and WebKitGTK with its
 # WebDriver, browser and Xvfb are all running when the signal comes.
 JOURNEYS = "test_login_page_loads,test_login_names_the_other_portal,test_sign_in_and_out"
@@ -200,3 +202,38 @@ def test_a_target_that_dies_mid_run_is_said_once_and_the_rest_is_not_run(tmp_pat
     assert took <= 3 * _stop_budget(), f"{len(rest)} tests took {took:.1f} s to be not run"
     assert "Traceback" not in out.text
     assert out.text.count("ERR_CONNECTION_REFUSED") <= 2  # the failed test's line and summary
+
+
+# The stop signal lands while a finalizer runs (Python prints and drops an exception raised
+# there), and the browser the same Ctrl-C reached is gone: the test carries on, sees its page
+# closed and fails, and the next test would start.
+_LOST_STOP = """
+import os, signal
+
+class Page:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        sum(range(1000))  # the handler runs here, inside the finalizer
+
+def test_in_flight():
+    Page()
+    raise RuntimeError("Target page, context or browser has been closed")
+
+def test_next():
+    open(os.environ["NEXT_RAN"], "w").close()
+"""
+
+
+def test_a_stop_lost_inside_a_finalizer_still_stops_and_fails_nothing(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_lost_stop=_LOST_STOP)
+    marker = pytester.path / "next-ran"
+    monkeypatch.setenv("NEXT_RAN", str(marker))
+    result = pytester.runpytest_subprocess("-p", "compat_harness.plugin.interrupts")
+
+    assert result.ret == ExitCode.INTERRUPTED, result.stdout.str()
+    out = result.stdout.str() + result.stderr.str()
+    assert "RuntimeError" not in out and "Traceback" not in out and "failed" not in out, out
+    assert "KeyboardInterrupt: stopped by SIGINT" in out
+    assert not marker.exists(), "a test started after the stop"

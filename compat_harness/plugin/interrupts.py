@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -36,6 +37,7 @@ class _Stopper:
     received: list[str] = field(default_factory=list)
     previous: dict[int, Any] = field(default_factory=dict)
     baseline: set[int] = field(default_factory=set)
+    previous_unraisable: Callable[[Any], object] | None = None
 
     def install(self) -> None:
         for sig in _SIGNALS:
@@ -44,6 +46,8 @@ class _Stopper:
     def restore(self) -> None:
         for sig, handler in self.previous.items():
             signal.signal(sig, handler)
+        if sys.unraisablehook == self.unraisable and self.previous_unraisable is not None:
+            sys.unraisablehook = self.previous_unraisable  # unless pytest's own restored it
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
@@ -60,6 +64,15 @@ class _Stopper:
             sys.stderr.write(f"\ncompat: {name} again: stopping now, without cleaning up\n")
             os._exit(int(ExitCode.INTERRUPTED))
         sys.stderr.write(f"\ncompat: {name}: already stopping, cleaning up (once more forces)\n")
+
+    def unraisable(self, unraisable: Any) -> None:
+        """Python's report of an exception it had to drop: the stop's own KeyboardInterrupt,
+        dropped inside a finalizer, is not worth a traceback (the next test boundary raises it
+        again)."""
+        if self.received and isinstance(unraisable.exc_value, KeyboardInterrupt):
+            return
+        if self.previous_unraisable is not None:
+            self.previous_unraisable(unraisable)
 
 
 def _send(pid: int, signum: int) -> None:
@@ -89,6 +102,41 @@ def pytest_configure(config: pytest.Config) -> None:
     processes.become_subreaper()
     stopper.install()
     config.stash[_STOPPER] = stopper
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    stopper = session.config.stash.get(_STOPPER, None)
+    if stopper is not None:
+        stopper.previous_unraisable = sys.unraisablehook
+        sys.unraisablehook = stopper.unraisable
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item) -> None:
+    """No test starts once the run is told to stop, even where the stop was swallowed."""
+    _stop_again(item.config)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A test that fails once the run is told to stop failed because of the stop: a terminal's
+    Ctrl-C reaches the browsers and drivers too, so the test in flight sees its browser die. It
+    ends the way pytest ends a test Ctrl-C stops: unreported, "not run: interrupted"."""
+    report = yield
+    if report.failed:
+        _stop_again(item.config)
+    return report
+
+
+def _stop_again(config: pytest.Config) -> None:
+    stopper = config.stash.get(_STOPPER, None)
+    if stopper is not None and stopper.received:
+        # The first KeyboardInterrupt can be lost: raised inside a finalizer (Python prints
+        # and drops it) or caught by code that cleans up and carries on.
+        raise KeyboardInterrupt(f"stopped by {stopper.received[0]}")
 
 
 @pytest.hookimpl(trylast=True)
