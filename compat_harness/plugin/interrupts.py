@@ -59,11 +59,15 @@ class _Stopper:
                 if worker.pid not in self.baseline:
                     _send(worker.pid, signum)
         if len(self.received) == 1:
-            raise KeyboardInterrupt(f"stopped by {name}")
+            raise self.interrupt()
         if len(self.received) >= _FORCE_AFTER:
             sys.stderr.write(f"\ncompat: {name} again: stopping now, without cleaning up\n")
             os._exit(int(ExitCode.INTERRUPTED))
         sys.stderr.write(f"\ncompat: {name}: already stopping, cleaning up (once more forces)\n")
+
+    def interrupt(self) -> KeyboardInterrupt:
+        """The exception that takes pytest's Ctrl-C path, naming the first signal."""
+        return KeyboardInterrupt(f"stopped by {self.received[0]}")
 
     def unraisable(self, unraisable: Any) -> None:
         """Python's report of an exception it had to drop: the stop's own KeyboardInterrupt,
@@ -136,7 +140,7 @@ def _stop_again(config: pytest.Config) -> None:
     if stopper is not None and stopper.received:
         # The first KeyboardInterrupt can be lost: raised inside a finalizer (Python prints
         # and drops it) or caught by code that cleans up and carries on.
-        raise KeyboardInterrupt(f"stopped by {stopper.received[0]}")
+        raise stopper.interrupt()
 
 
 @pytest.hookimpl(trylast=True)
