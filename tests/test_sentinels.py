@@ -108,10 +108,26 @@ PAGES: dict[str, bytes] = {
         "<button onclick=\"wide.remove(); setTimeout(() => location.assign('/clean'), 50)\">"
         "Continue</button></main>"
     ),
+    # A link styled as a 48 px button by a stylesheet that is slow to come: until it is in, the
+    # browser paints nothing, and layout reads a 17 px text link that nobody saw.
+    "/to-styled": _page(
+        "<main><h1>Go</h1><button onclick=\"setTimeout(() => location.assign('/styled'), 50)\">Continue</button></main>"
+    ),
+    "/styled": _page(
+        "<main><h1>Styled</h1><p><a class=button href='/clean'>Book a session</a></p></main>",
+        "<link rel=stylesheet href='/slow.css'>",
+    ),
+    "/styled-small": _page(
+        "<main><h1>Styled</h1><p><a class=tiny href='/clean'>Book a session</a></p></main>",
+        "<link rel=stylesheet href='/slow.css'>",
+    ),
     "/small": _page(
         "<main><h1>Tiny</h1><button style='min-height:0;min-width:0;width:24px;height:24px;padding:0'>x</button></main>"
     ),
 }
+
+
+UNSTYLED_FOR = 2.0
 
 
 @dataclass
@@ -122,6 +138,7 @@ class _Site:
 
 class _Handler(BaseHTTPRequestHandler):
     other = ""
+    css_gate = threading.Event()  # the stylesheet is answered once this is set
 
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
@@ -136,11 +153,21 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, page)
         elif path == "/widget.js":
             self._send(200, b"window.notThere.go();", "text/javascript")
+        elif path == "/slow.css":
+            self.css_gate.wait(10)
+            css = (
+                b".button{display:inline-block;min-height:48px;padding:12px} .tiny{font-size:10px}"
+            )
+            self._send(200, css, "text/css")
         elif path == "/favicon.ico":
             self._send(404, b"")
         else:
             body = PAGES.get(path)
             self._send(200 if body else 404, body or b"missing")
+            if path == "/styled" and not self.css_gate.is_set():
+                # Long enough for the page's own audit and its confirmation (and for the last
+                # look of engines that do not wait for the load), as a slow network would.
+                threading.Timer(UNSTYLED_FOR, self.css_gate.set).start()
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -159,6 +186,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[_Site]:
+    _Handler.css_gate.set()
     servers = [ThreadingHTTPServer(("127.0.0.1", 0), _Handler) for _ in range(2)]
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -357,6 +385,25 @@ def test_a_small_tap_target_only_on_touch_cells(opened: Opened, site: _Site) -> 
         return
     assert failure is not None and failure.finding.detail["check"] == "small-target"
     assert "24x24px" in failure.finding.message
+
+
+def test_a_page_whose_stylesheet_is_still_loading_is_not_audited_unstyled(
+    opened: Opened, site: _Site
+) -> None:
+    """Left while its stylesheet loads, a page is not measured as the unstyled page the browser
+    never painted; once the styles are in, the same page's real faults are found."""
+    _Handler.css_gate.clear()  # opened UNSTYLED_FOR seconds after /styled is served
+    try:
+        findings, failure = _visit(opened, site, "/to-styled", wait=0.6, click="Continue")
+    finally:
+        _Handler.css_gate.set()
+    assert opened.session.url.endswith("/styled"), opened.session.url
+    assert failure is None and not findings, findings
+    findings, failure = _visit(opened, site, "/styled-small", wait=0.5)
+    if not opened.session.cell.touch:
+        assert failure is None and not findings, findings
+        return
+    assert failure is not None and failure.finding.detail["check"] == "small-target", findings
 
 
 def test_allowlisted_noise_is_recorded_but_does_not_fail(
