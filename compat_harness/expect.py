@@ -168,7 +168,7 @@ class LocatorAssertions(_Poller):
     def to_have_attribute(self, name: str, expected: Pattern) -> str:
         return str(
             self._poll(
-                lambda: self._quick(lambda: self.locator.attribute(name)),
+                lambda: self.locator.read_now("attribute", name),
                 lambda v: v is not None and _matches(v, expected),
                 f"{self._what} to have {name}={_show(expected)}",
             )
@@ -176,20 +176,16 @@ class LocatorAssertions(_Poller):
 
     def to_be_checked(self, checked: bool = True) -> None:
         self._poll(
-            lambda: self._quick(self.locator.is_checked),
+            lambda: self.locator.read_now("checked"),
             lambda v: v is checked,
             f"{self._what} to be {'checked' if checked else 'unchecked'}",
         )
 
-    def _quick(self, read: Callable[[], Any]) -> Any:
-        """Read once if exactly one element matches now (the poll supplies the waiting)."""
-        return read() if self.locator.count() == 1 else None
-
     def _text(self) -> str | None:
-        return self._quick(self.locator.inner_text)  # type: ignore[no-any-return]
+        return self.locator.read_now("text")  # type: ignore[no-any-return]
 
     def _value(self) -> str | None:
-        return self._quick(self.locator.input_value)  # type: ignore[no-any-return]
+        return self.locator.read_now("value")  # type: ignore[no-any-return]
 
 
 @overload

@@ -161,6 +161,9 @@ class StepLog:
                     callback(step, session)
 
 
+Reading = Literal["text", "value", "checked", "attribute"]
+
+
 class Locator(ABC):
     """A lazy reference to element(s) in a session's current page."""
 
@@ -222,6 +225,17 @@ class Locator(ABC):
     @abstractmethod
     def options(self) -> list[str]:
         """The option texts of a <select>."""
+
+    def read_now(self, what: Reading, name: str = "") -> Any:
+        """The text, value, checked state or attribute ``name`` of the one element that matches
+        now; None while none or several match. Expectations poll this (they do the waiting)."""
+        if self.count() != 1:
+            return None
+        if what == "attribute":
+            return self.attribute(name)
+        return {"text": self.inner_text, "value": self.input_value, "checked": self.is_checked}[
+            what
+        ]()
 
     # --- acting: wait for one visible, enabled element, act; the page sentinel looks after (and
     # before a click, which may leave the page) ---

@@ -32,6 +32,7 @@ from compat_harness.session.base import (
     HarnessTimeout,
     Locator,
     Query,
+    Reading,
     Session,
     StepLog,
     StrictModeError,
@@ -109,6 +110,16 @@ return same;
 """
 
 
+# What read_now reads, as WebDriver's own commands read it (innerText, the value and checked
+# properties, getAttribute); ``arguments[1]`` is the attribute's name.
+_READINGS: dict[Reading, str] = {
+    "text": "els[0].innerText",
+    "value": "els[0].value",
+    "checked": "els[0].checked",
+    "attribute": "els[0].getAttribute(arguments[1])",
+}
+
+
 @functools.cache
 def locate_js() -> str:
     return files("compat_harness.session").joinpath("locate.js").read_text(encoding="utf-8")
@@ -166,6 +177,11 @@ class WebDriverLocator(Locator):
 
     def count(self) -> int:
         return int(self._call("return els.length;"))
+
+    def read_now(self, what: Reading, name: str = "") -> Any:
+        # One round trip per poll (count, then find, then read would be three: each one a hop
+        # through hub and node on a grid).
+        return self._call(f"return els.length === 1 ? {_READINGS[what]} : null;", name)
 
     def is_visible(self) -> bool:
         return bool(self._call("return els.length === 1 && window.__compat.visible(els[0]);"))
