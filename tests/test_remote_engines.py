@@ -37,6 +37,7 @@ TWINS = {
 # on a node: it runs the journeys that cross what the grid changes for it (a second browser from
 # the grid, the phone's viewport, user agent and taps, profiles, clearing); the WebDriver twins,
 # whose code differs from the local cells', run every journey.
+PLAYWRIGHT_GRID_TWIN = "grid-android-chrome"
 PLAYWRIGHT_GRID_JOURNEYS = (
     "test_login_fits_the_screen",
     "test_sign_in_and_out",
@@ -139,7 +140,7 @@ def test_default_journeys_through_the_grid_and_appium_match_the_local_cells(
             f"--matrix={matrix}",
             "--cell-set=twins",
             "-k",
-            " or ".join(("not grid-android-chrome", *PLAYWRIGHT_GRID_JOURNEYS)),
+            " or ".join((f"not {PLAYWRIGHT_GRID_TWIN}", *PLAYWRIGHT_GRID_JOURNEYS)),
             "-n",
             "2",
             "--shuffle",
@@ -164,7 +165,7 @@ def test_default_journeys_through_the_grid_and_appium_match_the_local_cells(
     assert len(everything) >= 50, sorted(everything)  # the default journeys, all of them
     for remote, tests in tests_of.items():
         expected = everything
-        if remote == "grid-android-chrome":
+        if remote == PLAYWRIGHT_GRID_TWIN:
             expected = {t for t in everything if any(j in t for j in PLAYWRIGHT_GRID_JOURNEYS)}
             assert len(expected) >= 10, sorted(expected)
         assert tests == expected, f"{remote} lacks {sorted(expected - tests)}"

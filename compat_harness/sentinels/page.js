@@ -390,7 +390,6 @@
     clearTimeout(auditTimer);
     auditTimer = setTimeout(runAudit, delay);
   }
-  S.audit = function () { pending = null; const f = audit(); return JSON.stringify(f); };
 
   let busyCheck = null;
   function changed() {
