@@ -162,9 +162,13 @@ class SeleniumGridRuntime(RemoteWebDriverRuntime):
         text = str(error)
         if "timed out" in text.lower() and "session" in text.lower():
             return (
+                # The grid's clock runs from queueing to the node's browser being up
+                # (LocalNewSessionQueue times out every request it still holds, in creation too),
+                # so a slow browser start on a loaded node ends the same way as no free slot.
                 f"the Selenium Grid queued the new session for {self.cell.id} and gave up: no "
-                "free slot for its capabilities before the grid's queue timeout (add nodes or "
-                "slots, lower --workers, or raise the grid's --session-request-timeout)"
+                "free slot for its capabilities, or its browser not started, within the grid's "
+                "queue timeout (add nodes or slots, lower --workers, or raise the grid's "
+                "--session-request-timeout)"
             )
         return super().start_error(error)
 
