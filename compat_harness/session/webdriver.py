@@ -21,6 +21,7 @@ from selenium.common.exceptions import (
     StaleElementReferenceException,
     WebDriverException,
 )
+from selenium.webdriver.common.timeouts import Timeouts as SeleniumTimeouts
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.select import Select
@@ -127,6 +128,7 @@ def locate_js() -> str:
 
 class WebDriverLocator(Locator):
     session: WebDriverSession
+    _state: dict[str, Any]
 
     def _call(self, body: str, *args: Any) -> Any:
         """Run ``body`` with ``els`` (the current matches) and ``args`` in the page."""
@@ -137,7 +139,9 @@ class WebDriverLocator(Locator):
         )
 
     def _one(self, *, actionable: bool) -> WebElement:
-        """Wait for exactly one match (visible and enabled when acting); strict like Playwright."""
+        """Wait for exactly one match (visible and enabled when acting); strict like Playwright.
+        Its state as found (tag, type, box) is kept in ``_state``: asked for separately, each
+        would be another round trip."""
         desc = self.query.describe()
 
         def attempt() -> WebElement | None:
@@ -152,6 +156,7 @@ class WebDriverLocator(Locator):
                 return None
             if actionable and not (state["visible"] and state["enabled"]):
                 return None
+            self._state = state
             return cast(WebElement, element)
 
         what = f"{desc} to be {'visible and enabled' if actionable else 'attached'}"
@@ -235,8 +240,7 @@ class WebDriverLocator(Locator):
         driver = self.session.driver
 
         def type_into(el: WebElement) -> None:
-            kind = (el.get_attribute("type") or "").lower()
-            if el.tag_name == "input" and kind in _PICKER_TYPES:
+            if self._state["tag"] == "input" and self._state["type"] in _PICKER_TYPES:
                 driver.execute_script(_SET_VALUE_JS, el, value)
                 return
             el.clear()
@@ -284,8 +288,9 @@ class WebDriverSession(Session):
         self.driver = driver
         self._on_close = on_close or driver.quit
         self._repaint_for_screenshots = repaint_for_screenshots
-        driver.set_page_load_timeout(timeouts.navigation)
-        driver.set_script_timeout(timeouts.navigation)
+        driver.timeouts = SeleniumTimeouts(
+            page_load=timeouts.navigation, script=timeouts.navigation
+        )
 
     def locator(self, query: Query) -> Locator:
         return WebDriverLocator(self, query)
