@@ -1,6 +1,8 @@
 """The benchmark's baseline: the same navigations as the harness suite with raw Playwright (the
 Chromium cells) and raw Selenium (the WebKitGTK cell), no pytest, no harness. One browser per cell,
-a fresh context (WebDriver session) per test, accounts provisioned per test like the harness does."""
+a fresh context (WebDriver session) per test, accounts provisioned per test like the harness does.
+Browsers and WebDriver sessions come from the cell's engine, so a matrix given as the argument (the
+bench's grid matrix) measures the same baseline through a Selenium Grid."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from bench.workload import PORTAL_TEXT, REPEATS
 from compat_harness.config import read
 from compat_harness.engines import RuntimeOptions, resolve
 from compat_harness.engines.playwright import PlaywrightEngine, context_args
-from compat_harness.engines.webkitgtk import WebKitGTKRuntime
+from compat_harness.engines.webdriver import WebDriverRuntime
 from compat_harness.matrix import Cell, load_matrix
 from reference_app.launcher import start
 
@@ -41,9 +43,15 @@ def _provision(client_url: str, portal: str) -> dict[str, Any]:
 
 
 def _playwright_cell(p: Any, cell: Cell, urls: dict[str, str], times: list[float]) -> None:
-    chosen = resolve(cell, settings=read()).chosen
-    assert chosen is not None
-    browser = p.chromium.launch(**PlaywrightEngine().launch_args(chosen, {}, headless=True))
+    resolution = resolve(cell, settings=read())
+    engine, chosen = resolution.engine, resolution.chosen
+    assert isinstance(engine, PlaywrightEngine) and chosen is not None
+    browser = engine.open_browser(
+        p,
+        lambda: p.chromium.launch(**engine.launch_args(chosen, {}, headless=True)),
+        cell,
+        chosen,
+    )
     for portal in ("client", "provider"):
         heading, _ = PORTAL_TEXT[portal]
         for _ in range(REPEATS):
@@ -72,11 +80,12 @@ def _playwright_cell(p: Any, cell: Cell, urls: dict[str, str], times: list[float
 
 
 def _webdriver_cell(cell: Cell, urls: dict[str, str], times: list[float]) -> None:
-    availability = resolve(cell, settings=read()).chosen
-    assert availability is not None
+    resolution = resolve(cell, settings=read())
+    assert resolution.engine is not None and resolution.chosen is not None
     # The harness's own process handling, spare included: the next session starts while a test
     # runs, as the harness does, so the ratio shows the harness's own cost.
-    runtime = WebKitGTKRuntime(cell, availability, RuntimeOptions(spare=True))
+    runtime = resolution.engine.start(cell, resolution.chosen, RuntimeOptions(spare=True))
+    assert isinstance(runtime, WebDriverRuntime)
     for portal in ("client", "provider"):
         heading, _ = PORTAL_TEXT[portal]
         for _ in range(REPEATS):
@@ -110,7 +119,8 @@ def _webdriver_cell(cell: Cell, urls: dict[str, str], times: list[float]) -> Non
 
 
 def main() -> None:
-    matrix = load_matrix(os.path.join(os.path.dirname(__file__), "..", "matrix", "default.yaml"))
+    default = os.path.join(os.path.dirname(__file__), "..", "matrix", "default.yaml")
+    matrix = load_matrix(sys.argv[1] if len(sys.argv) > 1 else default)
     cells = matrix.select("default")
     per_cell: dict[str, list[float]] = {}
     with start() as app, sync_playwright() as p:

@@ -5,9 +5,9 @@ started here.
 
     python -m bench.run [--repeat N] [--no-grid]
 
-Prints wall time of each, the ratios harness/bare, sentinels on/off and grid/local, the seconds the
-version check adds, the speed-up
-from 1 to 2 workers, CPU time and peak memory of each run's whole process tree (browsers, drivers,
+Prints wall time of each, the ratios harness/bare, sentinels on/off and grid/local (and grid/local
+of the bare baseline, which is what the grid itself costs), the seconds the version check adds, the
+speed-up from 1 to 2 workers, CPU time and peak memory of each run's whole process tree (browsers, drivers,
 the app included; CPU also by process, and how many cores it kept busy on average), the machine's
 CPU time meanwhile (run it on a quiet machine), the most 2 workers could give at that CPU use, and
 time per test per cell; writes the same as JSON to reports/bench-<time>.json. Targets: harness/bare
@@ -168,8 +168,9 @@ def _harness(
     }
 
 
-def _bare(env: dict[str, str]) -> dict[str, Any]:
-    wall, peak, cpu, machine, proc = _measure([sys.executable, "-m", "bench.bare"], env)
+def _bare(env: dict[str, str], matrix: Path | None = None) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "bench.bare", *([str(matrix)] if matrix else [])]
+    wall, peak, cpu, machine, proc = _measure(cmd, env)
     if proc.returncode != 0:
         raise SystemExit(f"bare script failed:\n{proc.stderr[-3000:]}")
     per_cell: dict[str, list[float]] = json.loads(proc.stdout)
@@ -244,6 +245,7 @@ def main() -> int:
         }
         if grid:
             runs["grid_1_worker"] = []
+            runs["bare_grid"] = []
         for _ in range(args.repeat):
             # Interleaved, so a slow moment of the machine does not land on one side only.
             runs["bare"].append(_bare(env))
@@ -259,11 +261,16 @@ def main() -> int:
                 runs["grid_1_worker"].append(
                     _harness(1, env, Path(tmp), "grid", (f"--matrix={grid}",))
                 )
+                runs["bare_grid"].append(_bare(env, grid))
     best = {name: min(measures, key=lambda m: m["wall_s"]) for name, measures in runs.items()}
     one = best["harness_1_worker"]["wall_s"]
     ratio = one / best["bare"]["wall_s"]
     sentinels = one / best["no_sentinels_1_worker"]["wall_s"]
     grid_ratio = best["grid_1_worker"]["wall_s"] / one if "grid_1_worker" in best else None
+    # What the grid itself costs: the bare baseline through the same grid over the bare one.
+    bare_grid = (
+        best["bare_grid"]["wall_s"] / best["bare"]["wall_s"] if "bare_grid" in best else None
+    )
     speedup = one / best["harness_2_workers"]["wall_s"]
     versions_added = best["versions_1_worker"]["wall_s"] - one
     cpus = os.cpu_count() or 1
@@ -285,6 +292,7 @@ def main() -> int:
         "ratio_harness_over_bare": round(ratio, 3),
         "ratio_sentinels_on_over_off": round(sentinels, 3),
         "ratio_grid_over_local": round(grid_ratio, 3) if grid_ratio else None,
+        "ratio_bare_grid_over_bare": round(bare_grid, 3) if bare_grid else None,
         "versions_check_added_s": round(versions_added, 1),
         "speedup_2_workers": round(speedup, 3),
         "speedup_ceiling_on_this_machine": round(ceiling, 3),
@@ -318,6 +326,8 @@ def main() -> int:
     print(f"ratio sentinels on/off: {sentinels:.3f} (target <= {TARGET_SENTINELS})")
     if grid_ratio is not None:
         print(f"ratio grid/local: {grid_ratio:.2f} (target <= {TARGET_GRID})")
+    if bare_grid is not None:
+        print(f"ratio grid/local of the bare baseline: {bare_grid:.2f} (the grid's own cost)")
     print(
         f"version check: adds {versions_added:.1f}s to the run (its lint took"
         f" {best['versions_1_worker']['versions_check_s']}s; target <= {TARGET_VERSIONS_S:.0f}s)"
