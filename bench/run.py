@@ -7,10 +7,10 @@ started here.
 
 Prints wall time of each, the ratios harness/bare, sentinels on/off and grid/local (and grid/local
 of the bare baseline, which is what the grid itself costs), the seconds the version check adds, the
-speed-up from 1 to 2 workers, CPU time and peak memory of each run's whole process tree (browsers, drivers,
-the app included; CPU also by process, and how many cores it kept busy on average), the machine's
-CPU time meanwhile (run it on a quiet machine), the most 2 workers could give at that CPU use, and
-time per test per cell; writes the same as JSON to reports/bench-<time>.json. Targets: harness/bare
+speed-up from 1 to 2 workers, CPU time and peak memory of each run's whole process tree (browsers,
+drivers, the app included; CPU also by process, and how many cores it kept busy on average), the
+machine's CPU time meanwhile (run it on a quiet machine), the most 2 workers could give at that CPU
+use, and time per test per cell; writes the same as JSON to reports/bench-<time>.json. Targets: harness/bare
 <= 1.3, sentinels on/off <= 1.05, grid/local <= 1.2, the version check <= 10 s, and two workers at
 least 0.9 of the most the machine allows.
 """
