@@ -47,7 +47,10 @@ PLAYWRIGHT_GRID_JOURNEYS = (
 )
 
 
-@pytest.fixture(scope="module")
+# Session-scoped, not module-scoped: the worker that runs this group also runs other files' tests
+# in between, and a module fixture would be stopped and started again each time (measured: three
+# starts of the grid and of Appium in one self-test run).
+@pytest.fixture(scope="session")
 def grid() -> Iterator[LocalGrid]:
     # Two workers, each with a test's session(s) and the next test's spare.
     grid = start_local_grid(chromium_slots=5, webkit_slots=4)
@@ -55,7 +58,7 @@ def grid() -> Iterator[LocalGrid]:
     grid.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def appium() -> Iterator[str]:
     url, servers = start_local_appium()
     yield url

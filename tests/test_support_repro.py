@@ -64,7 +64,12 @@ class Produced:
     app: RunningApp
 
 
-@pytest.fixture(scope="module")
+# One repro for the tests that read it: they share an xdist group (so one worker runs them) and the
+# fixture is session-scoped (so other files' tests in between do not make it run again).
+_IOS_REPRO = pytest.mark.xdist_group("ios-repro")
+
+
+@pytest.fixture(scope="session")
 def ios_repro(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Produced]:
     tmp = tmp_path_factory.mktemp("repro")
     _marked_db(tmp / "app.db")
@@ -109,6 +114,7 @@ def _found(text: str) -> list[str]:
     return [m for m in MARKERS if m.lower() in flat]
 
 
+@_IOS_REPRO
 def test_device_only_verdict_and_plain_output(ios_repro: Produced) -> None:
     out = ios_repro.proc.stdout
     assert ios_repro.proc.returncode == ExitCode.TESTS_FAILED, out + ios_repro.proc.stderr
@@ -120,6 +126,7 @@ def test_device_only_verdict_and_plain_output(ios_repro: Produced) -> None:
     assert PASSWORD not in out and EMAIL not in out
 
 
+@_IOS_REPRO
 def test_bundle_has_every_part(ios_repro: Produced) -> None:
     (archive,) = ios_repro.bundles.glob("repro-*.zip")
     folder = archive.with_suffix("")
@@ -138,6 +145,7 @@ def test_bundle_has_every_part(ios_repro: Produced) -> None:
     assert any(n.endswith("network.txt") for n in names)
 
 
+@_IOS_REPRO
 def test_no_marker_in_any_file_or_screenshot_of_the_bundle(
     ios_repro: Produced, tmp_path: Path
 ) -> None:
@@ -161,6 +169,7 @@ def test_no_marker_in_any_file_or_screenshot_of_the_bundle(
     assert {hashlib.sha1(base64.b64decode(e)).hexdigest() for e in embedded} <= set(pngs)
 
 
+@_IOS_REPRO
 def test_ocr_finds_the_markers_on_an_unmasked_control_screenshot(
     ios_repro: Produced, tmp_path: Path
 ) -> None:
@@ -192,6 +201,7 @@ def test_ocr_finds_the_markers_on_an_unmasked_control_screenshot(
     assert {FIRST, LAST, PROVIDER[1], "tangerine"} <= set(_found(text)), text
 
 
+@_IOS_REPRO
 def test_no_secret_in_any_file_the_run_produced(ios_repro: Produced) -> None:
     printed = ios_repro.proc.stdout + ios_repro.proc.stderr
     assert_no_secret(
