@@ -47,9 +47,8 @@ PLAYWRIGHT_GRID_JOURNEYS = (
 )
 
 
-# Session-scoped, not module-scoped: the worker that runs this group also runs other files' tests
-# in between, and a module fixture would be stopped and started again each time (measured: three
-# starts of the grid and of Appium in one self-test run).
+# Session-scoped: one grid and one Appium for the run, however the scheduler orders this group's
+# tests among other files' (a module fixture is stopped whenever another module's test comes next).
 @pytest.fixture(scope="session")
 def grid() -> Iterator[LocalGrid]:
     # Two workers, each with a test's session(s) and the next test's spare.

