@@ -11,6 +11,7 @@ import datetime as dt
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -277,6 +278,36 @@ def test_an_error_thrown_while_the_page_loads_is_caught_with_its_source_and_line
     assert "now" in error.message, error.message  # each engine words it its own way
     assert error.detail["source"].endswith("/error-at-load") and error.detail["line"], error.detail
     assert "uncaught script error on /error-at-load" in str(failure)
+
+
+def test_an_error_is_one_finding_and_one_console_line(opened: Opened, site: _Site) -> None:
+    # Where reports are sent as they happen and read back from the page too, each arrives twice.
+    before = len(opened.capture.console)
+    findings, _ = _visit(opened, site, "/error-at-load")
+    opened.capture.harvest()
+    errors = [c for c in opened.capture.console[before:] if c["type"] == "pageerror"]
+    assert len(errors) == 1 and "now" in errors[0]["text"], errors
+    assert [f.kind for f in findings] == ["page-error"], findings
+
+
+class _NotYetArrived(deque[dict[str, Any]]):
+    """A channel's arrivals, every report still on its way."""
+
+    def extend(self, items: Any) -> None:
+        pass
+
+
+def test_an_error_whose_report_is_still_on_its_way_is_seen(
+    opened: Opened, site: _Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A loaded machine delivers a page's report after the harness last looked (CI, WebKitGTK
+    # through the proxy): what the page sent is read back from it too.
+    channel = getattr(opened.capture, "channel", None)
+    if channel is not None:
+        monkeypatch.setattr(channel, "events", _NotYetArrived())
+    _, failure = _visit(opened, site, "/error-at-load")
+    assert failure is not None and failure.finding.kind == "page-error"
+    assert "now" in failure.finding.message, failure.finding.message
 
 
 def test_an_unhandled_rejection_is_a_page_error(opened: Opened, site: _Site) -> None:

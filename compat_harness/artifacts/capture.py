@@ -27,14 +27,26 @@ class Capture:
     video: ScreenVideo | None = None
     # What the page sentinel's script and the network reported, not yet judged (core.Sentinel).
     events: list[dict[str, Any]] = field(default_factory=list)
+    # (document, number) of the page script's events handed on: a page can report one twice.
+    _handed: set[tuple[str, int]] = field(default_factory=set, repr=False)
 
     def drain_events(self) -> list[dict[str, Any]]:
-        """The events that arrived since the last call (no call to the browser where the
-        engine delivers them as they happen)."""
+        """The events that arrived since the last call, each once (no call to the browser where
+        the engine delivers them as they happen)."""
         # Emptied in place: engines hold on to this list to append to it as events arrive.
         events = list(self.events)
         del self.events[: len(events)]
-        return events
+        return [e for e in events if self._first(e)]
+
+    def _first(self, event: dict[str, Any]) -> bool:
+        seq = event.get("seq")
+        if not isinstance(seq, int):
+            return True  # not numbered: the network's, or the page's state
+        key = (str(event.get("doc")), seq)
+        if key in self._handed:
+            return False
+        self._handed.add(key)
+        return True
 
     def flush_events(self) -> list[dict[str, Any]]:
         """Ask the page for what it still holds and its busy state (one call to the browser)."""

@@ -457,20 +457,22 @@ class WebDriverCapture(Capture):
         return events
 
     def drain_events(self) -> list[dict[str, Any]]:
-        fresh = self.channel.drain() if self.channel is not None else self._take()
-        return self._log([*super().drain_events(), *fresh])
+        self.events.extend(self.channel.drain() if self.channel is not None else self._take())
+        return self._log(super().drain_events())
 
     def flush_events(self) -> list[dict[str, Any]]:
-        pending = self.channel.drain() if self.channel is not None else []
-        return self._log([*super().drain_events(), *pending, *self._take()])
+        if self.channel is not None:
+            self.events.extend(self.channel.drain())
+        self.events.extend(self._take())
+        return self._log(super().drain_events())
 
     def harvest(self) -> None:
         if self.channel is not None:
-            self._log(self.channel.drain())
+            self.events.extend(self.channel.drain())
             self.network = list(self.channel.network)
         else:
             self._read_page()
-            self._log(super().drain_events())
+        self._log(super().drain_events())
 
     def console_header(self) -> list[str]:
         if self.channel is not None:

@@ -17,10 +17,16 @@
   // binding: Playwright's exposed function; beacon: a request the recording proxy answers itself;
   // buffer: kept in the page until the harness reads it (S.take()).
   let timer = null;
+  let seq = 0;
+  // A beacon is delivered on its own, on another connection: one sent just before the harness
+  // reads the page may arrive after the harness last looks (seen on a loaded machine). So what
+  // went by beacon is also handed over by S.take(), and the harness drops what it has twice.
+  let unconfirmed = [];
   function send(event) {
     event.t = event.t || now();
     event.page = event.page || here();
     event.doc = S.doc;
+    event.seq = ++seq;
     S.queue.push(event);
     if (CONFIG.channel === 'buffer') return;
     if (!timer) timer = setTimeout(flush, 0);
@@ -36,10 +42,12 @@
       }
       if (CONFIG.channel === 'beacon') {
         const body = JSON.stringify({ token: CONFIG.token, events: batch });
-        if (navigator.sendBeacon && navigator.sendBeacon(CONFIG.beacon, body)) return;
-        const xhr = new XMLHttpRequest();
-        xhr.open('POST', CONFIG.beacon, true);
-        xhr.send(body);
+        if (!(navigator.sendBeacon && navigator.sendBeacon(CONFIG.beacon, body))) {
+          const xhr = new XMLHttpRequest();
+          xhr.open('POST', CONFIG.beacon, true);
+          xhr.send(body);
+        }
+        unconfirmed.push(...batch);
         return;
       }
     } catch (err) {
@@ -49,7 +57,8 @@
   }
   S.take = function () {
     if (S.lastLook) S.lastLook();
-    const batch = S.queue.splice(0);
+    const batch = unconfirmed.concat(S.queue.splice(0));
+    unconfirmed = [];
     batch.push({ type: 'state', doc: S.doc, page: here(), t: now(), busy: S.busy && { marker: S.busy.marker, since: S.busy.since } });
     return JSON.stringify(batch);
   };
