@@ -226,6 +226,80 @@ def test_a_remote_cell_keeps_the_next_session_ready_only_when_asked(
             runtime.stop()
 
 
+def test_grid_sessions_are_driven_on_their_node_where_it_can_be_reached(
+    tmp_path: Path, grid: LocalGrid, appium: str
+) -> None:
+    """A grid session's commands go to the node that holds it (one relay, not router and node),
+    and the grid still knows the session until it ends; a node this machine cannot reach keeps
+    the grid's own URL."""
+    import urllib.request
+
+    from compat_harness.config import read
+    from compat_harness.engines import RuntimeOptions, resolve, start
+    from compat_harness.engines.selenium_grid import grid_status, session_node
+    from compat_harness.engines.webdriver import WebDriverRuntime
+    from compat_harness.matrix import load_matrix
+
+    def sessions() -> set[str]:
+        return {
+            str((slot.get("session") or {}).get("sessionId"))
+            for node in grid_status(grid.url).get("nodes") or []
+            for slot in node.get("slots") or []
+            if slot.get("session")
+        }
+
+    cells = load_matrix(_matrix(tmp_path / "m.yaml", grid.url, appium)).cells
+    for cell_id in ("grid-ios-webkit", "grid-chrome-desktop"):
+        resolution = resolve(cells[cell_id], settings=read())
+        assert resolution.ok, resolution.reason
+        runtime = start(resolution, RuntimeOptions())
+        assert isinstance(runtime, WebDriverRuntime)
+        try:
+            driver, _ = runtime.new_driver()
+            sent_to = driver.command_executor._client_config.remote_server_addr
+            node = session_node(grid.url, driver.session_id)
+            assert node and sent_to == node != grid.url, (cell_id, sent_to, node)
+            assert driver.execute_script("return 6 * 7") == 42
+            assert driver.session_id in sessions()
+            runtime.quit(driver)
+            assert driver.session_id not in sessions(), cell_id  # ended on the grid too
+        finally:
+            runtime.stop()
+
+    # A grid that lists its node at an address nobody answers on.
+    status = grid_status(grid.url)
+    for node in status["nodes"]:
+        node["uri"] = "http://127.0.0.1:9"  # the discard port: nothing listens here
+        for slot in node["slots"]:
+            slot["session"] = {"sessionId": "s1"}
+    fake = tmp_path / "status"
+    fake.write_text(json.dumps({"value": status}))
+    import http.server
+    import threading
+
+    class Status(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = fake.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Status)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        with urllib.request.urlopen(url + "/status", timeout=5):
+            pass
+        assert session_node(url, "s1") is None
+        assert session_node(url, "another") is None
+    finally:
+        server.shutdown()
+
+
 def test_taps_on_remote_touch_cells_are_real_touch_events(
     tmp_path: Path, grid: LocalGrid, appium: str
 ) -> None:

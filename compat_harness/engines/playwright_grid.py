@@ -13,11 +13,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from compat_harness.config import Settings
 from compat_harness.engines.base import Availability, EngineInfo, EngineKind, Probe
 from compat_harness.engines.playwright import PlaywrightEngine
-from compat_harness.engines.selenium_grid import SeleniumGridEngine
+from compat_harness.engines.selenium_grid import SeleniumGridEngine, session_node
 from compat_harness.matrix import Cell
 
 
@@ -74,6 +75,10 @@ class PlaywrightGridEngine(PlaywrightEngine):
                 f"browser cannot start on {cell.id}: the grid gave no se:cdp endpoint "
                 "(Playwright needs a Chromium node of Grid 4)"
             )
+        # The node's own endpoint where it can be reached: one relay per message, not two.
+        node = session_node(availability.options["url"], str(driver.session_id))
+        if node:
+            cdp = node.replace("http", "ws", 1) + urlsplit(cdp).path
         browser = playwright.chromium.connect_over_cdp(cdp)
         browser.on("disconnected", lambda _browser: driver.quit())
         return browser

@@ -10,6 +10,7 @@ Subclasses say where a session's driver is (``_lease``/``_release``), which capa
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import threading
 import urllib.request
@@ -120,6 +121,11 @@ class WebDriverRuntime(Runtime):
         """(X display, width, height) a session's browser paints on, for video; None when the
         harness does not own the display."""
         return None
+
+    def _commands_url(self, driver: Any, url: str) -> str:
+        """Where a new session's commands go (``url``, where it was made, unless the endpoint
+        is a relay in front of a server that can take them itself)."""
+        return url
 
     def _proxy_reachable(self) -> bool:
         """Whether the browser can reach the recording proxy on this machine's loopback."""
@@ -249,6 +255,11 @@ class WebDriverRuntime(Runtime):
                             self._failure = reason
                     raise BrowserStartError(reason) from None
                 continue
+            served_at = self._commands_url(driver, url)
+            if served_at != url:
+                config = copy.copy(config)
+                config.remote_server_addr = url = served_at
+                driver.command_executor = RemoteConnection(client_config=config)
             with self._lock:
                 self._leases[str(driver.session_id)] = lease
                 self._channels[str(driver.session_id)] = channel
