@@ -7,10 +7,14 @@ taps on a touch cell are real touch events."""
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import os
 import signal
+import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +23,7 @@ import pytest
 from compat_harness.engines.appium import start_local_appium
 from compat_harness.engines.selenium_grid import LocalGrid, start_local_grid
 from compat_harness.engines.servers import ServerProcess, chrome_options
+from compat_harness.engines.webdriver import WebDriverRuntime
 from compat_harness.engines.webkitgtk import find_minibrowser
 from compat_harness.results import Status
 from tests.support.matrix_run import child_env, child_pytest, describe, run_suites
@@ -199,18 +204,9 @@ def test_a_remote_cell_keeps_the_next_session_ready_only_when_asked(
 ) -> None:
     """``remote.spare: true``: the next test's session starts while a test runs, and the next
     test gets it; without it (the default: a cloud grid bills idle sessions) none is started."""
-    from compat_harness.config import read
-    from compat_harness.engines import RuntimeOptions, resolve, start
-    from compat_harness.engines.webdriver import WebDriverRuntime
-    from compat_harness.matrix import load_matrix
-
-    cells = load_matrix(_matrix(tmp_path / "m.yaml", grid.url, appium, spare=spare)).cells
+    matrix = _matrix(tmp_path / "m.yaml", grid.url, appium, spare=spare)
     for cell_id in ("appium-android-chrome", "grid-ios-webkit"):
-        resolution = resolve(cells[cell_id], settings=read())
-        assert resolution.ok, resolution.reason
-        runtime = start(resolution, RuntimeOptions())
-        assert isinstance(runtime, WebDriverRuntime)
-        try:
+        with _runtime(matrix, cell_id) as runtime:
             first, _ = runtime.new_driver()
             if not spare:
                 assert runtime._spare is None, cell_id
@@ -222,8 +218,23 @@ def test_a_remote_cell_keeps_the_next_session_ready_only_when_asked(
             assert second.session_id == ready != first.session_id, cell_id
             runtime.quit(first)
             runtime.quit(second)
-        finally:
-            runtime.stop()
+
+
+@contextlib.contextmanager
+def _runtime(matrix: Path, cell_id: str) -> Iterator[WebDriverRuntime]:
+    """A cell's WebDriver runtime, stopped at the end of the block."""
+    from compat_harness.config import read
+    from compat_harness.engines import RuntimeOptions, resolve, start
+    from compat_harness.matrix import load_matrix
+
+    resolution = resolve(load_matrix(matrix).cells[cell_id], settings=read())
+    assert resolution.ok, resolution.reason
+    runtime = start(resolution, RuntimeOptions())
+    assert isinstance(runtime, WebDriverRuntime)
+    try:
+        yield runtime
+    finally:
+        runtime.stop()
 
 
 def test_grid_sessions_are_driven_on_their_node_where_it_can_be_reached(
@@ -232,13 +243,7 @@ def test_grid_sessions_are_driven_on_their_node_where_it_can_be_reached(
     """A grid session's commands go to the node that holds it (one relay, not router and node),
     and the grid still knows the session until it ends; a node this machine cannot reach keeps
     the grid's own URL."""
-    import urllib.request
-
-    from compat_harness.config import read
-    from compat_harness.engines import RuntimeOptions, resolve, start
     from compat_harness.engines.selenium_grid import grid_status, session_node
-    from compat_harness.engines.webdriver import WebDriverRuntime
-    from compat_harness.matrix import load_matrix
 
     def sessions() -> set[str]:
         return {
@@ -248,13 +253,9 @@ def test_grid_sessions_are_driven_on_their_node_where_it_can_be_reached(
             if slot.get("session")
         }
 
-    cells = load_matrix(_matrix(tmp_path / "m.yaml", grid.url, appium)).cells
+    matrix = _matrix(tmp_path / "m.yaml", grid.url, appium)
     for cell_id in ("grid-ios-webkit", "grid-chrome-desktop"):
-        resolution = resolve(cells[cell_id], settings=read())
-        assert resolution.ok, resolution.reason
-        runtime = start(resolution, RuntimeOptions())
-        assert isinstance(runtime, WebDriverRuntime)
-        try:
+        with _runtime(matrix, cell_id) as runtime:
             driver, _ = runtime.new_driver()
             sent_to = driver.command_executor._client_config.remote_server_addr
             node = session_node(grid.url, driver.session_id)
@@ -262,9 +263,14 @@ def test_grid_sessions_are_driven_on_their_node_where_it_can_be_reached(
             assert driver.execute_script("return 6 * 7") == 42
             assert driver.session_id in sessions()
             runtime.quit(driver)
-            assert driver.session_id not in sessions(), cell_id  # ended on the grid too
-        finally:
-            runtime.stop()
+            # Ended through the router, as the grid expects. Its status may still list the
+            # session for some milliseconds (seen on the WebKit relay: the distributor hears of
+            # the end by an event).
+            assert driver.command_executor._client_config.remote_server_addr == grid.url
+            deadline = time.monotonic() + 10
+            while driver.session_id in sessions() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert driver.session_id not in sessions(), cell_id
 
     # A grid that lists its node at an address nobody answers on.
     status = grid_status(grid.url)
@@ -274,8 +280,6 @@ def test_grid_sessions_are_driven_on_their_node_where_it_can_be_reached(
             slot["session"] = {"sessionId": "s1"}
     fake = tmp_path / "status"
     fake.write_text(json.dumps({"value": status}))
-    import http.server
-    import threading
 
     class Status(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -292,12 +296,11 @@ def test_grid_sessions_are_driven_on_their_node_where_it_can_be_reached(
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
-        with urllib.request.urlopen(url + "/status", timeout=5):
-            pass
+        assert grid_status(url)["nodes"]  # it answers as a grid, holding s1
         assert session_node(url, "s1") is None
-        assert session_node(url, "another") is None
     finally:
         server.shutdown()
+        server.server_close()
 
 
 def test_taps_on_remote_touch_cells_are_real_touch_events(
@@ -454,7 +457,6 @@ def test_a_node_killed_mid_test_fails_that_test_only(
 
 def _busy_webkit_servers(grid: LocalGrid) -> list[ServerProcess]:
     """The relay node and WebKitWebDriver pairs whose driver has a live session."""
-    import urllib.request
 
     busy = []
     for server in grid.servers.processes:

@@ -88,6 +88,9 @@ class WebDriverRuntime(Runtime):
         self._leases: dict[str, Any] = {}  # session id -> what _lease gave it
         self._channels: dict[str, Channel | None] = {}  # session id -> its port on the proxy
         self._urls: dict[str, str] = {}  # session id -> its driver's URL
+        # session id -> the connection that made it, where its commands go elsewhere: it is
+        # ended there, so that the endpoint's own bookkeeping ends it at once
+        self._made_at: dict[str, Any] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._spare: Future[_Ready] | None = None
         self._stopped = False
@@ -124,7 +127,7 @@ class WebDriverRuntime(Runtime):
 
     def _commands_url(self, driver: Any, url: str) -> str:
         """Where a new session's commands go (``url``, where it was made, unless the endpoint
-        is a relay in front of a server that can take them itself)."""
+        is a relay in front of a server that can take them itself); it is ended at ``url``."""
         return url
 
     def _proxy_reachable(self) -> bool:
@@ -257,9 +260,11 @@ class WebDriverRuntime(Runtime):
                 continue
             served_at = self._commands_url(driver, url)
             if served_at != url:
-                config = copy.copy(config)
+                made_at, config = driver.command_executor, copy.copy(config)
                 config.remote_server_addr = url = served_at
                 driver.command_executor = RemoteConnection(client_config=config)
+                with self._lock:
+                    self._made_at[str(driver.session_id)] = made_at
             with self._lock:
                 self._leases[str(driver.session_id)] = lease
                 self._channels[str(driver.session_id)] = channel
@@ -287,8 +292,11 @@ class WebDriverRuntime(Runtime):
             lease = self._leases.pop(str(driver.session_id), None)
             channel = self._channels.pop(str(driver.session_id), None)
             self._urls.pop(str(driver.session_id), None)
+            made_at = self._made_at.pop(str(driver.session_id), None)
         if channel is not None:
             channel.close()
+        if made_at is not None:
+            driver.command_executor = made_at
         try:
             driver.quit()
         except Exception:  # the browser died: its driver may be unusable too
