@@ -116,8 +116,8 @@ def _measure(
 
 
 def _touch_memory(rounds: int) -> float:
-    """Seconds to write one byte in each page of 64 MiB, ``rounds`` times (work that, like a
-    browser's, is bound by caches and memory more than by the core)."""
+    """Seconds to write one byte in each page of 64 MiB, ``rounds`` times: bound by memory, not
+    by the core (one write a page, so the caches hardly help)."""
     started = time.perf_counter()
     block = bytearray(64 << 20)
     for _ in range(rounds):
@@ -371,8 +371,8 @@ def main() -> int:
     )
     print(
         f"this machine: two processes at once do {two_processes:.2f}x the memory-bound work of one"
-        f" (2.00 on {cpus} cores that share no cache or memory bandwidth; information, not in the"
-        " ceiling above)"
+        " (2.00 on cores that share no cache or memory bandwidth; information, not in the ceiling"
+        " above)"
     )
     out = ROOT / "reports" / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)

@@ -89,7 +89,7 @@ class WebDriverRuntime(Runtime):
         self._channels: dict[str, Channel | None] = {}  # session id -> its port on the proxy
         self._urls: dict[str, str] = {}  # session id -> its driver's URL
         # session id -> the connection that made it, where its commands go elsewhere: it is
-        # ended there, so that the endpoint's own bookkeeping ends it at once
+        # ended there, as that endpoint (a grid's router) expects
         self._made_at: dict[str, Any] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._spare: Future[_Ready] | None = None
