@@ -8,11 +8,9 @@ taps on a touch cell are real touch events."""
 from __future__ import annotations
 
 import contextlib
-import http.server
 import json
 import os
 import signal
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -238,20 +236,16 @@ def _runtime(matrix: Path, cell_id: str) -> Iterator[WebDriverRuntime]:
 
 
 def test_grid_sessions_are_driven_on_their_node_where_it_can_be_reached(
-    tmp_path: Path, grid: LocalGrid, appium: str
+    tmp_path: Path, grid: LocalGrid, appium: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A grid session's commands go to the node that holds it (one relay, not router and node),
     and the grid still knows the session until it ends; a node this machine cannot reach keeps
     the grid's own URL."""
-    from compat_harness.engines.selenium_grid import grid_status, session_node
+    from compat_harness.engines import selenium_grid
+    from compat_harness.engines.selenium_grid import grid_status, held_sessions, session_node
 
     def sessions() -> set[str]:
-        return {
-            str((slot.get("session") or {}).get("sessionId"))
-            for node in grid_status(grid.url).get("nodes") or []
-            for slot in node.get("slots") or []
-            if slot.get("session")
-        }
+        return set(held_sessions(grid_status(grid.url)))
 
     matrix = _matrix(tmp_path / "m.yaml", grid.url, appium)
     for cell_id in ("grid-ios-webkit", "grid-chrome-desktop"):
@@ -272,35 +266,15 @@ def test_grid_sessions_are_driven_on_their_node_where_it_can_be_reached(
                 time.sleep(0.05)
             assert driver.session_id not in sessions(), cell_id
 
-    # A grid that lists its node at an address nobody answers on.
+    # A grid that lists the session's node at an address nobody answers on.
     status = grid_status(grid.url)
     for node in status["nodes"]:
         node["uri"] = "http://127.0.0.1:9"  # the discard port: nothing listens here
         for slot in node["slots"]:
             slot["session"] = {"sessionId": "s1"}
-    fake = tmp_path / "status"
-    fake.write_text(json.dumps({"value": status}))
-
-    class Status(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = fake.read_bytes()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Status)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        assert grid_status(url)["nodes"]  # it answers as a grid, holding s1
-        assert session_node(url, "s1") is None
-    finally:
-        server.shutdown()
-        server.server_close()
+    monkeypatch.setattr(selenium_grid, "grid_status", lambda url, timeout=5.0: status)
+    assert held_sessions(status) == {"s1": "http://127.0.0.1:9"}
+    assert session_node(grid.url, "s1") is None
 
 
 def test_taps_on_remote_touch_cells_are_real_touch_events(

@@ -61,6 +61,16 @@ def grid_status(url: str, timeout: float = 5.0) -> dict[str, Any]:
     return value
 
 
+def held_sessions(status: Mapping[str, Any]) -> dict[str, str]:
+    """Session id -> the URI of the node that holds it, from the grid's /status value."""
+    return {
+        str(slot["session"].get("sessionId")): str(node.get("uri") or "")
+        for node in status.get("nodes") or []
+        for slot in node.get("slots") or []
+        if slot.get("session")
+    }
+
+
 def session_node(url: str, session_id: str) -> str | None:
     """The URI of the grid node that holds a session, if this machine can reach it (else None).
 
@@ -70,19 +80,13 @@ def session_node(url: str, session_id: str) -> str | None:
     over the grid's CDP 0.16 s slower). A grid whose nodes are not reachable from here (behind
     Kubernetes' service, a cloud grid) keeps its router."""
     try:
-        status = grid_status(url)
+        node = held_sessions(grid_status(url)).get(session_id)
     except (OSError, ValueError):
         return None
-    for node in status.get("nodes") or []:
-        if any(
-            (slot.get("session") or {}).get("sessionId") == session_id
-            for slot in node.get("slots") or []
-        ):
-            uri = urlsplit(str(node.get("uri") or ""))
-            if not uri.hostname or not uri.port or not _reachable(uri.hostname, uri.port):
-                return None
-            return f"{uri.scheme}://{uri.hostname}:{uri.port}"
-    return None
+    uri = urlsplit(node or "")
+    if not uri.hostname or not uri.port or not _reachable(uri.hostname, uri.port):
+        return None
+    return f"{uri.scheme}://{uri.hostname}:{uri.port}"
 
 
 @functools.cache
