@@ -29,6 +29,10 @@ PAGES = {
     b"<img src='/slow.png' alt=''>",
     "/arrived": b"<!doctype html><title>Arrived</title><h1>Arrived</h1>",
     "/still": b"<!doctype html><title>Still</title><h1>Nothing moves</h1><p id=secret>A. Person</p>",
+    # What the page stores lands 150 ms after it loaded (as a service worker's cache write does).
+    "/stores-late": b"<!doctype html><title>Late</title><h1>Stores late</h1><script>"
+    b"setTimeout(function () { caches.open('late').then(function (c) {"
+    b" return c.put('/late', new Response('kept')); }); }, 150)</script>",
 }
 
 

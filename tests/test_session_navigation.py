@@ -1,7 +1,8 @@
 """Navigation and screenshots mean the same on every engine: a page that sends itself elsewhere
 from its script before it finishes loading (as a signed-out dashboard sends to the login page) lands
 where a person would land, and a page where nothing moves can still be photographed (WebKitGTK
-without compositing answers a screenshot only after a repaint)."""
+without compositing answers a screenshot only after a repaint); and an earlier visit is over only
+once what it stores has landed."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from compat_harness.config import read
 from compat_harness.engines import RuntimeOptions, TestContext, resolve, start
 from compat_harness.expect import expect
 from compat_harness.matrix import load_matrix
+from compat_harness.pages.history import let_the_visit_settle
 from compat_harness.session.base import Session, StepLog, Timeouts
 
 MATRIX = load_matrix(Path(__file__).resolve().parents[1] / "matrix" / "default.yaml")
@@ -41,6 +43,17 @@ def test_a_redirect_from_script_before_load_lands_on_its_page(
     session.goto(pages_url + "/leaves")
     expect(session.role("heading", "Arrived", exact=True)).to_be_visible()
     assert session.url == pages_url + "/arrived"
+
+
+def test_an_earlier_visit_is_over_once_what_it_stores_has_landed(
+    session: Session, pages_url: str
+) -> None:
+    session.goto(pages_url + "/stores-late")
+    expect(session.role("heading", "Stores late", exact=True)).to_be_visible()
+    landed = "() => caches.has('late')"
+    assert session.evaluate(landed) is False, "the write landed with the page: nothing to wait for"
+    let_the_visit_settle(session)
+    assert session.evaluate(landed) is True
 
 
 def _png_size(path: Path) -> tuple[int, int]:

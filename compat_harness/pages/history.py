@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from enum import Enum
 
 from compat_harness.expect import expect
@@ -32,6 +33,29 @@ _WORKER_ACTIVE = """async () => {
   const registration = await navigator.serviceWorker.getRegistration();
   return !!(registration && registration.active && registration.active.state === "activated");
 }"""
+
+
+# What the origin keeps, by name: CacheStorage entries, localStorage keys, IndexedDB databases.
+_STORED_NAMES = """async () => {
+  const parts = [];
+  try {
+    for (const name of (await caches.keys()).sort()) {
+      const keys = await (await caches.open(name)).keys();
+      parts.push(name + '=' + keys.map(function (r) { return r.url; }).sort().join(' '));
+    }
+  } catch (err) { parts.push('caches: ' + err); }
+  try { parts.push(Object.keys(localStorage).sort().join(' ')); } catch (err) { parts.push('ls'); }
+  try {
+    if (indexedDB.databases) {
+      const dbs = await indexedDB.databases();
+      parts.push(dbs.map(function (d) { return d.name + '@' + d.version; }).sort().join(' '));
+    }
+  } catch (err) { parts.push('idb'); }
+  return parts.join('\\n');
+}"""
+# A put the service worker started lands some milliseconds after the page that caused it (30-50
+# ms here, more on a loaded CI runner): the profile must be read as quiet for this long.
+SETTLED_FOR = 0.3
 
 
 def visit_before(
@@ -70,11 +94,29 @@ def earlier_visit(
             session.label("Message", exact=True).fill(DRAFT)
         if leave is Leave.SIGN_OUT:
             AppShell(session, target, portal).sign_out()
+            let_the_visit_settle(session)
         elif leave is Leave.CLOSE_TAB:
+            let_the_visit_settle(session)
             # The page goes away as a closed tab's does (its unload handlers run); the browser
             # keeps the cookies, storage and caches.
             session.goto("about:blank")
             keep_signed_in(session, portal, email)
+
+
+def let_the_visit_settle(session: Session) -> None:
+    """Wait until what the visit stored stops changing, as it has by the time a person comes
+    back: a service worker's cache writes land after the page that caused them, so a journey
+    that went on at once would find a profile that no person has (seen in CI: a cache-first
+    worker's login page not yet cached, so the 'returning visitor' got a fresh one). Gives up
+    quietly after the expect timeout: a page that never stops writing is the journey's to judge."""
+    deadline = time.monotonic() + session.timeouts.expect
+    last = session.evaluate(_STORED_NAMES)
+    since = time.monotonic()
+    while (now := time.monotonic()) < deadline and now - since < SETTLED_FOR:
+        session.pause(0.1)
+        seen = session.evaluate(_STORED_NAMES)
+        if seen != last:
+            last, since = seen, time.monotonic()
 
 
 def footer_versions(session: Session) -> tuple[int, int]:
