@@ -29,10 +29,15 @@ PAGES = {
     b"<img src='/slow.png' alt=''>",
     "/arrived": b"<!doctype html><title>Arrived</title><h1>Arrived</h1>",
     "/still": b"<!doctype html><title>Still</title><h1>Nothing moves</h1><p id=secret>A. Person</p>",
-    # What the page stores lands 150 ms after it loaded (as a service worker's cache write does).
+    # storeLater(): a cache entry lands 150 ms later (as a service worker's write does after the
+    # page that caused it), then a database record 150 ms after that.
     "/stores-late": b"<!doctype html><title>Late</title><h1>Stores late</h1><script>"
-    b"setTimeout(function () { caches.open('late').then(function (c) {"
-    b" return c.put('/late', new Response('kept')); }); }, 150)</script>",
+    b"const db = indexedDB.open('late', 1);"
+    b"db.onupgradeneeded = function () { db.result.createObjectStore('notes'); };"
+    b"function storeLater() { setTimeout(function () { caches.open('late').then(function (c) {"
+    b" return c.put('/late', new Response('kept')); }).then(function () { setTimeout(function () {"
+    b" db.result.transaction('notes', 'readwrite').objectStore('notes').put('kept', 'draft');"
+    b" }, 150); }); }, 150); }</script>",
 }
 
 

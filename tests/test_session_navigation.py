@@ -50,10 +50,16 @@ def test_an_earlier_visit_is_over_once_what_it_stores_has_landed(
 ) -> None:
     session.goto(pages_url + "/stores-late")
     expect(session.role("heading", "Stores late", exact=True)).to_be_visible()
-    landed = "() => caches.has('late')"
-    assert session.evaluate(landed) is False, "the write landed with the page: nothing to wait for"
+    landed = """async () => [await caches.has('late'), await new Promise(function (done) {
+      const db = indexedDB.open('late', 1);
+      db.onsuccess = function () {
+        const count = db.result.transaction('notes').objectStore('notes').count();
+        count.onsuccess = function () { db.result.close(); done(count.result); };
+      };
+    })]"""
+    session.evaluate("() => { storeLater(); }")
     let_the_visit_settle(session)
-    assert session.evaluate(landed) is True
+    assert session.evaluate(landed) == [True, 1]
 
 
 def _png_size(path: Path) -> tuple[int, int]:

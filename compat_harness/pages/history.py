@@ -35,8 +35,10 @@ _WORKER_ACTIVE = """async () => {
 }"""
 
 
-# What the origin keeps, by name: CacheStorage entries, localStorage keys, IndexedDB databases.
-_STORED_NAMES = """async () => {
+# What the origin keeps: CacheStorage entries, localStorage keys, IndexedDB records per store.
+# A database is opened without a version (no upgrade) and closed at once; one the app holds
+# locked for an upgrade is read as "busy" rather than waited for.
+_STORED = """async () => {
   const parts = [];
   try {
     for (const name of (await caches.keys()).sort()) {
@@ -45,10 +47,32 @@ _STORED_NAMES = """async () => {
     }
   } catch (err) { parts.push('caches: ' + err); }
   try { parts.push(Object.keys(localStorage).sort().join(' ')); } catch (err) { parts.push('ls'); }
+  function counts(name) {
+    return new Promise(function (done) {
+      const timer = setTimeout(function () { done(name + ': busy'); }, 1000);
+      const request = indexedDB.open(name);
+      request.onupgradeneeded = function () { request.transaction.abort(); };
+      request.onerror = request.onblocked = function () { clearTimeout(timer); done(name + ': -'); };
+      request.onsuccess = function () {
+        const db = request.result;
+        const stores = Array.from(db.objectStoreNames);
+        if (!stores.length) { db.close(); clearTimeout(timer); done(name); return; }
+        const tx = db.transaction(stores, 'readonly');
+        const sizes = stores.map(function (store) { return tx.objectStore(store).count(); });
+        tx.oncomplete = tx.onabort = function () {
+          db.close();
+          clearTimeout(timer);
+          done(name + ': ' + stores.map(function (store, i) {
+            return store + '=' + sizes[i].result;
+          }).join(' '));
+        };
+      };
+    });
+  }
   try {
     if (indexedDB.databases) {
-      const dbs = await indexedDB.databases();
-      parts.push(dbs.map(function (d) { return d.name + '@' + d.version; }).sort().join(' '));
+      const dbs = (await indexedDB.databases()).map(function (d) { return d.name; }).sort();
+      for (const name of dbs) parts.push(await counts(name));
     }
   } catch (err) { parts.push('idb'); }
   return parts.join('\\n');
@@ -101,6 +125,8 @@ def earlier_visit(
             # keeps the cookies, storage and caches.
             session.goto("about:blank")
             keep_signed_in(session, portal, email)
+        else:
+            let_the_visit_settle(session)
 
 
 def let_the_visit_settle(session: Session) -> None:
@@ -110,11 +136,11 @@ def let_the_visit_settle(session: Session) -> None:
     worker's login page not yet cached, so the 'returning visitor' got a fresh one). Gives up
     quietly after the expect timeout: a page that never stops writing is the journey's to judge."""
     deadline = time.monotonic() + session.timeouts.expect
-    last = session.evaluate(_STORED_NAMES)
+    last = session.evaluate(_STORED)
     since = time.monotonic()
     while (now := time.monotonic()) < deadline and now - since < SETTLED_FOR:
         session.pause(0.1)
-        seen = session.evaluate(_STORED_NAMES)
+        seen = session.evaluate(_STORED)
         if seen != last:
             last, since = seen, time.monotonic()
 
