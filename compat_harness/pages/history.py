@@ -77,9 +77,10 @@ _STORED = """async () => {
   } catch (err) { parts.push('idb'); }
   return parts.join('\\n');
 }"""
-# A put the service worker started lands some milliseconds after the page that caused it (30-50
-# ms here, more on a loaded CI runner): the profile must be read as quiet for this long.
-SETTLED_FOR = 0.3
+# A put the service worker started lands after the page that caused it. Without this wait the
+# next navigation came 30-50 ms after the sign-out here, and on a loaded CI runner before the put:
+# the profile must read the same for this long (four times that margin).
+SETTLED_FOR = 0.2
 
 
 def visit_before(
@@ -139,7 +140,7 @@ def let_the_visit_settle(session: Session) -> None:
     last = session.evaluate(_STORED)
     since = time.monotonic()
     while (now := time.monotonic()) < deadline and now - since < SETTLED_FOR:
-        session.pause(0.1)
+        session.pause(0.05)
         seen = session.evaluate(_STORED)
         if seen != last:
             last, since = seen, time.monotonic()
