@@ -17,8 +17,8 @@ from compat_harness.config import read
 from compat_harness.engines import RuntimeOptions, TestContext, resolve, start
 from compat_harness.expect import expect
 from compat_harness.matrix import load_matrix
-from compat_harness.pages.history import let_the_visit_settle
 from compat_harness.session.base import Session, StepLog, Timeouts
+from compat_harness.storage import settle
 
 MATRIX = load_matrix(Path(__file__).resolve().parents[1] / "matrix" / "default.yaml")
 
@@ -58,7 +58,7 @@ def test_an_earlier_visit_is_over_once_what_it_stores_has_landed(
       };
     })]"""
     session.evaluate("() => { storeLater(); }")
-    let_the_visit_settle(session)
+    settle(session)
     assert session.evaluate(landed) == [True, 1]
 
 

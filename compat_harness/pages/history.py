@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from enum import Enum
 
 from compat_harness.expect import expect
@@ -12,6 +11,7 @@ from compat_harness.pages.login import keep_signed_in, sign_in
 from compat_harness.pages.shell import AppShell
 from compat_harness.profiles import HISTORY_STEP, Profile
 from compat_harness.session.base import Session
+from compat_harness.storage import settle
 from compat_harness.target import Target
 
 DRAFT = "Draft from an earlier visit"
@@ -33,54 +33,6 @@ _WORKER_ACTIVE = """async () => {
   const registration = await navigator.serviceWorker.getRegistration();
   return !!(registration && registration.active && registration.active.state === "activated");
 }"""
-
-
-# What the origin keeps: CacheStorage entries, localStorage keys, IndexedDB records per store.
-# A database is opened without a version (no upgrade) and closed at once; one the app holds
-# locked for an upgrade is read as "busy" rather than waited for.
-_STORED = """async () => {
-  const parts = [];
-  try {
-    for (const name of (await caches.keys()).sort()) {
-      const keys = await (await caches.open(name)).keys();
-      parts.push(name + '=' + keys.map(function (r) { return r.url; }).sort().join(' '));
-    }
-  } catch (err) { parts.push('caches: ' + err); }
-  try { parts.push(Object.keys(localStorage).sort().join(' ')); } catch (err) { parts.push('ls'); }
-  function counts(name) {
-    return new Promise(function (done) {
-      const timer = setTimeout(function () { done(name + ': busy'); }, 1000);
-      const request = indexedDB.open(name);
-      request.onupgradeneeded = function () { request.transaction.abort(); };
-      request.onerror = request.onblocked = function () { clearTimeout(timer); done(name + ': -'); };
-      request.onsuccess = function () {
-        const db = request.result;
-        const stores = Array.from(db.objectStoreNames);
-        if (!stores.length) { db.close(); clearTimeout(timer); done(name); return; }
-        const tx = db.transaction(stores, 'readonly');
-        const sizes = stores.map(function (store) { return tx.objectStore(store).count(); });
-        tx.oncomplete = tx.onabort = function () {
-          db.close();
-          clearTimeout(timer);
-          done(name + ': ' + stores.map(function (store, i) {
-            return store + '=' + sizes[i].result;
-          }).join(' '));
-        };
-      };
-    });
-  }
-  try {
-    if (indexedDB.databases) {
-      const dbs = (await indexedDB.databases()).map(function (d) { return d.name; }).sort();
-      for (const name of dbs) parts.push(await counts(name));
-    }
-  } catch (err) { parts.push('idb'); }
-  return parts.join('\\n');
-}"""
-# A put the service worker started lands after the page that caused it. Without this wait the
-# next navigation came 30-50 ms after the sign-out here, and on a loaded CI runner before the put:
-# the profile must read the same for this long (four times that margin).
-SETTLED_FOR = 0.2
 
 
 def visit_before(
@@ -119,31 +71,15 @@ def earlier_visit(
             session.label("Message", exact=True).fill(DRAFT)
         if leave is Leave.SIGN_OUT:
             AppShell(session, target, portal).sign_out()
-            let_the_visit_settle(session)
+            settle(session)
         elif leave is Leave.CLOSE_TAB:
-            let_the_visit_settle(session)
+            settle(session)
             # The page goes away as a closed tab's does (its unload handlers run); the browser
             # keeps the cookies, storage and caches.
             session.goto("about:blank")
             keep_signed_in(session, portal, email)
         else:
-            let_the_visit_settle(session)
-
-
-def let_the_visit_settle(session: Session) -> None:
-    """Wait until what the visit stored stops changing, as it has by the time a person comes
-    back: a service worker's cache writes land after the page that caused them, so a journey
-    that went on at once would find a profile that no person has (seen in CI: a cache-first
-    worker's login page not yet cached, so the 'returning visitor' got a fresh one). Gives up
-    quietly after the expect timeout: a page that never stops writing is the journey's to judge."""
-    deadline = time.monotonic() + session.timeouts.expect
-    last = session.evaluate(_STORED)
-    since = time.monotonic()
-    while (now := time.monotonic()) < deadline and now - since < SETTLED_FOR:
-        session.pause(0.05)
-        seen = session.evaluate(_STORED)
-        if seen != last:
-            last, since = seen, time.monotonic()
+            settle(session)
 
 
 def footer_versions(session: Session) -> tuple[int, int]:
