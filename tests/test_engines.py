@@ -3,6 +3,7 @@ commands a cell that cannot run is reported with."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,58 @@ def test_webkitgtk_paints_without_compositing_unless_asked(monkeypatch: pytest.M
     runtime = wd.WebKitGTKRuntime(cell, availability, RuntimeOptions(headed=True))
     assert runtime._local_env(":99").get("WEBKIT_DISABLE_COMPOSITING_MODE", "0") == "0"
     assert wd.NO_COMPOSITING_LIMIT not in runtime.limits
+
+
+def _chromium_shared_memory(launch: dict[str, object]) -> set[str]:
+    """The folders whose files the launched Chromium's processes map as shared memory."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(**launch)  # type: ignore[arg-type]
+        try:
+            page = browser.new_page()
+            page.set_content("<h1>shared memory</h1>")
+            page.screenshot()
+            name = os.path.basename(str(launch["executable_path"]))
+            folders = set()
+            for pid in (d for d in os.listdir("/proc") if d.isdigit()):
+                try:
+                    if name not in Path(f"/proc/{pid}/cmdline").read_text():
+                        continue
+                    maps = Path(f"/proc/{pid}/maps").read_text()
+                except OSError:
+                    continue
+                for line in maps.splitlines():
+                    if ".org.chromium." in line:
+                        folders.add(os.path.dirname(line.split(maxsplit=5)[-1]))
+        finally:
+            browser.close()
+    return folders
+
+
+def test_chromium_keeps_shared_memory_in_dev_shm_where_it_has_room(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Playwright's --disable-dev-shm-usage is left out only where the folder has room.
+    assert pw.shared_memory_flags(tmp_path) == ["--disable-dev-shm-usage"]
+    assert pw.shared_memory_flags(tmp_path / "absent") == []
+    engine, cell = PlaywrightEngine(), MATRIX.cells["chrome-desktop"]
+    avail = engine.check(cell, DEFAULTS)
+    assert avail.ok, avail.reason
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    monkeypatch.setattr(pw, "_SHM", tmp_path / "absent")
+    launch = engine.launch_args(avail, {}, headless=True)
+    assert "ignore_default_args" not in launch
+    assert _chromium_shared_memory(launch) == {str(temp)}  # Playwright's flag: the temp folder
+    monkeypatch.setattr(pw, "_SHM", tmp_path)  # a folder with room stands in for /dev/shm
+    launch = engine.launch_args(avail, {"ignore_default_args": ["--mute-audio"]}, headless=True)
+    assert launch["ignore_default_args"] == ["--mute-audio", "--disable-dev-shm-usage"]
+    assert _chromium_shared_memory(launch) == {"/dev/shm"}  # Chromium's own
+    assert (
+        engine.launch_args(avail, {"ignore_default_args": True}, headless=True)[
+            "ignore_default_args"
+        ]
+        is True
+    )

@@ -49,6 +49,13 @@ SYSTEM_CHROMIUM_ARGS = (
     "--disable-sync",
 )
 _SYSTEM_CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# Playwright always passes --disable-dev-shm-usage (microsoft/playwright#12811, after
+# puppeteer/puppeteer#1834) for containers whose /dev/shm is 64 MB: Chromium then keeps its shared
+# memory in files under the temp folder, which on a disk-backed /tmp costs syscalls and writeback.
+# Measured here (/dev/shm a 24 GB tmpfs, /tmp on disk): the chrome-desktop journeys took 18 %
+# less CPU (a third less system time) with Chromium's own default, /dev/shm.
+_SHM = Path("/dev/shm")
+_SHM_ENOUGH = 1 << 30
 
 
 def playwright_browsers_path() -> Path:
@@ -81,6 +88,16 @@ def system_headless_shell(explicit: str | None = None) -> str | None:
     if explicit:
         return explicit if os.path.exists(explicit) else None
     return shutil.which("chromium-headless-shell")
+
+
+def shared_memory_flags(shm: Path | None = None) -> list[str]:
+    """Playwright's default flags to leave out so that Chromium uses /dev/shm (``shm``) where it
+    has room (1 GiB free or more); none where it is small or absent (a container's default)."""
+    try:
+        stat = os.statvfs(shm or _SHM)
+    except OSError:
+        return []
+    return ["--disable-dev-shm-usage"] if stat.f_bavail * stat.f_frsize >= _SHM_ENOUGH else []
 
 
 def system_chromium(explicit: str | None = None) -> str | None:
@@ -169,7 +186,12 @@ class PlaywrightEngine(Engine):
         shell = options.pop("headless_shell", None)
         if headless and shell:
             options["executable_path"] = shell
-        return {**base, **options, **PLAYWRIGHT_LAUNCH_OPTIONS}
+        launch = {**base, **options, **PLAYWRIGHT_LAUNCH_OPTIONS}
+        ignored = launch.get("ignore_default_args")
+        # True: the user asked for none of Playwright's flags at all.
+        if ignored is not True and (dropped := shared_memory_flags()):
+            launch["ignore_default_args"] = [*(ignored or ()), *dropped]
+        return launch
 
     def connect_options(self, availability: Availability) -> dict[str, Any] | None:
         """pytest-playwright's connect options (a Playwright server); None: launch locally."""
