@@ -172,22 +172,39 @@ def test_webkitgtk_paints_without_compositing_unless_asked(monkeypatch: pytest.M
     assert wd.NO_COMPOSITING_LIMIT not in runtime.limits
 
 
+def _descendants() -> set[str]:
+    """This process's descendants (other workers' browsers are not)."""
+    parents = {}
+    for pid in (d for d in os.listdir("/proc") if d.isdigit()):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        parents[pid] = stat.rpartition(")")[2].split()[1]
+    mine, found = {str(os.getpid())}, True
+    while found:
+        found = False
+        for pid, parent in parents.items():
+            if parent in mine and pid not in mine:
+                mine.add(pid)
+                found = True
+    return mine - {str(os.getpid())}
+
+
 def _chromium_shared_memory(launch: dict[str, object]) -> set[str]:
     """The folders whose files the launched Chromium's processes map as shared memory."""
     from playwright.sync_api import sync_playwright
 
+    before = _descendants()  # what earlier tests in this worker left behind is not this one's
     with sync_playwright() as p:
         browser = p.chromium.launch(**launch)  # type: ignore[arg-type]
         try:
             page = browser.new_page()
             page.set_content("<h1>shared memory</h1>")
             page.screenshot()
-            name = os.path.basename(str(launch["executable_path"]))
             folders = set()
-            for pid in (d for d in os.listdir("/proc") if d.isdigit()):
+            for pid in _descendants() - before:
                 try:
-                    if name not in Path(f"/proc/{pid}/cmdline").read_text():
-                        continue
                     maps = Path(f"/proc/{pid}/maps").read_text()
                 except OSError:
                     continue
