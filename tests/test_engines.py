@@ -17,6 +17,7 @@ from compat_harness.engines.base import RuntimeOptions
 from compat_harness.engines.playwright import PlaywrightEngine, context_args
 from compat_harness.engines.webkitgtk import WebKitGTKEngine
 from compat_harness.matrix import Cell, load_matrix
+from compat_harness.processes import descendants
 
 ROOT = Path(__file__).resolve().parents[1]
 MATRIX = load_matrix(ROOT / "matrix" / "default.yaml")
@@ -172,30 +173,13 @@ def test_webkitgtk_paints_without_compositing_unless_asked(monkeypatch: pytest.M
     assert wd.NO_COMPOSITING_LIMIT not in runtime.limits
 
 
-def _descendants() -> set[str]:
-    """This process's descendants (other workers' browsers are not)."""
-    parents = {}
-    for pid in (d for d in os.listdir("/proc") if d.isdigit()):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        parents[pid] = stat.rpartition(")")[2].split()[1]
-    mine, found = {str(os.getpid())}, True
-    while found:
-        found = False
-        for pid, parent in parents.items():
-            if parent in mine and pid not in mine:
-                mine.add(pid)
-                found = True
-    return mine - {str(os.getpid())}
-
-
 def _chromium_shared_memory(launch: dict[str, object]) -> set[str]:
     """The folders whose files the launched Chromium's processes map as shared memory."""
     from playwright.sync_api import sync_playwright
 
-    before = _descendants()  # what earlier tests in this worker left behind is not this one's
+    # What earlier tests in this worker left behind is not this browser's; other workers' are not
+    # below this process.
+    before = {proc.pid for proc in descendants(os.getpid())}
     with sync_playwright() as p:
         browser = p.chromium.launch(**launch)  # type: ignore[arg-type]
         try:
@@ -203,7 +187,7 @@ def _chromium_shared_memory(launch: dict[str, object]) -> set[str]:
             page.set_content("<h1>shared memory</h1>")
             page.screenshot()
             folders = set()
-            for pid in _descendants() - before:
+            for pid in {proc.pid for proc in descendants(os.getpid())} - before:
                 try:
                     maps = Path(f"/proc/{pid}/maps").read_text()
                 except OSError:
