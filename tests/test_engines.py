@@ -206,6 +206,13 @@ def test_chromium_keeps_shared_memory_in_dev_shm_where_it_has_room(
     # Playwright's --disable-dev-shm-usage is left out only where the folder has room.
     assert pw.shared_memory_flags(tmp_path) == ["--disable-dev-shm-usage"]
     assert pw.shared_memory_flags(tmp_path / "absent") == []
+    real = os.statvfs(tmp_path)
+    small = os.statvfs_result(  # a container's /dev/shm: 64 MB
+        (*real[:4], (64 << 20) // real.f_frsize, *real[5:])
+    )
+    with monkeypatch.context() as m:
+        m.setattr(pw.os, "statvfs", lambda path: small)
+        assert pw.shared_memory_flags(tmp_path) == []
     engine, cell = PlaywrightEngine(), MATRIX.cells["chrome-desktop"]
     avail = engine.check(cell, DEFAULTS)
     assert avail.ok, avail.reason
