@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -173,60 +174,60 @@ def test_webkitgtk_paints_without_compositing_unless_asked(monkeypatch: pytest.M
     assert wd.NO_COMPOSITING_LIMIT not in runtime.limits
 
 
-def _chromium_shared_memory(launch: dict[str, object]) -> set[str]:
+def _chromium_shared_memory(playwright: Any, launch: dict[str, Any]) -> set[str]:
     """The folders whose files the launched Chromium's processes map as shared memory."""
-    from playwright.sync_api import sync_playwright
-
     # What earlier tests in this worker left behind is not this browser's; other workers' are not
     # below this process.
     before = {proc.pid for proc in descendants(os.getpid())}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(**launch)  # type: ignore[arg-type]
-        try:
-            page = browser.new_page()
-            page.set_content("<h1>shared memory</h1>")
-            page.screenshot()
-            folders = set()
-            for pid in {proc.pid for proc in descendants(os.getpid())} - before:
-                try:
-                    maps = Path(f"/proc/{pid}/maps").read_text()
-                except OSError:
-                    continue
-                for line in maps.splitlines():
-                    if ".org.chromium." in line:
-                        folders.add(os.path.dirname(line.split(maxsplit=5)[-1]))
-        finally:
-            browser.close()
+    browser = playwright.chromium.launch(**launch)
+    try:
+        page = browser.new_page()
+        page.set_content("<h1>shared memory</h1>")
+        page.screenshot()
+        folders = set()
+        for pid in {proc.pid for proc in descendants(os.getpid())} - before:
+            try:
+                maps = Path(f"/proc/{pid}/maps").read_text()
+            except OSError:
+                continue
+            for line in maps.splitlines():
+                if ".org.chromium." in line:
+                    folders.add(os.path.dirname(line.split(maxsplit=5)[-1]))
+    finally:
+        browser.close()
     return folders
 
 
 def test_chromium_keeps_shared_memory_in_dev_shm_where_it_has_room(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Playwright's --disable-dev-shm-usage is left out only where the folder has room.
-    assert pw.shared_memory_flags(tmp_path) == ["--disable-dev-shm-usage"]
-    assert pw.shared_memory_flags(tmp_path / "absent") == []
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's --disable-dev-shm-usage is left out only where the folder has room: here a
+    # folder with room stands in for /dev/shm, then a missing one, then a container's 64 MB.
+    monkeypatch.setattr(pw, "_SHM", tmp_path)
+    assert pw.shared_memory_flags() == ["--disable-dev-shm-usage"]
     real = os.statvfs(tmp_path)
-    small = os.statvfs_result(  # a container's /dev/shm: 64 MB
-        (*real[:4], (64 << 20) // real.f_frsize, *real[5:])
-    )
+    small = os.statvfs_result((*real[:4], (64 << 20) // real.f_frsize, *real[5:]))
     with monkeypatch.context() as m:
         m.setattr(pw.os, "statvfs", lambda path: small)
-        assert pw.shared_memory_flags(tmp_path) == []
+        assert pw.shared_memory_flags() == []
     engine, cell = PlaywrightEngine(), MATRIX.cells["chrome-desktop"]
     avail = engine.check(cell, DEFAULTS)
     assert avail.ok, avail.reason
     temp = tmp_path / "temp"
     temp.mkdir()
-    monkeypatch.setenv("TMPDIR", str(temp))
-    monkeypatch.setattr(pw, "_SHM", tmp_path / "absent")
-    launch = engine.launch_args(avail, {}, headless=True)
-    assert "ignore_default_args" not in launch
-    assert _chromium_shared_memory(launch) == {str(temp)}  # Playwright's flag: the temp folder
-    monkeypatch.setattr(pw, "_SHM", tmp_path)  # a folder with room stands in for /dev/shm
-    launch = engine.launch_args(avail, {"ignore_default_args": ["--mute-audio"]}, headless=True)
-    assert launch["ignore_default_args"] == ["--mute-audio", "--disable-dev-shm-usage"]
-    assert _chromium_shared_memory(launch) == {"/dev/shm"}  # Chromium's own
+    monkeypatch.setenv("TMPDIR", str(temp))  # read by Chromium, started after this
+    with sync_playwright() as p:
+        monkeypatch.setattr(pw, "_SHM", tmp_path / "absent")
+        assert pw.shared_memory_flags() == []
+        launch = engine.launch_args(avail, {}, headless=True)
+        assert "ignore_default_args" not in launch
+        assert _chromium_shared_memory(p, launch) == {str(temp)}  # Playwright's: temp folder
+        monkeypatch.setattr(pw, "_SHM", tmp_path)
+        launch = engine.launch_args(avail, {"ignore_default_args": ["--mute-audio"]}, headless=True)
+        assert launch["ignore_default_args"] == ["--mute-audio", "--disable-dev-shm-usage"]
+        assert _chromium_shared_memory(p, launch) == {"/dev/shm"}  # Chromium's own
     assert (
         engine.launch_args(avail, {"ignore_default_args": True}, headless=True)[
             "ignore_default_args"

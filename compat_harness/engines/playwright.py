@@ -90,11 +90,11 @@ def system_headless_shell(explicit: str | None = None) -> str | None:
     return shutil.which("chromium-headless-shell")
 
 
-def shared_memory_flags(shm: Path | None = None) -> list[str]:
-    """Playwright's default flags to leave out so that Chromium uses /dev/shm (``shm``) where it
-    has room (1 GiB free or more); none where it is small or absent (a container's default)."""
+def shared_memory_flags() -> list[str]:
+    """Playwright's default flags to leave out so that Chromium uses /dev/shm where it has room
+    (1 GiB free or more); none where it is small or absent (a container's default)."""
     try:
-        stat = os.statvfs(shm or _SHM)
+        stat = os.statvfs(_SHM)
     except OSError:
         return []
     return ["--disable-dev-shm-usage"] if stat.f_bavail * stat.f_frsize >= _SHM_ENOUGH else []
